@@ -1,0 +1,292 @@
+package primero
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/casebridge/casebridge/internal/transport"
+)
+
+// CasesService reads and writes cases: /api/v2/cases.
+type CasesService struct{ c *Client }
+
+type listEnvelope struct {
+	Data     []map[string]any `json:"data"`
+	Metadata pageMeta         `json:"metadata"`
+}
+
+// List returns one page of cases. Invalid options (an unknown filter, per
+// above 1000, "..b") fail with a *ValidationError before any request.
+func (s *CasesService) List(ctx context.Context, opts *ListOptions) ([]*Case, *Response, error) {
+	q, err := s.c.listValues(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, resp, err := s.listRaw(ctx, q)
+	if err != nil {
+		return nil, resp, err
+	}
+	out := make([]*Case, len(raw))
+	for i, m := range raw {
+		out[i] = caseFromMap(m)
+	}
+	return out, resp, nil
+}
+
+// caseFromMap builds a Case from a decoded JSON object, consuming m.
+func caseFromMap(m map[string]any) *Case {
+	c := &Case{}
+	c.Fields = decodeTyped(c, caseIndex, m)
+	return c
+}
+
+// listRaw fetches one page as decoded JSON objects (one decoding pass).
+func (s *CasesService) listRaw(ctx context.Context, q url.Values) ([]map[string]any, *Response, error) {
+	var env listEnvelope
+	status, err := s.c.do(ctx, http.MethodGet, "cases", q, nil, &env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env.Data, env.Metadata.response(status), nil
+}
+
+// All iterates over every case matching opts, fetching pages lazily
+// (per 1000 unless opts.Per is set) in a stable order (created_at asc, the
+// sort of opts is ignored) and skipping a case already yielded on the
+// previous page (rows can shift between pages). Memory stays flat: one page
+// and the ids of the last two pages. It stops at break, and yields an
+// error once, as the last item.
+func (s *CasesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[*Case, error] {
+	return func(yield func(*Case, error) bool) {
+		o := ListOptions{}
+		if opts != nil {
+			o = *opts
+		}
+		o.Page, o.OrderBy, o.Order = 0, "created_at", "asc"
+		if o.Per == 0 {
+			o.Per = MaxPer
+		}
+		q, err := s.c.listValues(&o)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		prev, cur := map[string]struct{}{}, map[string]struct{}{}
+		for page := 1; ; page++ {
+			q.Set("page", strconv.Itoa(page))
+			raw, resp, err := s.listRaw(ctx, q)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i, m := range raw {
+				raw[i] = nil // release the map as soon as the case owns it
+				c := caseFromMap(m)
+				if c.ID != "" {
+					if _, seen := prev[c.ID]; seen {
+						continue
+					}
+					if _, seen := cur[c.ID]; seen {
+						continue
+					}
+					cur[c.ID] = struct{}{}
+				}
+				if !yield(c, nil) {
+					return
+				}
+			}
+			per := resp.Per
+			if per <= 0 {
+				per = o.Per
+			}
+			if len(raw) == 0 || page*per >= resp.Total {
+				return
+			}
+			prev, cur = cur, prev
+			clear(cur)
+		}
+	}
+}
+
+// Get returns the case with the record UUID id (not case_id, not short_id).
+func (s *CasesService) Get(ctx context.Context, id string) (*Case, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
+	var env struct {
+		Data *Case `json:"data"`
+	}
+	if _, err := s.c.do(ctx, http.MethodGet, "cases/"+url.PathEscape(id), nil, nil, &env); err != nil {
+		return nil, err
+	}
+	if env.Data == nil {
+		return nil, errors.New("primero: GET case answered without data")
+	}
+	return env.Data, nil
+}
+
+// Create creates a case. When c.ID is set (a client-made UUID) Primero
+// answers 204 with no body; Create then reads the case back. A duplicate
+// id or case_id is a 409 (ErrConflict): the case exists, possibly outside
+// the caller's scope (pitfall 5). Create is never retried.
+func (s *CasesService) Create(ctx context.Context, c *Case) (*Case, error) {
+	if c == nil {
+		return nil, transport.NewValidationError("case", "is nil")
+	}
+	var env struct {
+		Data *Case `json:"data"`
+	}
+	status, err := s.c.do(ctx, http.MethodPost, "cases", nil, c.toMap(), &env)
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusNoContent || env.Data == nil {
+		if c.ID == "" {
+			return nil, errors.New("primero: create answered without data and no id was sent")
+		}
+		return s.Get(ctx, c.ID)
+	}
+	return env.Data, nil
+}
+
+// Update sends a PATCH deep merge (reference §3.6) and returns what Primero
+// answers: id, enabled, last_updated_at and the changed fields. Build the
+// patch with Patch helpers or PatchFrom; it is validated first (subform
+// rows with _destroy need a unique_id, an empty subform array is refused
+// because Primero treats it as a no-op).
+func (s *CasesService) Update(ctx context.Context, id string, p Patch) (*Case, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	var env struct {
+		Data *Case `json:"data"`
+	}
+	if _, err := s.c.do(ctx, http.MethodPatch, "cases/"+url.PathEscape(id), nil, map[string]any(p), &env); err != nil {
+		return nil, err
+	}
+	if env.Data == nil {
+		return nil, errors.New("primero: PATCH case answered without data")
+	}
+	return env.Data, nil
+}
+
+// Delete disables the case (a soft delete: record_state false). Re-enable
+// with Update(ctx, id, Patch{"record_state": true}).
+func (s *CasesService) Delete(ctx context.Context, id string) error {
+	if err := checkID("id", id); err != nil {
+		return err
+	}
+	_, err := s.c.do(ctx, http.MethodDelete, "cases/"+url.PathEscape(id), nil, nil, nil)
+	return err
+}
+
+// UpsertResult says what Upsert did.
+type UpsertResult struct {
+	Created bool   // a new case was created
+	ID      string // the record UUID of the created or updated case
+}
+
+// Upsert finds the case whose field equals key and updates it with c (as a
+// PATCH of c's set fields), or creates c when none matches. It refuses an
+// empty key and a field that is not filterable (pitfall 3), checks that
+// each returned case really carries the key (a case that does not means
+// the filter was ignored: ErrFilterIgnored), and returns an
+// *AmbiguousMatchError listing the ids when several cases match
+// (pitfall 2). The search covers only the caller's scope (pitfall 5).
+func (s *CasesService) Upsert(ctx context.Context, field, key string, c *Case) (*Case, UpsertResult, error) {
+	v := &transport.ValidationError{}
+	if c == nil {
+		v.Add("case", "is nil")
+	}
+	if key == "" {
+		v.Add("key", "is empty: an empty key would match every case")
+	}
+	if !s.c.filterable[field] {
+		v.Add("field", "is not a filterable field; Primero would ignore the filter")
+	}
+	if c != nil && key != "" {
+		if cv, ok := c.Get(field); ok && stringValue(cv) != key {
+			v.Add("case."+field, "differs from the upsert key")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, UpsertResult{}, err
+	}
+	opts := &ListOptions{Per: 100, Fields: []string{"id", field}, Filters: []Filter{Raw(field, key)}}
+	if !idFieldSet[field] {
+		opts.Filters = []Filter{Eq(field, key)}
+	}
+	var ids []string
+	for hit, err := range s.All(ctx, opts) {
+		if err != nil {
+			return nil, UpsertResult{}, err
+		}
+		got, _ := hit.Get(field)
+		if stringValue(got) != key {
+			return nil, UpsertResult{}, ErrFilterIgnored
+		}
+		ids = append(ids, hit.ID)
+	}
+	switch len(ids) {
+	case 0:
+		nc := c.Clone()
+		if _, ok := nc.Get(field); !ok {
+			if nc.Fields == nil {
+				nc.Fields = map[string]any{}
+			}
+			nc.Fields[field] = key
+		}
+		out, err := s.Create(ctx, nc)
+		if err != nil {
+			return nil, UpsertResult{}, err
+		}
+		return out, UpsertResult{Created: true, ID: out.ID}, nil
+	case 1:
+		p := Patch(c.toMap())
+		delete(p, "id")
+		out, err := s.Update(ctx, ids[0], p)
+		if err != nil {
+			return nil, UpsertResult{}, err
+		}
+		return out, UpsertResult{ID: ids[0]}, nil
+	default:
+		return nil, UpsertResult{}, &AmbiguousMatchError{Field: field, IDs: ids}
+	}
+}
+
+func stringValue(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// checkID refuses an empty id or one that would change the URL path.
+func checkID(path, id string) error {
+	if id == "" {
+		return transport.NewValidationError(path, "is empty")
+	}
+	for _, r := range id {
+		if r == '/' || r == '?' || r == '#' || r < 0x20 {
+			return transport.NewValidationError(path, "contains characters not allowed in an id")
+		}
+	}
+	if id == "." || id == ".." {
+		return transport.NewValidationError(path, "is not an id")
+	}
+	return nil
+}

@@ -1,0 +1,368 @@
+package primerotest
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// filter is one parsed query filter (reference §3.2,
+// app/services/search_filter_service.rb).
+type filter interface {
+	match(rec map[string]any) bool
+}
+
+// matchAll reports whether rec satisfies every filter.
+func matchAll(fs []filter, rec map[string]any) bool {
+	for _, f := range fs {
+		if !f.match(rec) {
+			return false
+		}
+	}
+	return true
+}
+
+// paramKey splits "f", "f[x]", "or[f]", "or[f][from]", "loc:f" keys.
+var bracketRe = regexp.MustCompile(`^([^\[\]]+)((?:\[[^\[\]]*\])*)$`)
+
+// fieldParams are the parts of a query naming one field.
+type fieldParams struct {
+	value    *string // f=v
+	from, to *string // f[from], f[to]
+	list     map[int]string
+	loc      bool
+}
+
+// parseFilters turns the query parameters of GET /cases into filters,
+// under s.mu. Parameters that are not filterable fields are ignored, as
+// Primero ignores them (pitfall 3).
+//
+// denied names the fields the caller's role may not read (User.ReadDenied):
+// filters on them are ignored too, except on ID fields.
+func (s *Server) parseFilters(q url.Values, denied []string) []filter {
+	return s.parseFilterGroup(q, denied, true)
+}
+
+func (s *Server) parseFilterGroup(q url.Values, denied []string, top bool) []filter {
+	groups := map[string]*fieldParams{}
+	orParams := url.Values{}
+	notParams := url.Values{}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if top && listParams[key] {
+			continue
+		}
+		vals := q[key]
+		if len(vals) == 0 {
+			continue
+		}
+		m := bracketRe.FindStringSubmatch(key)
+		if m == nil {
+			continue
+		}
+		name, rest := m[1], m[2]
+		if top && (name == "or" || name == "not") && rest != "" {
+			inner := rest[1:strings.Index(rest, "]")] + rest[strings.Index(rest, "]")+1:]
+			if name == "or" {
+				orParams[inner] = vals
+			} else {
+				notParams[inner] = vals
+			}
+			continue
+		}
+		loc := false
+		if strings.HasPrefix(name, "loc:") {
+			name, loc = strings.TrimPrefix(name, "loc:"), true
+		}
+		g := groups[name]
+		if g == nil {
+			g = &fieldParams{list: map[int]string{}}
+			groups[name] = g
+		}
+		g.loc = g.loc || loc
+		v := vals[len(vals)-1]
+		switch rest {
+		case "":
+			g.value = &v
+		case "[from]":
+			g.from = &v
+		case "[to]":
+			g.to = &v
+		default:
+			if n, err := strconv.Atoi(strings.Trim(rest, "[]")); err == nil && strings.Count(rest, "[") == 1 {
+				g.list[n] = v
+			} else if rest == "[]" {
+				for i, vv := range vals {
+					g.list[i] = vv
+				}
+			}
+		}
+	}
+
+	var out []filter
+	names := make([]string, 0, len(groups))
+	for n := range groups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !s.filterable(name) || (!idFields[name] && slices.Contains(denied, name)) {
+			continue // unknown or unpermitted: silently ignored
+		}
+		if f := s.fieldFilter(name, groups[name]); f != nil {
+			out = append(out, f)
+		}
+	}
+	if len(orParams) > 0 {
+		if inner := s.parseFilterGroup(orParams, denied, false); len(inner) > 0 {
+			out = append(out, orFilter(inner))
+		}
+	}
+	if len(notParams) > 0 {
+		for _, f := range s.parseFilterGroup(notParams, denied, false) {
+			out = append(out, notFilter{f})
+		}
+	}
+	return out
+}
+
+// fieldFilter builds the filter of one field, or nil when it is dropped.
+func (s *Server) fieldFilter(name string, g *fieldParams) filter {
+	if g.loc {
+		var codes []string
+		if g.value != nil {
+			codes = strings.Split(*g.value, ",")
+		}
+		for _, v := range g.list {
+			codes = append(codes, v)
+		}
+		return locFilter{field: name, codes: codes, s: s}
+	}
+	if idFields[name] {
+		// ID fields: exact strings, never split or converted.
+		var vals []string
+		if g.value != nil {
+			vals = append(vals, *g.value)
+		}
+		for _, v := range g.list {
+			vals = append(vals, v)
+		}
+		if len(vals) == 0 {
+			return nil
+		}
+		return idFilter{field: name, values: vals}
+	}
+	switch {
+	case g.from != nil:
+		to := ""
+		if g.to != nil {
+			to = *g.to
+		}
+		return s.rangeFilter(name, *g.from, to)
+	case len(g.list) > 0:
+		var items []filter
+		for _, v := range g.list {
+			items = append(items, s.scalarFilter(name, v))
+		}
+		return orFilter(items)
+	case g.value != nil:
+		return s.valueFilter(name, *g.value)
+	}
+	return nil
+}
+
+// valueFilter converts one query value in Primero's order: empty, list
+// (",", checked before ".."), range (".."), boolean, integer, date/time,
+// string.
+func (s *Server) valueFilter(field, v string) filter {
+	switch {
+	case v == "":
+		// Compared with null (unconfirmed): expect no results.
+		if s.cfg.quirks.EmptyFilterMatchesNothing {
+			return nothing{}
+		}
+		return nil
+	case strings.Contains(v, ","):
+		var items []filter
+		for p := range strings.SplitSeq(v, ",") {
+			items = append(items, s.scalarFilter(field, p))
+		}
+		return orFilter(items)
+	case strings.Contains(v, ".."):
+		lo, hi, _ := strings.Cut(v, "..")
+		return s.rangeFilter(field, lo, hi)
+	}
+	return s.scalarFilter(field, v)
+}
+
+var digitsRe = regexp.MustCompile(`^[0-9]+$`)
+var numberRe = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// scalarFilter converts a single value: boolean, integer, date/time, else
+// an exact, case-sensitive string.
+func (s *Server) scalarFilter(field, v string) filter {
+	switch {
+	case v == "true" || v == "false":
+		return eqFilter{field: field, want: v == "true"}
+	case digitsRe.MatchString(v):
+		n, _ := strconv.ParseFloat(v, 64)
+		return eqFilter{field: field, want: n}
+	}
+	if t, dateOnly, ok := parseDateOrTime(v); ok {
+		hi := t
+		if dateOnly {
+			hi = t.Add(24*time.Hour - time.Nanosecond)
+		}
+		return timeRange{field: field, lo: t, hi: hi, hasHi: true}
+	}
+	return eqFilter{field: field, want: v}
+}
+
+// rangeFilter builds an inclusive range whose type comes from the lower
+// bound: numeric, or date/time. An empty or untyped lower bound drops the
+// filter (so `..b` is silently ignored, pitfall 4).
+func (s *Server) rangeFilter(field, lo, hi string) filter {
+	if numberRe.MatchString(lo) {
+		l, _ := strconv.ParseFloat(lo, 64)
+		if hi == "" {
+			// `a..` on a number compared with NULL (unconfirmed; Quirks.OpenNumericRangeMatchesNothing).
+			if s.cfg.quirks.OpenNumericRangeMatchesNothing {
+				return nothing{}
+			}
+			return numRange{field: field, lo: l}
+		}
+		h, err := strconv.ParseFloat(hi, 64)
+		if err != nil {
+			return nothing{}
+		}
+		return numRange{field: field, lo: l, hi: h, hasHi: true}
+	}
+	if t, _, ok := parseDateOrTime(lo); ok {
+		if hi == "" {
+			return timeRange{field: field, lo: t}
+		}
+		h, dateOnly, ok := parseDateOrTime(hi)
+		if !ok {
+			return nothing{}
+		}
+		if dateOnly {
+			h = h.Add(24*time.Hour - time.Nanosecond)
+		}
+		return timeRange{field: field, lo: t, hi: h, hasHi: true}
+	}
+	return nil // range class nil: no filter (unconfirmed for non-date strings)
+}
+
+// anyElem applies pred to v, or to each element when v is an array
+// (multi-selects match when any selected value matches).
+func anyElem(v any, pred func(any) bool) bool {
+	if arr, ok := v.([]any); ok {
+		for _, e := range arr {
+			if pred(e) {
+				return true
+			}
+		}
+		return false
+	}
+	return pred(v)
+}
+
+type nothing struct{}
+
+func (nothing) match(map[string]any) bool { return false }
+
+type orFilter []filter
+
+func (o orFilter) match(rec map[string]any) bool {
+	for _, f := range o {
+		if f.match(rec) {
+			return true
+		}
+	}
+	return false
+}
+
+type notFilter struct{ f filter }
+
+func (n notFilter) match(rec map[string]any) bool { return !n.f.match(rec) }
+
+type idFilter struct {
+	field  string
+	values []string
+}
+
+func (f idFilter) match(rec map[string]any) bool {
+	return anyElem(rec[f.field], func(v any) bool {
+		s, ok := v.(string)
+		if !ok {
+			return false
+		}
+		for _, w := range f.values {
+			if s == w {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+type eqFilter struct {
+	field string
+	want  any // bool, float64 or string
+}
+
+func (f eqFilter) match(rec map[string]any) bool {
+	return anyElem(rec[f.field], func(v any) bool { return v == f.want })
+}
+
+type numRange struct {
+	field  string
+	lo, hi float64
+	hasHi  bool
+}
+
+func (f numRange) match(rec map[string]any) bool {
+	return anyElem(rec[f.field], func(v any) bool {
+		n, ok := v.(float64)
+		return ok && n >= f.lo && (!f.hasHi || n <= f.hi)
+	})
+}
+
+type timeRange struct {
+	field  string
+	lo, hi time.Time
+	hasHi  bool
+}
+
+func (f timeRange) match(rec map[string]any) bool {
+	return anyElem(rec[f.field], func(v any) bool {
+		s, ok := v.(string)
+		if !ok {
+			return false
+		}
+		t, _, ok := parseDateOrTime(s)
+		return ok && !t.Before(f.lo) && (!f.hasHi || !t.After(f.hi))
+	})
+}
+
+// locFilter matches a location and its descendants.
+type locFilter struct {
+	field string
+	codes []string
+	s     *Server // read under s.mu by the caller
+}
+
+func (f locFilter) match(rec map[string]any) bool {
+	return anyElem(rec[f.field], func(v any) bool {
+		code, ok := v.(string)
+		return ok && f.s.withinAny(code, f.codes)
+	})
+}

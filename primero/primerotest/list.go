@@ -1,0 +1,210 @@
+package primerotest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// shortFields is `fields=short` (app/services/field_selection_service.rb).
+var shortFields = []string{"created_at", "owned_by", "owned_by_agency_id", "photos", "flag_count",
+	"status", "record_in_scope", "short_id", "alert_count", "case_id_display", "name",
+	"survivor_code_no", "age", "sex", "registration_date", "hidden_name", "workflow",
+	"case_status_reopened", "module_id", "registry_record_id", "client_code", "gender",
+	"reporting_location_hierarchy", "location_current"}
+
+// pageParams reads page and per: page defaults to 1, per to def, capped at
+// 1000 (app/controllers/api/v2/concerns/pagination.rb).
+func pageParams(r *http.Request, def int) (page, per int) {
+	q := r.URL.Query()
+	page, _ = strconv.Atoi(q.Get("page"))
+	if page < 1 {
+		page = 1
+	}
+	per, _ = strconv.Atoi(q.Get("per"))
+	if per < 1 {
+		per = def
+	}
+	if per > 1000 {
+		per = 1000
+	}
+	return page, per
+}
+
+// listParams are the query parameters of GET /cases that are not filters.
+var listParams = setOf("page", "per", "order_by", "order", "fields", "query", "id_search",
+	"phonetic", "phone_number", "locale", "format")
+
+// handleListCases implements GET /api/v2/cases.
+func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request, u *userState) {
+	q := r.URL.Query()
+	page, per := pageParams(r, 20)
+	query := strings.ToLower(q.Get("query"))
+	idSearch := q.Get("id_search") == "true" && query != ""
+	orderBy := q.Get("order_by")
+	if orderBy == "" {
+		orderBy = "created_at"
+	}
+	desc := true
+	if o := q.Get("order"); o != "" {
+		desc = o == "desc" // an invalid value behaves as asc
+	}
+	fields := selectedFields(q.Get("fields"))
+	if idSearch {
+		fields = shortFields
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	filters := s.parseFilters(q, u.ReadDenied)
+	scoped := !idSearch && u.Permission != "" && u.Permission != "all"
+	n := len(s.cases)
+	natural := orderBy == "created_at" && s.createdSorted
+
+	var idx []int32 // matching case indexes, nil when every case matches
+	if len(filters) > 0 || scoped || query != "" || !natural {
+		idx = make([]int32, 0, 64)
+		for i, rec := range s.cases {
+			if scoped && !inScope(u, rec) {
+				continue
+			}
+			if query != "" && !matchesQuery(rec, query) {
+				continue
+			}
+			if !matchAll(filters, rec) {
+				continue
+			}
+			idx = append(idx, int32(i))
+		}
+		if !natural {
+			slices.SortStableFunc(idx, func(a, b int32) int {
+				return compareValues(s.cases[a][orderBy], s.cases[b][orderBy])
+			})
+		}
+		n = len(idx)
+	}
+
+	var buf bytes.Buffer
+	buf.Grow(min(per, n) * 1200)
+	buf.WriteString(`{"data":[`)
+	start := (page - 1) * per
+	for k := 0; k < per && start+k < n; k++ {
+		pos := start + k
+		if desc {
+			pos = n - 1 - pos
+		}
+		i := pos
+		if idx != nil {
+			i = int(idx[pos])
+		}
+		if k > 0 {
+			buf.WriteByte(',')
+		}
+		var b []byte
+		var err error
+		if fields == nil {
+			b, err = s.encode(i)
+		} else {
+			b, err = json.Marshal(project(s.cases[i], fields))
+		}
+		if err != nil {
+			writeError(w, r, http.StatusInternalServerError, err.Error(), nil)
+			return
+		}
+		buf.Write(b)
+	}
+	fmt.Fprintf(&buf, `],"metadata":{"total":%d,"per":%d,"page":%d}}`, n, per, page)
+	writeRawJSON(w, http.StatusOK, buf.Bytes())
+}
+
+// selectedFields parses the fields parameter; nil means every field.
+func selectedFields(v string) []string {
+	if v == "" {
+		return nil
+	}
+	if v == "short" {
+		return shortFields
+	}
+	var out []string
+	for f := range strings.SplitSeq(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// project returns the record JSON of rec: the whole record, or id, enabled,
+// last_updated_at and the selected fields.
+func project(rec map[string]any, fields []string) map[string]any {
+	if fields == nil {
+		return rec
+	}
+	out := map[string]any{"id": rec["id"], "enabled": rec["enabled"], "last_updated_at": rec["last_updated_at"]}
+	for _, f := range fields {
+		if v, ok := rec[f]; ok {
+			out[f] = v
+		}
+	}
+	return out
+}
+
+// matchesQuery is `query`: a case-insensitive substring over the ID fields.
+func matchesQuery(rec map[string]any, lowerQuery string) bool {
+	for f := range idFields {
+		if v, ok := rec[f].(string); ok && strings.Contains(strings.ToLower(v), lowerQuery) {
+			return true
+		}
+	}
+	return false
+}
+
+// compareValues orders JSON values for order_by: nil first, then numbers,
+// strings (datetimes sort as strings, as the server renders them
+// uniformly) and booleans.
+func compareValues(a, b any) int {
+	ra, rb := rank(a), rank(b)
+	if ra != rb {
+		return ra - rb
+	}
+	switch x := a.(type) {
+	case float64:
+		y := b.(float64)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+	case string:
+		return strings.Compare(x, b.(string))
+	case bool:
+		y := b.(bool)
+		if x == y {
+			return 0
+		}
+		if !x {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+func rank(v any) int {
+	switch v.(type) {
+	case nil:
+		return 0
+	case float64:
+		return 1
+	case string:
+		return 2
+	case bool:
+		return 3
+	}
+	return 4
+}

@@ -1,0 +1,478 @@
+package primerotest
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Referral statuses (app/models/transition.rb).
+const (
+	statusInProgress = "in_progress"
+	statusAccepted   = "accepted"
+	statusRejected   = "rejected"
+	statusDone       = "done"
+	statusRevoked    = "revoked"
+)
+
+// Referrals returns the referrals of a case (by record UUID id), oldest
+// first, as the transition JSON the API renders (without `record`).
+func (s *Server) Referrals(caseID string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for _, t := range s.transitions[caseID] {
+		out = append(out, transitionJSON(t))
+	}
+	return out
+}
+
+// transitionJSON renders a stored transition: its non-null columns plus the
+// computed record_access_denied and user_can_accept_or_reject.
+func transitionJSON(t map[string]any) map[string]any {
+	out := make(map[string]any, len(t)+2)
+	for k, v := range t {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	remote, _ := t["remote"].(bool)
+	out["record_access_denied"] = false
+	out["user_can_accept_or_reject"] = !remote && t["status"] == statusInProgress
+	return out
+}
+
+// truthy reports a set tick box or yes-like value.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		return x == "true" || x == "yes"
+	}
+	return false
+}
+
+// consentGiven is Referral#consent_given?: non-GBV modules need
+// disclosure_other_orgs and consent_for_services, GBV needs
+// consent_for_services.
+func consentGiven(rec map[string]any) bool {
+	if rec["module_id"] == "primeromodule-gbv" {
+		return truthy(rec["consent_for_services"])
+	}
+	return truthy(rec["consent_for_services"]) && truthy(rec["disclosure_other_orgs"])
+}
+
+// canReceive is UserTransitionService's recipient rule, under s.mu.
+func (s *Server) canReceive(name string, caller *userState) (*userState, bool) {
+	to, ok := s.users[name]
+	if !ok || to.Disabled || !to.CanReceiveReferrals || to.UserName == caller.UserName {
+		return nil, false
+	}
+	return to, true
+}
+
+// referralErrors checks the consent and recipient rules, under s.mu.
+func (s *Server) referralErrors(resource string, rec, data map[string]any, caller *userState) []apiError {
+	var errs []apiError
+	if !consentGiven(rec) && !truthy(data["consent_overridden"]) {
+		errs = append(errs, apiError{Status: 422, Resource: resource,
+			Message: []string{"transition.errors.consent"}, Detail: "consent"})
+	}
+	if !truthy(data["remote"]) {
+		if _, ok := s.canReceive(stringOf(data["transitioned_to"]), caller); !ok {
+			errs = append(errs, apiError{Status: 422, Resource: resource,
+				Message: []string{"transition.errors.to_user_can_receive"}, Detail: "transitioned_to"})
+		}
+	}
+	return errs
+}
+
+// overrideRefused applies Quirks.ConsentOverrideNeedsPermission.
+func (s *Server) overrideRefused(data map[string]any, u *userState) bool {
+	return s.cfg.quirks.ConsentOverrideNeedsPermission && truthy(data["consent_overridden"]) && !u.CanOverrideConsent
+}
+
+// refer creates a referral and applies its side effects, under s.mu. The
+// rules must have been checked.
+func (s *Server) refer(rec, data map[string]any, caller *userState) map[string]any {
+	remote := truthy(data["remote"])
+	now := formatTime(s.nextStamp())
+	t := map[string]any{
+		"id": randomUUID(), "type": "Referral", "status": statusInProgress,
+		"record_id": rec["id"], "record_type": "case",
+		"transitioned_by": caller.UserName, "transitioned_by_user_agency": nilIfEmpty(caller.Agency),
+		"transitioned_by_user_groups": stringsToAny(caller.Groups),
+		"record_owned_by":             rec["owned_by"], "record_owned_by_agency": rec["owned_by_agency_id"],
+		"record_owned_by_groups": rec["owned_by_groups"],
+		"notes":                  data["notes"], "service": data["service"], "service_record_id": data["service_record_id"],
+		"remote": remote, "type_of_export": data["type_of_export"],
+		"consent_overridden":          truthy(data["consent_overridden"]),
+		"consent_individual_transfer": truthy(data["consent_individual_transfer"]),
+		"allow_case_creation":         truthy(data["allow_case_creation"]),
+		"authorized_role_unique_id":   data["authorized_role_unique_id"],
+		"transitioned_to_agency":      data["transitioned_to_agency"],
+		"created_at":                  now,
+	}
+	if remote {
+		t["transitioned_to"] = data["transitioned_to"]
+		t["transitioned_to_remote"] = data["transitioned_to_remote"]
+	} else {
+		to := s.users[stringOf(data["transitioned_to"])]
+		t["transitioned_to"] = to.UserName
+		t["transitioned_to_user_agency"] = nilIfEmpty(to.Agency)
+		t["transitioned_to_user_groups"] = stringsToAny(to.Groups)
+		if t["transitioned_to_agency"] == nil {
+			t["transitioned_to_agency"] = nilIfEmpty(to.Agency)
+		}
+		// The recipient sees the case at once, before accepting.
+		assigned, _ := rec["assigned_user_names"].([]any)
+		if !slices.Contains(assigned, any(to.UserName)) {
+			rec["assigned_user_names"] = append(slices.Clone(assigned), to.UserName)
+		}
+	}
+	if sid := stringOf(data["service_record_id"]); sid != "" {
+		if svc := findService(rec, sid); svc != nil {
+			svc["service_status_referred"] = true
+		}
+	}
+	id := stringOf(rec["id"])
+	s.transitions[id] = append(s.transitions[id], t)
+	s.recomputeReferred(rec)
+	s.touch(rec, caller.UserName)
+	return t
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// findService returns the services_section element with unique_id id.
+func findService(rec map[string]any, id string) map[string]any {
+	svcs, _ := rec["services_section"].([]any)
+	for _, e := range svcs {
+		if m, ok := e.(map[string]any); ok && m["unique_id"] == id {
+			return m
+		}
+	}
+	return nil
+}
+
+// recomputeReferred recomputes the referred_users* summary fields of a
+// case from its non-remote referrals, under s.mu.
+func (s *Server) recomputeReferred(rec map[string]any) {
+	s.dirty(rec)
+	var all, pending, accepted []string
+	for _, t := range s.transitions[stringOf(rec["id"])] {
+		if truthy(t["remote"]) {
+			continue
+		}
+		to := stringOf(t["transitioned_to"])
+		switch t["status"] {
+		case statusInProgress:
+			pending = appendUnique(pending, to)
+			all = appendUnique(all, to)
+		case statusAccepted:
+			accepted = appendUnique(accepted, to)
+			all = appendUnique(all, to)
+		}
+	}
+	rec["referred_users"] = stringsToAny(all)
+	rec["referred_users_present"] = len(all) > 0
+	rec["referred_users_pending"] = stringsToAny(pending)
+	rec["referred_users_accepted"] = stringsToAny(accepted)
+}
+
+func appendUnique(ss []string, s string) []string {
+	if slices.Contains(ss, s) {
+		return ss
+	}
+	return append(ss, s)
+}
+
+// unassign removes a referral's recipient from assigned_user_names unless
+// another active (in_progress or accepted) referral needs them, under s.mu.
+func (s *Server) unassign(rec, t map[string]any) {
+	if truthy(t["remote"]) {
+		return
+	}
+	to := stringOf(t["transitioned_to"])
+	for _, o := range s.transitions[stringOf(rec["id"])] {
+		if o["id"] != t["id"] && !truthy(o["remote"]) && o["transitioned_to"] == to &&
+			(o["status"] == statusInProgress || o["status"] == statusAccepted) {
+			return
+		}
+	}
+	assigned, _ := rec["assigned_user_names"].([]any)
+	kept := make([]any, 0, len(assigned))
+	for _, a := range assigned {
+		if a != to {
+			kept = append(kept, a)
+		}
+	}
+	rec["assigned_user_names"] = kept
+}
+
+// withRecord adds the `record` of a mutation response.
+func withRecord(t, before, after map[string]any) map[string]any {
+	out := transitionJSON(t)
+	out["record"] = changedFields(before, after)
+	return out
+}
+
+// handleListReferrals implements GET /api/v2/cases/:id/referrals (and
+// /transitions, where only referrals exist in the fake).
+func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *userState, id string) {
+	if types := r.URL.Query().Get("types"); types != "" && !slices.Contains(strings.Split(types, ","), "Referral") {
+		s.mu.Lock()
+		_, ok := s.lookupCase(w, r, u, id)
+		s.mu.Unlock()
+		if ok {
+			writeJSON(w, http.StatusOK, map[string]any{"data": []any{}})
+		}
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.lookupCase(w, r, u, id)
+	if !ok {
+		return
+	}
+	out := []any{}
+	for _, t := range s.transitions[id] {
+		if s.canSeeReferral(u, rec, t) {
+			out = append(out, transitionJSON(t))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+// canSeeReferral applies the visibility of reference §5.7: the owner and
+// "all" users see every referral; others those of their own, group or
+// agency.
+func (s *Server) canSeeReferral(u *userState, rec, t map[string]any) bool {
+	if u.Permission == "all" || rec["owned_by"] == u.UserName {
+		return true
+	}
+	if t["transitioned_to"] == u.UserName || t["transitioned_by"] == u.UserName {
+		return true
+	}
+	switch u.Permission {
+	case "group":
+		return anyOverlap(t["transitioned_to_user_groups"], u.Groups) || anyOverlap(t["transitioned_by_user_groups"], u.Groups)
+	case "agency":
+		return t["transitioned_to_user_agency"] == u.Agency || t["transitioned_by_user_agency"] == u.Agency
+	}
+	return false
+}
+
+// handleCreateReferral implements POST /api/v2/cases/:id/referrals.
+func (s *Server) handleCreateReferral(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) {
+	data, err := decodeData(body)
+	if err != nil {
+		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.lookupCase(w, r, u, id)
+	if !ok {
+		return
+	}
+	if s.overrideRefused(data, u) {
+		writeError(w, r, http.StatusForbidden, "Forbidden", nil)
+		return
+	}
+	if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
+		writeErrors(w, http.StatusUnprocessableEntity, errs)
+		return
+	}
+	before := deepCopyMap(rec)
+	t := s.refer(rec, data, u)
+	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+}
+
+// handleBulkReferral implements POST /api/v2/cases/referrals: any unknown id
+// is a 404 before anything runs; then records are referred in order.
+func (s *Server) handleBulkReferral(w http.ResponseWriter, r *http.Request, u *userState, body []byte) {
+	data, err := decodeData(body)
+	if err != nil {
+		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		return
+	}
+	ids, _ := data["ids"].([]any)
+	if len(ids) == 0 {
+		writeError(w, r, http.StatusUnprocessableEntity, "param is missing or the value is empty: ids", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.overrideRefused(data, u) {
+		writeError(w, r, http.StatusForbidden, "Forbidden", nil)
+		return
+	}
+	recs := make([]map[string]any, 0, len(ids))
+	for _, v := range ids {
+		i, ok := s.byID[stringOf(v)]
+		if !ok {
+			writeError(w, r, http.StatusNotFound, "Not Found", stringOf(v))
+			return
+		}
+		if !inScope(u, s.cases[i]) {
+			writeError(w, r, http.StatusForbidden, "Forbidden", nil)
+			return
+		}
+		recs = append(recs, s.cases[i])
+	}
+	// Partial application of a bulk referral (unconfirmed; Quirks.BulkReferralPartial).
+	if !s.cfg.quirks.BulkReferralPartial {
+		for _, rec := range recs {
+			if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
+				writeErrors(w, http.StatusUnprocessableEntity, errs)
+				return
+			}
+		}
+	}
+	out := []any{}
+	for _, rec := range recs {
+		if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
+			// The first failing record raises; earlier ones stay referred.
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"data": out, "errors": errs})
+			return
+		}
+		out = append(out, transitionJSON(s.refer(rec, data, u)))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+// findReferral looks up a case and one of its referrals, writing 404/403.
+func (s *Server) findReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string) (map[string]any, map[string]any, bool) {
+	rec, ok := s.lookupCase(w, r, u, id)
+	if !ok {
+		return nil, nil, false
+	}
+	for _, t := range s.transitions[id] {
+		if t["id"] == rid {
+			return rec, t, true
+		}
+	}
+	writeError(w, r, http.StatusNotFound, "Not Found", nil)
+	return nil, nil, false
+}
+
+// recipientGone reports a non-remote referral whose recipient was disabled
+// since (unconfirmed 422 on reject, done and revoke).
+func (s *Server) recipientGone(t map[string]any) bool {
+	if !s.cfg.quirks.DisabledRecipientBlocksResponse || truthy(t["remote"]) {
+		return false
+	}
+	to, ok := s.users[stringOf(t["transitioned_to"])]
+	return !ok || to.Disabled
+}
+
+func (s *Server) writeRecipientError(w http.ResponseWriter, r *http.Request) {
+	writeErrors(w, http.StatusUnprocessableEntity, []apiError{{Status: 422, Resource: r.URL.Path,
+		Message: []string{"transition.errors.to_user_can_receive"}, Detail: "transitioned_to"}})
+}
+
+// handleUpdateReferral implements PATCH /api/v2/cases/:id/referrals/:rid:
+// accept, reject or done; any other transition is a silent 200 no-op that
+// returns the unchanged referral (pitfall 32).
+func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string, body []byte) {
+	data, err := decodeData(body)
+	if err != nil {
+		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, t, ok := s.findReferral(w, r, u, id, rid)
+	if !ok {
+		return
+	}
+	// Any reader of the case may respond (unconfirmed; Quirks.AnyoneMayRespond).
+	if !s.cfg.quirks.AnyoneMayRespond && t["transitioned_to"] != u.UserName {
+		writeError(w, r, http.StatusForbidden, "Forbidden", nil)
+		return
+	}
+	before := deepCopyMap(rec)
+	to := stringOf(data["status"])
+	from := t["status"]
+	remote := truthy(t["remote"])
+	// Remote referrals can be answered by an integrator (unconfirmed; Quirks.RemoteReferralsRespondable).
+	if remote && !s.cfg.quirks.RemoteReferralsRespondable {
+		to = "" // no-op
+	}
+	valid := (from == statusInProgress && (to == statusAccepted || to == statusRejected)) ||
+		(from == statusAccepted && to == statusDone)
+	if !valid {
+		writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+		return
+	}
+	if to != statusAccepted && s.recipientGone(t) {
+		s.writeRecipientError(w, r)
+		return
+	}
+	now := formatTime(s.nextStamp())
+	t["status"] = to
+	switch to {
+	case statusAccepted:
+		t["responded_at"] = now
+		s.recomputeReferred(rec)
+		// Accept saves the case (unconfirmed; Quirks.AcceptBumpsCase).
+		if s.cfg.quirks.AcceptBumpsCase {
+			s.touch(rec, u.UserName)
+		}
+	case statusRejected:
+		t["responded_at"] = now
+		t["rejected_reason"] = data["rejected_reason"]
+		if v, ok := data["rejection_note"]; ok {
+			t["rejection_note"] = v
+		}
+		s.unassign(rec, t)
+		rec["last_referral_rejected_at"] = now
+		s.recomputeReferred(rec)
+		s.touch(rec, u.UserName)
+	case statusDone:
+		if v, ok := data["rejection_note"]; ok {
+			t["rejection_note"] = v // the provider's note
+		}
+		if svc := findService(rec, stringOf(t["service_record_id"])); svc != nil {
+			if stringOf(svc["service_implemented_day_time"]) == "" {
+				svc["service_implemented_day_time"] = now
+			}
+			if v, ok := data["rejection_note"]; ok {
+				svc["note_on_referral_from_provider"] = v
+			}
+		}
+		s.unassign(rec, t)
+		rec["last_referral_done_at"] = now
+		s.recomputeReferred(rec)
+		s.touch(rec, u.UserName)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+}
+
+// handleRevokeReferral implements DELETE /api/v2/cases/:id/referrals/:rid:
+// revoked from any status, the recipient unassigned.
+func (s *Server) handleRevokeReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, t, ok := s.findReferral(w, r, u, id, rid)
+	if !ok {
+		return
+	}
+	if s.recipientGone(t) {
+		s.writeRecipientError(w, r)
+		return
+	}
+	before := deepCopyMap(rec)
+	t["status"] = statusRevoked
+	s.unassign(rec, t)
+	s.recomputeReferred(rec)
+	s.touch(rec, u.UserName)
+	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+}
