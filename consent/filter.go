@@ -1,0 +1,161 @@
+package consent
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/casebridge/casebridge/mapping"
+)
+
+// fieldTree is the compiled need-to-know list: a tree of keys in which a
+// leaf passes the whole value and an inner node passes only its children.
+type fieldTree struct {
+	children map[string]*fieldNode
+}
+
+type fieldNode struct {
+	// list is true when the path step was name[*]: the value must be a list
+	// and the children apply to each element.
+	list bool
+	// leaf is true when the path ends here: the whole value passes.
+	leaf     bool
+	children map[string]*fieldNode
+	// path is the first path that created this node, for error messages.
+	path string
+}
+
+// add inserts one parsed path. It rejects overlapping paths ("a" with "a.b")
+// and paths that disagree on whether a step is a list.
+func (t *fieldTree) add(path string, segs []segment) error {
+	if t.children == nil {
+		t.children = map[string]*fieldNode{}
+	}
+	nodes := t.children
+	for i, s := range segs {
+		last := i == len(segs)-1
+		n, ok := nodes[s.key]
+		if !ok {
+			n = &fieldNode{list: s.list, leaf: last, path: path}
+			if !last {
+				n.children = map[string]*fieldNode{}
+			}
+			nodes[s.key] = n
+			nodes = n.children
+			continue
+		}
+		prefix := segmentsString(segs[:i+1])
+		switch {
+		case n.list != s.list:
+			return fmt.Errorf("path %q disagrees with %q on whether %q is a list", path, n.path, prefix)
+		case n.leaf && last:
+			return fmt.Errorf("duplicate path %q", path)
+		case n.leaf || last:
+			return fmt.Errorf("path %q overlaps %q", path, n.path)
+		}
+		nodes = n.children
+	}
+	return nil
+}
+
+func segmentsString(segs []segment) string {
+	var b strings.Builder
+	for i, s := range segs {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.key)
+		if s.list {
+			b.WriteString("[*]")
+		}
+	}
+	return b.String()
+}
+
+// Filter returns a new record holding only the policy's need-to-know paths.
+// Nothing else passes, however deeply nested: inside an object only listed
+// keys pass, inside a list of objects only listed sub-fields of each element
+// pass, and a value of the wrong shape (an object where a list is expected,
+// a scalar list element where an object is expected) is dropped. The input
+// is never modified and the result shares no map or slice with it.
+func (p *Policy) Filter(rec mapping.Record) mapping.Record {
+	out := make(mapping.Record, len(p.fields.children))
+	filterInto(out, rec, p.fields.children)
+	return out
+}
+
+func filterInto(dst, src map[string]any, nodes map[string]*fieldNode) {
+	for key, n := range nodes {
+		v, ok := src[key]
+		if !ok {
+			continue
+		}
+		if fv, ok := filterValue(v, n); ok {
+			dst[key] = fv
+		}
+	}
+}
+
+// filterValue filters v by node n; ok is false when nothing may pass.
+func filterValue(v any, n *fieldNode) (any, bool) {
+	if !n.list {
+		return filterElem(v, n)
+	}
+	l, ok := asList(v)
+	if !ok {
+		return nil, false
+	}
+	out := make([]any, 0, len(l))
+	for _, e := range l {
+		if fe, ok := filterElem(e, n); ok {
+			out = append(out, fe)
+		}
+	}
+	return out, true
+}
+
+// filterElem filters a single (non-list-step) value.
+func filterElem(v any, n *fieldNode) (any, bool) {
+	if n.leaf {
+		return deepCopy(v), true
+	}
+	m, ok := asMap(v)
+	if !ok {
+		return nil, false
+	}
+	dst := make(map[string]any, len(n.children))
+	filterInto(dst, m, n.children)
+	return dst, true
+}
+
+// deepCopy copies JSON-shaped containers so the filtered record never
+// aliases the input. Other values (strings, numbers, time.Time) are
+// immutable or copied by value.
+func deepCopy(v any) any {
+	if m, ok := asMap(v); ok {
+		out := make(map[string]any, len(m))
+		for k, e := range m {
+			out[k] = deepCopy(e)
+		}
+		return out
+	}
+	if l, ok := asList(v); ok {
+		out := make([]any, len(l))
+		for i, e := range l {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	switch s := v.(type) {
+	case []string:
+		return append([]string(nil), s...)
+	case []float64:
+		return append([]float64(nil), s...)
+	case []int:
+		return append([]int(nil), s...)
+	case []int64:
+		return append([]int64(nil), s...)
+	case []bool:
+		return append([]bool(nil), s...)
+	}
+	return v
+}

@@ -1,0 +1,107 @@
+package consent
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/casebridge/casebridge/mapping"
+)
+
+func FuzzCompile(f *testing.F) {
+	src, err := readTestPolicy()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(src)
+	f.Add("")
+	f.Add("id: x\n")
+	f.Add("fields: [a, a.b]\n")
+	f.Add("conditions: {consent: [\"a[*]\"]}\n")
+	f.Add(strings.Replace(src, "under: 18", "under: -1", 1))
+	f.Add("&a [*a]")
+	f.Add("- - - -\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		p, err := Compile([]byte(src))
+		if err != nil {
+			if p != nil {
+				t.Fatal("policy returned with an error")
+			}
+			var pe *PolicyError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error is not a *PolicyError: %v", err)
+			}
+			return
+		}
+		if len(p.ConsentFields()) == 0 || len(p.Fields()) == 0 || !strings.HasPrefix(p.Hash(), "sha256:") {
+			t.Fatalf("compiled policy lacks consent fields, fields or hash")
+		}
+		q, err := Compile([]byte(src))
+		if err != nil || q.Hash() != p.Hash() {
+			t.Fatal("hash not stable")
+		}
+	})
+}
+
+// FuzzCheck feeds arbitrary JSON records to the gate: it must never panic,
+// must never allow a record whose consent fields are not all JSON true, and
+// Filter must never return a top-level key outside the need-to-know list.
+func FuzzCheck(f *testing.F) {
+	seed, _ := json.Marshal(okRecord())
+	f.Add(string(seed))
+	f.Add(`{}`)
+	f.Add(`null`)
+	f.Add(`{"consent_for_services":"yes","disclosure_other_orgs":true}`)
+	f.Add(`{"consent_for_services":true,"disclosure_other_orgs":1,"services_section":[{"service_type":"alternative_care"}]}`)
+	f.Add(`{"consent_for_services":true,"disclosure_other_orgs":true,"child_assent":true,"services_section":[{"service_type":"psychosocial"}]}`)
+	f.Add(`{"consent_for_services":true,"disclosure_other_orgs":true,"date_of_birth":"2012-02-30","age":-1,"services_section":[{"service_type":"alternative_care"},7]}`)
+	f.Add(`{"services_section":{"service_type":"alternative_care"},"location":[1,2],"languages":{"a":1}}`)
+	p, err := Compile([]byte(mustReadTestPolicy(f)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	g := p.Gate(okRequest())
+	top := map[string]bool{}
+	for _, path := range p.Fields() {
+		top[strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '[' })[0]] = true
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		var rec mapping.Record
+		if json.Unmarshal([]byte(data), &rec) != nil {
+			return
+		}
+		d := g.Check(rec)
+		if d.Allowed {
+			for _, field := range p.ConsentFields() {
+				if v, ok := rec[field].(bool); !ok || !v {
+					t.Fatalf("allowed a record whose %s is not true", field)
+				}
+			}
+			if d.Reasons != nil {
+				t.Fatalf("plain allow with reasons %v", d.Reasons)
+			}
+		} else if len(d.Reasons) == 0 {
+			t.Fatal("denied without a reason code")
+		}
+		out := p.Filter(rec)
+		for k := range out {
+			if !top[k] {
+				t.Fatalf("filter passed unlisted key %q", k)
+			}
+		}
+	})
+}
+
+func readTestPolicy() (string, error) {
+	b, err := readFile("testdata/primero-unhcr.yaml")
+	return string(b), err
+}
+
+func mustReadTestPolicy(f *testing.F) string {
+	s, err := readTestPolicy()
+	if err != nil {
+		f.Fatal(err)
+	}
+	return s
+}
