@@ -116,7 +116,7 @@ func filterValue(v any, n *fieldNode) (any, bool) {
 // filterElem filters a single (non-list-step) value.
 func filterElem(v any, n *fieldNode) (any, bool) {
 	if n.leaf {
-		return deepCopy(v), true
+		return mapping.CloneValue(v), true
 	}
 	m, ok := asMap(v)
 	if !ok {
@@ -125,37 +125,4 @@ func filterElem(v any, n *fieldNode) (any, bool) {
 	dst := make(map[string]any, len(n.children))
 	filterInto(dst, m, n.children)
 	return dst, true
-}
-
-// deepCopy copies JSON-shaped containers so the filtered record never
-// aliases the input. Other values (strings, numbers, time.Time) are
-// immutable or copied by value.
-func deepCopy(v any) any {
-	if m, ok := asMap(v); ok {
-		out := make(map[string]any, len(m))
-		for k, e := range m {
-			out[k] = deepCopy(e)
-		}
-		return out
-	}
-	if l, ok := asList(v); ok {
-		out := make([]any, len(l))
-		for i, e := range l {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	switch s := v.(type) {
-	case []string:
-		return append([]string(nil), s...)
-	case []float64:
-		return append([]float64(nil), s...)
-	case []int:
-		return append([]int(nil), s...)
-	case []int64:
-		return append([]int64(nil), s...)
-	case []bool:
-		return append([]bool(nil), s...)
-	}
-	return v
 }

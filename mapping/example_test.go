@@ -229,3 +229,13 @@ rules:
 	// mapping: s.yaml:9: rule "nickname": target nickname is not in the schema
 	// mapping: s.yaml: required schema field status is filled by no rule
 }
+
+// Clone gives a copy to change without touching the original, however
+// deeply nested.
+func ExampleRecord_Clone() {
+	orig := mapping.Record{"services_section": []any{map[string]any{"service_type": "health"}}}
+	cp := orig.Clone()
+	cp["services_section"].([]any)[0].(map[string]any)["service_type"] = "psychosocial"
+	fmt.Println(orig["services_section"], cp["services_section"])
+	// Output: [map[service_type:health]] [map[service_type:psychosocial]]
+}

@@ -376,7 +376,7 @@ func (c *Case) Get(key string) (any, bool) {
 // timestamps as RFC 3339 strings, user name lists as []string and
 // services_section as []any of map[string]any. FromRecord inverts it.
 func (c *Case) ToRecord() mapping.Record {
-	return mapping.Record(deepCopyMap(c.toMap()))
+	return mapping.Record(c.toMap()).Clone()
 }
 
 // FromRecord builds a Case from a mapping.Record. It goes through JSON, so
@@ -428,32 +428,8 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-func deepCopyMap(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = deepCopy(v)
-	}
-	return out
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		return deepCopyMap(t)
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopy(e)
-		}
-		return out
-	case []string:
-		return append([]string{}, t...)
-	}
-	return v
-}
+// deepCopyMap copies a JSON-shaped map (nil stays nil).
+func deepCopyMap(m map[string]any) map[string]any { return mapping.Record(m).Clone() }
 
 // Bool returns the value of a *bool field, false when unset.
 func Bool(p *bool) bool { return p != nil && *p }

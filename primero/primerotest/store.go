@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
+
+	"github.com/casebridge/casebridge/mapping"
 )
 
 // nextStamp returns a strictly increasing server timestamp (millisecond
@@ -275,28 +277,5 @@ func stringsToAny(ss []string) []any {
 	return out
 }
 
-// deepCopyMap copies a JSON-shaped map.
-func deepCopyMap(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = deepCopy(v)
-	}
-	return out
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return deepCopyMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
-}
+// deepCopyMap copies a JSON-shaped map (nil stays nil).
+func deepCopyMap(m map[string]any) map[string]any { return mapping.Record(m).Clone() }
