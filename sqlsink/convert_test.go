@@ -1,0 +1,163 @@
+package sqlsink
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestConvertValueAccepts(t *testing.T) {
+	ts := time.Date(2024, 3, 1, 8, 11, 12, 123456000, time.UTC)
+	day := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		typ      Type
+		in       any
+		pg, lite any
+	}{
+		{Text, "Test Name 1", "Test Name 1", "Test Name 1"},
+		{Text, json.Number("12"), "12", "12"},
+		{Text, int64(12), "12", "12"},
+		{Text, 2.5, "2.5", "2.5"},
+		{Integer, 7, int64(7), int64(7)},
+		{Integer, uint64(7), int64(7), int64(7)},
+		{Integer, 7.0, int64(7), int64(7)},
+		{Integer, "-7", int64(-7), int64(-7)},
+		{Integer, json.Number("1e3"), int64(1000), int64(1000)},
+		{Float, 3, 3.0, 3.0},
+		{Float, "2.25", 2.25, 2.25},
+		{Float, float32(0.5), 0.5, 0.5},
+		{Numeric, "12.50", "12.50", "12.50"},
+		{Numeric, json.Number("-1e-3"), "-1e-3", "-1e-3"},
+		{Numeric, 0.1, "0.1", "0.1"},
+		{Bool, true, true, int64(1)},
+		{Bool, "F", false, int64(0)},
+		{Bool, 1, true, int64(1)},
+		{Date, "2024-02-29", day, "2024-02-29"},
+		{Date, "2024-02-29T23:00:00-05:00", day, "2024-02-29"},
+		{Timestamp, "2024-03-01T10:11:12.123456789+02:00", ts, "2024-03-01 08:11:12.123456Z"},
+		{Timestamp, "2024-03-01 08:11:12.123456Z", ts, "2024-03-01 08:11:12.123456Z"},
+		{Timestamp, ts.In(time.FixedZone("X", 3600)), ts, "2024-03-01 08:11:12.123456Z"},
+		{Timestamp, "2024-02-29", day, "2024-02-29 00:00:00.000000Z"},
+		{JSON, map[string]any{"b": 1, "a": []any{"x"}}, `{"a":["x"],"b":1}`, `{"a":["x"],"b":1}`},
+		{JSON, "plain", `"plain"`, `"plain"`},
+		{JSON, json.RawMessage(`{ "a" : 1 }`), `{"a":1}`, `{"a":1}`},
+	}
+	for _, c := range cases {
+		got, err := convertValue(c.typ, c.in, Postgres)
+		require.NoError(t, err, "%s %#v", c.typ, c.in)
+		assert.Equal(t, c.pg, got, "%s %#v on postgres", c.typ, c.in)
+		got, err = convertValue(c.typ, c.in, SQLite)
+		require.NoError(t, err, "%s %#v", c.typ, c.in)
+		assert.Equal(t, c.lite, got, "%s %#v on sqlite", c.typ, c.in)
+	}
+}
+
+// Refused values give a reason that never holds the value.
+func TestConvertValueRefusesWithoutQuotingValue(t *testing.T) {
+	const secret = "Secret Qx7"
+	cases := []struct {
+		typ Type
+		in  any
+	}{
+		{Text, "\xff" + secret},
+		{Text, secret + "\x00"},
+		{Text, true},
+		{Text, []any{secret}},
+		{Integer, secret},
+		{Integer, "4242.5"},
+		{Integer, 4242.5},
+		{Integer, uint64(math.MaxUint64)},
+		{Integer, "42424242424242424242"},
+		{Integer, 4.242e19},
+		{Float, secret},
+		{Float, math.NaN()},
+		{Float, math.Inf(1)},
+		{Float, "1e999"},
+		{Numeric, secret},
+		{Numeric, "4242,5"},
+		{Bool, secret},
+		{Bool, 2},
+		{Date, secret},
+		{Date, "2024-02-30"},
+		{Date, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Timestamp, "2024-03-01T10:11:12"}, // no offset: ambiguous
+		{Timestamp, 1709280000},
+		{JSON, json.RawMessage(`{"a":` + secret)},
+		{JSON, map[string]any{"n": math.NaN()}},
+		{JSON, "a\x00b"},
+		{Type(99), 1},
+	}
+	for _, c := range cases {
+		for _, d := range []Dialect{Postgres, SQLite} {
+			_, err := convertValue(c.typ, c.in, d)
+			require.Error(t, err, "%s %#v", c.typ, c.in)
+			assert.NotContains(t, err.Error(), "Qx7", "%s", c.typ)
+			assert.NotContains(t, err.Error(), "4242", "%s", c.typ)
+		}
+	}
+}
+
+func TestTableValidate(t *testing.T) {
+	bad := Table{
+		Name: "",
+		Columns: []Column{
+			{Name: "id", Type: Text},
+			{Name: "ID", Type: Text},
+			{Name: "", Type: Integer},
+			{Name: "n", Type: Type(0)},
+			{Name: strings.Repeat("x", 64), Type: Text},
+			{Name: "d", Type: Date, Default: "Qx7"},
+		},
+		Key:     []string{"missing", "id", "id"},
+		Indexes: []Index{{Columns: nil}, {Columns: []string{"nope"}}},
+	}
+	err := bad.Validate()
+	var de *DeclarationError
+	require.ErrorAs(t, err, &de)
+	for _, want := range []string{
+		"Name: must not be empty",
+		"Columns[1] (ID).Name: duplicate column name",
+		"Columns[2].Name: must not be empty",
+		"Columns[3] (n).Type: unknown type",
+		"longer than 63 bytes",
+		"Columns[5] (d).Default: does not convert to Date",
+		"Key[0] (missing): is not a declared column",
+		"Key[2] (id): is repeated",
+		"Indexes[0].Columns: at least one column is required",
+		"Indexes[1].Columns[0] (nope): is not a declared column",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.NotContains(t, err.Error(), "Qx7", "the default's value is not quoted")
+
+	require.NoError(t, casesTable().Validate())
+	assert.ErrorContains(t, Table{Name: "t", Columns: []Column{{Name: "a", Type: Text}}}.Validate(), "Key: at least one key column")
+}
+
+func TestTypeString(t *testing.T) {
+	assert.Equal(t, "Timestamp", Timestamp.String())
+	assert.Equal(t, "Type(42)", Type(42).String())
+}
+
+func TestIndexNameFitsLimit(t *testing.T) {
+	tbl := Table{Name: strings.Repeat("é", 30)}
+	name := indexName(tbl, Index{Columns: []string{"a_long_column_name", "another"}})
+	assert.LessOrEqual(t, len(name), maxIdentLen)
+	assert.True(t, strings.HasSuffix(name, "_idx"))
+	assert.Equal(t, name, indexName(tbl, Index{Columns: []string{"a_long_column_name", "another"}}), "stable")
+	assert.Equal(t, "cases_status_idx", indexName(Table{Name: "cases"}, Index{Columns: []string{"status"}}))
+	assert.Equal(t, "mine", indexName(Table{Name: "cases"}, Index{Name: "mine"}))
+}
+
+func TestDefaultLiteral(t *testing.T) {
+	assert.Equal(t, `'it''s'`, defaultLiteral(Postgres, Column{Type: Text, Default: "it's"}))
+	assert.Equal(t, `3`, defaultLiteral(SQLite, Column{Type: Integer, Default: 3}))
+	assert.Equal(t, `TRUE`, defaultLiteral(Postgres, Column{Type: Bool, Default: true}))
+	assert.Equal(t, `1`, defaultLiteral(SQLite, Column{Type: Bool, Default: true}))
+	assert.Equal(t, `'2024-01-02'`, defaultLiteral(SQLite, Column{Type: Date, Default: "2024-01-02"}))
+}

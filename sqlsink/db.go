@@ -1,0 +1,187 @@
+package sqlsink
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialect is the SQL database a [DB] talks to.
+type Dialect int
+
+// The supported dialects.
+const (
+	// SQLite is the embedded default (modernc.org/sqlite, pure Go).
+	SQLite Dialect = iota + 1
+	// Postgres is PostgreSQL through jackc/pgx v5.
+	Postgres
+)
+
+// String returns "sqlite" or "postgres".
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// sqliteBusyTimeoutMS is how long a SQLite connection waits for a lock
+// held by another connection before failing with SQLITE_BUSY.
+const sqliteBusyTimeoutMS = 10000
+
+// memCounter names in-memory SQLite databases uniquely within the process.
+var memCounter atomic.Int64
+
+// DB is a connection pool to PostgreSQL or SQLite. It is safe for
+// concurrent use. Close it when done.
+type DB struct {
+	dialect Dialect
+	pool    *pgxpool.Pool // Postgres only
+	sql     *sql.DB       // both dialects
+	pin     *sql.Conn     // in-memory SQLite: keeps the database alive
+}
+
+// Open connects to the database named by dsn, and checks that it answers.
+//
+//   - "postgres://…" or "postgresql://…": PostgreSQL through a pgx pool
+//     (any pgx connection parameter may be given in the URL).
+//   - ":memory:" or "sqlite::memory:": a new in-memory SQLite database,
+//     private to this DB and gone when it is closed.
+//   - "sqlite:PATH", "sqlite://PATH", "file:PATH" or a plain file path:
+//     a SQLite database file, created if missing. A query string is passed
+//     to the driver (e.g. "file:x.db?mode=ro").
+//
+// SQLite connections wait up to 10 seconds on a lock held by another
+// connection, enforce foreign keys, and use write-ahead logging for files;
+// transactions begin IMMEDIATE so that two writers queue rather than fail.
+// Errors never repeat the DSN, which may hold a password.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, errors.New("sqlsink: invalid PostgreSQL DSN")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sqlsink: open PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("sqlsink: connect to PostgreSQL: %w", err)
+	}
+	return &DB{dialect: Postgres, pool: pool, sql: stdlib.OpenDBFromPool(pool)}, nil
+}
+
+func openSQLite(ctx context.Context, dsn string) (*DB, error) {
+	driverDSN, memory, err := sqliteDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	sdb, err := sql.Open("sqlite", driverDSN)
+	if err != nil {
+		return nil, fmt.Errorf("sqlsink: open SQLite: %w", err)
+	}
+	db := &DB{dialect: SQLite, sql: sdb}
+	if memory {
+		// An in-memory database lives as long as one connection to it is
+		// open; pin one so the pool may close the others freely.
+		db.pin, err = sdb.Conn(ctx)
+	} else {
+		err = sdb.PingContext(ctx)
+	}
+	if err != nil {
+		_ = sdb.Close()
+		return nil, fmt.Errorf("sqlsink: open SQLite: %w", err)
+	}
+	return db, nil
+}
+
+// sqliteDSN turns a user DSN into the modernc.org/sqlite driver's, and says
+// whether it names an in-memory database.
+func sqliteDSN(dsn string) (driverDSN string, memory bool, err error) {
+	rest := dsn
+	switch {
+	case strings.HasPrefix(rest, "sqlite://"):
+		rest = strings.TrimPrefix(rest, "sqlite://")
+	case strings.HasPrefix(rest, "sqlite:"):
+		rest = strings.TrimPrefix(rest, "sqlite:")
+	case strings.HasPrefix(rest, "file:"):
+		rest = strings.TrimPrefix(rest, "file:")
+	}
+	path, query, _ := strings.Cut(rest, "?")
+	params := []string{
+		"_pragma=busy_timeout(" + strconv.Itoa(sqliteBusyTimeoutMS) + ")",
+		"_pragma=foreign_keys(1)",
+		"_txlock=immediate",
+	}
+	switch path {
+	case "":
+		return "", false, errors.New("sqlsink: empty SQLite path in DSN")
+	case ":memory:":
+		// The memdb VFS shares one database among the pool's connections
+		// when its name starts with "/"; the counter keeps it private.
+		name := fmt.Sprintf("/casebridge-mem-%d", memCounter.Add(1))
+		params = append([]string{"vfs=memdb"}, params...)
+		memory = true
+		path = name
+	default:
+		params = append(params, "_pragma=journal_mode(WAL)")
+		path = (&url.URL{Path: path}).EscapedPath()
+	}
+	if query != "" {
+		params = append([]string{query}, params...)
+	}
+	return "file:" + path + "?" + strings.Join(params, "&"), memory, nil
+}
+
+// Dialect reports which database db talks to.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL returns the database/sql handle, for either dialect. Statements on it
+// use the dialect's placeholders ($1 for PostgreSQL, ? for SQLite).
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Close closes every connection. It is safe to call once.
+func (db *DB) Close() error {
+	var errs []error
+	if db.pin != nil {
+		errs = append(errs, db.pin.Close())
+	}
+	errs = append(errs, db.sql.Close())
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// quoteIdent quotes an SQL identifier for both dialects: double quotes
+// around it, embedded double quotes doubled.
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// placeholder returns the n-th (1-based) bind parameter marker.
+func (db *DB) placeholder(n int) string {
+	if db.dialect == Postgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
