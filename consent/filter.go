@@ -9,17 +9,21 @@ import (
 
 // fieldTree is the compiled need-to-know list: a tree of keys in which a
 // leaf passes the whole value and an inner node passes only its children.
+// Children are kept in slices, not maps: lists are short and Filter walks
+// every child of each node it visits.
 type fieldTree struct {
-	children map[string]*fieldNode
+	children []*fieldNode
 }
 
 type fieldNode struct {
+	// key is the path step's name.
+	key string
 	// list is true when the path step was name[*]: the value must be a list
 	// and the children apply to each element.
 	list bool
 	// leaf is true when the path ends here: the whole value passes.
 	leaf     bool
-	children map[string]*fieldNode
+	children []*fieldNode
 	// path is the first path that created this node, for error messages.
 	path string
 }
@@ -27,20 +31,14 @@ type fieldNode struct {
 // add inserts one parsed path. It rejects overlapping paths ("a" with "a.b")
 // and paths that disagree on whether a step is a list.
 func (t *fieldTree) add(path string, segs []segment) error {
-	if t.children == nil {
-		t.children = map[string]*fieldNode{}
-	}
-	nodes := t.children
+	nodes := &t.children
 	for i, s := range segs {
 		last := i == len(segs)-1
-		n, ok := nodes[s.key]
-		if !ok {
-			n = &fieldNode{list: s.list, leaf: last, path: path}
-			if !last {
-				n.children = map[string]*fieldNode{}
-			}
-			nodes[s.key] = n
-			nodes = n.children
+		n := findNode(*nodes, s.key)
+		if n == nil {
+			n = &fieldNode{key: s.key, list: s.list, leaf: last, path: path}
+			*nodes = append(*nodes, n)
+			nodes = &n.children
 			continue
 		}
 		prefix := segmentsString(segs[:i+1])
@@ -52,7 +50,17 @@ func (t *fieldTree) add(path string, segs []segment) error {
 		case n.leaf || last:
 			return fmt.Errorf("path %q overlaps %q", path, n.path)
 		}
-		nodes = n.children
+		nodes = &n.children
+	}
+	return nil
+}
+
+// findNode returns the node for key among nodes, or nil.
+func findNode(nodes []*fieldNode, key string) *fieldNode {
+	for _, n := range nodes {
+		if n.key == key {
+			return n
+		}
 	}
 	return nil
 }
@@ -83,14 +91,14 @@ func (p *Policy) Filter(rec mapping.Record) mapping.Record {
 	return out
 }
 
-func filterInto(dst, src map[string]any, nodes map[string]*fieldNode) {
-	for key, n := range nodes {
-		v, ok := src[key]
+func filterInto(dst, src map[string]any, nodes []*fieldNode) {
+	for _, n := range nodes {
+		v, ok := src[n.key]
 		if !ok {
 			continue
 		}
 		if fv, ok := filterValue(v, n); ok {
-			dst[key] = fv
+			dst[n.key] = fv
 		}
 	}
 }

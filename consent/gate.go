@@ -76,7 +76,7 @@ func (d Decision) Has(r Reason) bool { return slices.Contains(d.Reasons, r) }
 type Gate struct {
 	p           *Policy
 	req         Request
-	asOf        time.Time
+	asOf        date     // the date ages are computed at
 	reqReasons  []Reason // request-level denials, fixed for the gate
 	overrideOK  bool
 	serviceOK   bool // req.ServiceType set and allowed
@@ -88,11 +88,7 @@ type Gate struct {
 // not permit or that lacks a known reason) make every Check deny with
 // those reason codes, so that each attempt is still decided and audited.
 func (p *Policy) Gate(req Request) *Gate {
-	g := &Gate{p: p, req: req, asOf: req.AsOf}
-	if g.asOf.IsZero() {
-		g.asOf = time.Now()
-	}
-	g.asOf = g.asOf.UTC()
+	g := &Gate{p: p, req: req, asOf: asOfDate(req.AsOf)}
 	if !slices.Contains(p.receivers, req.Recipient) {
 		g.reqReasons = append(g.reqReasons, ReasonRecipientNotParty)
 	}
@@ -127,6 +123,14 @@ func (p *Policy) Gate(req Request) *Gate {
 		g.reqReasons = append(g.reqReasons, ReasonServiceMissing)
 	}
 	return g
+}
+
+// asOfDate returns the UTC date of t, or of now when t is zero.
+func asOfDate(t time.Time) date {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return dateOf(t.UTC())
 }
 
 // Check is shorthand for p.Gate(req).Check(rec); flows checking many

@@ -47,10 +47,7 @@ type Revocation struct {
 // the gate cannot prove consent for it; flows that read partial records
 // must pass the full record.
 func (p *Policy) ConsentWithdrawn(rec mapping.Record, asOf time.Time) ([]Reason, bool) {
-	g := &Gate{p: p, asOf: asOf.UTC()}
-	if g.asOf.IsZero() {
-		g.asOf = time.Now().UTC()
-	}
+	g := &Gate{p: p, asOf: asOfDate(asOf)}
 	d := g.Check(rec)
 	var out []Reason
 	for _, r := range d.Reasons {

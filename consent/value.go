@@ -57,7 +57,7 @@ func (p *Policy) field(rec map[string]any, f *condField) tri {
 // ageAt returns the age in whole years on the date asOf, from the date of
 // birth when it can be read, else from the age field. ok is false when
 // neither gives a plausible age (0 to 150 years, birth not in the future).
-func (p *Policy) ageAt(rec map[string]any, asOf time.Time) (int, bool) {
+func (p *Policy) ageAt(rec map[string]any, asOf date) (int, bool) {
 	if p.dob != nil {
 		if v, ok := lookupFirst(rec, p.dob.segs); ok {
 			if dob, ok := parseDate(v); ok {
@@ -77,28 +77,74 @@ func (p *Policy) ageAt(rec map[string]any, asOf time.Time) (int, bool) {
 	return 0, false
 }
 
+// date is a calendar date. Ages are computed on dates rather than on
+// time.Time values, which are costly to build and take apart per record.
+type date struct {
+	year  int
+	month time.Month
+	day   int
+}
+
+// dateOf returns the calendar date of t in t's location.
+func dateOf(t time.Time) date {
+	y, m, d := t.Date()
+	return date{y, m, d}
+}
+
 // parseDate accepts a time.Time, "2006-01-02", or an RFC 3339 timestamp
 // (its date part is used).
-func parseDate(v any) (time.Time, bool) {
+func parseDate(v any) (date, bool) {
 	switch d := v.(type) {
 	case time.Time:
 		if d.IsZero() {
-			return time.Time{}, false
+			return date{}, false
 		}
-		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC), true
+		return dateOf(d), true
 	case string:
 		if len(d) > 10 && (d[10] == 'T' || d[10] == ' ') {
 			d = d[:10]
 		}
-		t, err := time.Parse(time.DateOnly, d)
-		return t, err == nil
+		return parseDateOnly(d)
 	}
-	return time.Time{}, false
+	return date{}, false
 }
 
-func yearsBetween(dob, asOf time.Time) (int, bool) {
-	y := asOf.Year() - dob.Year()
-	if asOf.Month() < dob.Month() || (asOf.Month() == dob.Month() && asOf.Day() < dob.Day()) {
+// parseDateOnly accepts exactly what time.Parse(time.DateOnly, s) accepts:
+// a four-digit year, a two-digit month and a two-digit day that exists in
+// that month. It is hand-written because time.Parse dominated Check.
+func parseDateOnly(s string) (date, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return date{}, false
+	}
+	y, okY := atoiDigits(s[0:4])
+	m, okM := atoiDigits(s[5:7])
+	d, okD := atoiDigits(s[8:10])
+	if !okY || !okM || !okD || m < 1 || m > 12 || d < 1 || d > 31 {
+		return date{}, false
+	}
+	// Past the 28th, check the day exists: time.Date rolls it over if not.
+	if d > 28 && time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Day() != d {
+		return date{}, false
+	}
+	return date{y, time.Month(m), d}, true
+}
+
+// atoiDigits reads s as a decimal number; ok is false unless every byte is
+// an ASCII digit.
+func atoiDigits(s string) (n int, ok bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func yearsBetween(dob, asOf date) (int, bool) {
+	y := asOf.year - dob.year
+	if asOf.month < dob.month || (asOf.month == dob.month && asOf.day < dob.day) {
 		y--
 	}
 	if y < 0 || y > 150 {
