@@ -195,26 +195,27 @@ func (a *applier) finish(r *compiledRule, v any, star int, source string) {
 	for _, st := range r.steps {
 		v = st.apply(v)
 	}
+	empty := isEmpty(v)
 	tableDefault := false
-	if r.table != nil && !isEmpty(v) {
+	if r.table != nil && !empty {
 		x, code, usedDef := r.table.lookup(v)
 		tableDefault = usedDef
 		if code != "" {
 			a.fail(r, star, source, code, "table "+r.table.name)
 			return
 		}
-		v = x
+		v, empty = x, isEmpty(x)
 	}
-	if !isEmpty(v) {
+	if r.co.typ != "" && !empty {
 		x, code := r.co.coerce(v)
 		if code != "" {
 			a.fail(r, star, source, code, "type "+r.co.typ)
 			return
 		}
-		v = x
+		v, empty = x, isEmpty(x)
 	}
 	defaulted := false
-	if isEmpty(v) {
+	if empty {
 		if !r.hasDef {
 			if r.required {
 				a.fail(r, star, source, CodeRequired, "")

@@ -300,13 +300,28 @@ func (c *coercer) coerce(v any) (any, string) {
 			return nil, CodeInvalidDate
 		}
 		var buf [64]byte
-		out := t.AppendFormat(buf[:0], c.format)
+		out := appendTime(buf[:0], t, c.format)
 		if s, ok := v.(string); ok && s == string(out) {
 			return v, "" // the input is already in the output format
 		}
 		return string(out), ""
 	}
 	return v, ""
+}
+
+// appendTime is t.AppendFormat(b, layout), with the layout of a date
+// (2006-01-02) written directly: the general formatter parses its layout on
+// every call.
+func appendTime(b []byte, t time.Time, layout string) []byte {
+	if layout != "2006-01-02" {
+		return t.AppendFormat(b, layout)
+	}
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, layout)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10),
+		'-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 func (c *coercer) parseTimeOK(s string) bool {

@@ -63,6 +63,22 @@ func TestCoercions(t *testing.T) {
 	}
 }
 
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("west", -11*3600), time.FixedZone("east", 14*3600)}
+	for _, y := range []int{-10000, -1, 0, 7, 99, 999, 1000, 2024, 9999, 10000, 123456} {
+		for _, m := range []time.Month{1, 2, 9, 10, 12} {
+			for _, d := range []int{1, 9, 10, 28} {
+				for _, loc := range zones {
+					tm := time.Date(y, m, d, 23, 59, 59, 0, loc)
+					for _, layout := range []string{"2006-01-02", time.RFC3339, "02/01/2006"} {
+						assert.Equal(t, tm.Format(layout), string(appendTime(nil, tm, layout)), "%v %s", tm, layout)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestPathParsing(t *testing.T) {
 	good := map[string]string{
 		"a":              "a",

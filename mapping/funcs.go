@@ -215,9 +215,48 @@ func (c *callChecker) Visit(n *ast.Node) {
 	}
 }
 
+// envShadowScan finds a "let $env = …" declaration, after which $env no
+// longer names the record.
+type envShadowScan struct{ found *bool }
+
+// Visit notes a variable declared as $env.
+func (s envShadowScan) Visit(n *ast.Node) {
+	if d, ok := (*n).(*ast.VariableDeclaratorNode); ok && d.Name == "$env" {
+		*s.found = true
+	}
+}
+
+// envKeyReads rewrites $env["a.b"] into a plain read of the field "a.b".
+// expr reads $env[…] through reflection, which allocates, and a field name
+// compiles to a direct map read; both give the value or nil. Only dotted
+// keys are rewritten: they cannot be the name of a variable or a function,
+// so the rewritten name can only mean the field.
+type envKeyReads struct{ shadowed *bool }
+
+// Visit rewrites one $env["a.b"].
+func (e envKeyReads) Visit(n *ast.Node) {
+	m, ok := (*n).(*ast.MemberNode)
+	if !ok || m.Optional || *e.shadowed {
+		return
+	}
+	env, ok := m.Node.(*ast.IdentifierNode)
+	if !ok || env.Value != "$env" {
+		return
+	}
+	key, ok := m.Property.(*ast.StringNode)
+	if !ok || !strings.Contains(key.Value, ".") {
+		return
+	}
+	ast.Patch(n, &ast.IdentifierNode{Value: key.Value})
+}
+
 // compileExpr compiles an expression in the restricted environment.
 func compileExpr(code string, extra ...expr.Option) (*vm.Program, error) {
-	p, err := expr.Compile(code, append(exprOptions(), extra...)...)
+	// Patchers run in order, each over the whole tree: the scan for a
+	// declared $env is complete before any $env["a.b"] is rewritten.
+	var shadowed bool
+	opts := append(exprOptions(), expr.Patch(envShadowScan{&shadowed}), expr.Patch(envKeyReads{&shadowed}))
+	p, err := expr.Compile(code, append(opts, extra...)...)
 	if err != nil {
 		return nil, err
 	}
