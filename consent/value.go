@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/casebridge/casebridge/internal/isodate"
 )
 
 // tri is the reading of a consent value.
@@ -109,37 +111,10 @@ func parseDate(v any) (date, bool) {
 	return date{}, false
 }
 
-// parseDateOnly accepts exactly what time.Parse(time.DateOnly, s) accepts:
-// a four-digit year, a two-digit month and a two-digit day that exists in
-// that month. It is hand-written because time.Parse dominated Check.
+// parseDateOnly reads exactly "YYYY-MM-DD" (as time.DateOnly does).
 func parseDateOnly(s string) (date, bool) {
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return date{}, false
-	}
-	y, okY := atoiDigits(s[0:4])
-	m, okM := atoiDigits(s[5:7])
-	d, okD := atoiDigits(s[8:10])
-	if !okY || !okM || !okD || m < 1 || m > 12 || d < 1 || d > 31 {
-		return date{}, false
-	}
-	// Past the 28th, check the day exists: time.Date rolls it over if not.
-	if d > 28 && time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Day() != d {
-		return date{}, false
-	}
-	return date{y, time.Month(m), d}, true
-}
-
-// atoiDigits reads s as a decimal number; ok is false unless every byte is
-// an ASCII digit.
-func atoiDigits(s string) (n int, ok bool) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
+	y, m, d, ok := isodate.Date(s)
+	return date{y, time.Month(m), d}, ok
 }
 
 func yearsBetween(dob, asOf date) (int, bool) {

@@ -1,18 +1,17 @@
 package mapping
 
+import "github.com/casebridge/casebridge/internal/isodate"
+
 // isoDate checks that s is an ISO 8601 date or datetime in one of the
 // default layouts (YYYY-MM-DD, optionally followed by THH:MM:SS, a
 // fraction, and Z or ±HH:MM) and returns its date. It replaces time.Parse on
 // the hot path; anything it rejects still goes through time.Parse.
 func isoDate(s string) (y, m, d int, zoned, frac, ok bool) {
-	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+	if len(s) < 10 {
 		return
 	}
-	var okY, okM, okD bool
-	y, okY = digits(s[0:4])
-	m, okM = digits(s[5:7])
-	d, okD = digits(s[8:10])
-	if !okY || !okM || !okD || m < 1 || m > 12 || d < 1 || d > daysIn(m, y) {
+	var dateOK bool
+	if y, m, d, dateOK = isodate.Date(s[:10]); !dateOK {
 		return
 	}
 	rest := s[10:]
@@ -22,9 +21,9 @@ func isoDate(s string) (y, m, d int, zoned, frac, ok bool) {
 	if len(rest) < 9 || rest[0] != 'T' || rest[3] != ':' || rest[6] != ':' {
 		return
 	}
-	hh, ok1 := digits(rest[1:3])
-	mm, ok2 := digits(rest[4:6])
-	ss, ok3 := digits(rest[7:9])
+	hh, ok1 := isodate.Digits(rest[1:3])
+	mm, ok2 := isodate.Digits(rest[4:6])
+	ss, ok3 := isodate.Digits(rest[7:9])
 	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 59 {
 		return
 	}
@@ -45,8 +44,8 @@ func isoDate(s string) (y, m, d int, zoned, frac, ok bool) {
 	case rest == "Z":
 		zoned = true
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		oh, ok1 := digits(rest[1:3])
-		om, ok2 := digits(rest[4:6])
+		oh, ok1 := isodate.Digits(rest[1:3])
+		om, ok2 := isodate.Digits(rest[4:6])
 		if !ok1 || !ok2 || oh > 23 || om > 59 {
 			return
 		}
@@ -55,29 +54,4 @@ func isoDate(s string) (y, m, d int, zoned, frac, ok bool) {
 		return
 	}
 	return y, m, d, zoned, frac, true
-}
-
-func digits(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
-func daysIn(m, y int) int {
-	switch m {
-	case 2:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }
