@@ -9,6 +9,11 @@
 // hash-chained audit trail, then lets the provider accept the referrals and
 // verifies the trail. It prints identifiers and counts only.
 //
+// Its state lives in SQLite, the embedded default (no database server): a
+// run lock so that two bridges never run the flow at once, the links from
+// each case to its referral, and the audit trail. Give -db a postgres://
+// DSN to keep it in PostgreSQL instead.
+//
 //	go run ./examples/primero-referral
 //
 // Flags point it at another Primero (-url, with -user/-password and the
@@ -29,6 +34,7 @@ import (
 	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/primero/primerotest"
+	"github.com/casebridge/casebridge/sqlsink"
 )
 
 //go:embed policy.yaml
@@ -37,6 +43,10 @@ var policyYAML []byte
 const (
 	flow    = "example-primero-referral"
 	service = "alternative_care"
+	// linkKind and referralSystem name the links from a case to the
+	// referral the bridge made for it.
+	linkKind       = "referral"
+	referralSystem = "primero-referral"
 )
 
 // provider is the receiving party the policy names.
@@ -55,7 +65,7 @@ type config struct {
 	recipient, recipientPass string
 	location                 string
 	cases                    int
-	auditPath                string
+	dsn                      string
 }
 
 func parseFlags(args []string) (config, error) {
@@ -68,7 +78,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.recipientPass, "recipient-password", primerotest.DefaultRecipientPassword, "provider password")
 	fs.StringVar(&c.location, "location", "XX01", "refer open cases in this location and its descendants")
 	fs.IntVar(&c.cases, "cases", 60, "synthetic cases to seed the fake with")
-	fs.StringVar(&c.auditPath, "audit", "", "audit trail file (default: a temporary file)")
+	fs.StringVar(&c.dsn, "db", "", "state database: a SQLite path or a postgres:// DSN (default: SQLite in a temporary directory)")
 	return c, fs.Parse(args)
 }
 
@@ -87,14 +97,28 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 		cfg.url = fake.URL()
 		fmt.Fprintf(out, "fake Primero at %s with %d synthetic cases\n", cfg.url, cfg.cases)
 	}
-	if cfg.auditPath == "" {
-		dir, err := os.MkdirTemp("", "casebridge-audit-")
+	if cfg.dsn == "" {
+		dir, err := os.MkdirTemp("", "casebridge-state-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		cfg.auditPath = filepath.Join(dir, "audit.jsonl")
+		cfg.dsn = "sqlite:" + filepath.Join(dir, "state.db")
 	}
+	db, err := sqlsink.Open(ctx, cfg.dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	state, err := sqlsink.NewDBState(db)
+	if err != nil {
+		return err
+	}
+	lock, err := state.Lock(ctx, flow) // a second bridge on the same state stops here
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lock.Release() }()
 
 	policy, err := consent.Compile(policyYAML)
 	if err != nil {
@@ -104,14 +128,13 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	trail, sink, err := consent.OpenTrail(cfg.auditPath)
+	trail, err := sqlsink.ResumeTrail(ctx, state.AuditLog(flow))
 	if err != nil {
 		return err
 	}
-	defer sink.Close()
 
 	b := &bridge{
-		client: caseworker, recipient: cfg.recipient, trail: trail, policy: policy,
+		client: caseworker, recipient: cfg.recipient, trail: trail, policy: policy, state: state,
 		gate: policy.Gate(consent.Request{Recipient: provider, Purpose: policy.Purpose(), ServiceType: service}),
 	}
 	filters := []primero.Filter{primero.Status("open"), primero.AgeBetween(0, 17), primero.LocatedIn(cfg.location)}
@@ -134,15 +157,7 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	}
 	fmt.Fprintf(out, "provider accepted %d referrals\n", accepted)
 
-	if err := sink.Close(); err != nil {
-		return err
-	}
-	f, err := os.Open(cfg.auditPath)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sum, err := consent.Verify(f)
+	sum, err := sqlsink.VerifyAudit(ctx, state.AuditLog(flow))
 	if err != nil {
 		return fmt.Errorf("audit trail: %w", err)
 	}
@@ -157,7 +172,9 @@ type bridge struct {
 	policy    *consent.Policy
 	gate      *consent.Gate
 	trail     *consent.Trail
-	// referred maps case id to referral id, for the provider's side.
+	state     sqlsink.State
+	// referred maps case id to the id of the referral this run made, for
+	// the provider's side.
 	referred map[string]string
 }
 
@@ -188,11 +205,11 @@ func (b *bridge) pass(ctx context.Context, filters []primero.Filter) (passStats,
 			}
 			continue
 		}
-		done, err := b.alreadyReferred(ctx, c.ID)
+		refID, err := b.alreadyReferred(ctx, c.ID)
 		if err != nil {
 			return st, err
 		}
-		if done {
+		if refID != "" {
 			st.already++
 			continue
 		}
@@ -207,25 +224,44 @@ func (b *bridge) pass(ctx context.Context, filters []primero.Filter) (passStats,
 		if err != nil {
 			return st, fmt.Errorf("refer case %s: %w", c.ID, err)
 		}
+		if err := b.link(ctx, c.ID, r.ID); err != nil {
+			return st, err
+		}
 		b.referred[c.ID] = r.ID
 		st.referred++
 	}
 	return st, nil
 }
 
-// alreadyReferred asks Primero, not local memory, so that a restarted
-// bridge does not refer a case twice.
-func (b *bridge) alreadyReferred(ctx context.Context, caseID string) (bool, error) {
+// alreadyReferred returns the id of the referral the bridge already made
+// for the case, or "". The stored link answers first; without one Primero
+// is asked, because a bridge stopped between creating a referral and
+// storing its link must not refer the case again, and the link is stored
+// then.
+func (b *bridge) alreadyReferred(ctx context.Context, caseID string) (string, error) {
+	ref := consent.RecordRef{System: "primero", ID: caseID}
+	if id, ok, err := b.state.LinkTo(ctx, linkKind, ref, referralSystem); err != nil || ok {
+		return id, err
+	}
 	refs, err := b.client.Referrals.List(ctx, caseID)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	for _, r := range refs {
 		if r.TransitionedTo == b.recipient && r.Status != "revoked" && r.Status != "rejected" {
-			return true, nil
+			return r.ID, b.link(ctx, caseID, r.ID)
 		}
 	}
-	return false, nil
+	return "", nil
+}
+
+// link stores that the case was referred as referral refID.
+func (b *bridge) link(ctx context.Context, caseID, refID string) error {
+	return b.state.Update(ctx, flow, func(tx sqlsink.StateTx) error {
+		return tx.PutLink(ctx, sqlsink.Link{Kind: linkKind,
+			From: consent.RecordRef{System: "primero", ID: caseID},
+			To:   consent.RecordRef{System: referralSystem, ID: refID}})
+	})
 }
 
 // acceptAll accepts, as the provider, every referral the bridge created.

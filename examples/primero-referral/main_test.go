@@ -19,18 +19,18 @@ import (
 // TestRunRefersOnlyConsentedCasesOnce runs the job twice over the same fake
 // and checks the fake's state: every consented child in the location has
 // exactly one accepted referral, no other case has any, and nothing personal
-// reached the output or the audit trail.
+// reached the output or the state database.
 func TestRunRefersOnlyConsentedCasesOnce(t *testing.T) {
 	fake := primerotest.NewServer(t)
 	fake.AddSyntheticCases(60)
-	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	dbPath := filepath.Join(t.TempDir(), "state.db")
 
 	var out bytes.Buffer
-	args := []string{"-url", fake.URL(), "-audit", audit}
+	args := []string{"-url", fake.URL(), "-db", "sqlite:" + dbPath}
 	require.NoError(t, run(context.Background(), &out, args))
 	require.NoError(t, run(context.Background(), &out, args), "a second run must find every referral already made")
 
-	consented, referred := 0, 0
+	consented, referred, lastReferred := 0, 0, ""
 	for _, c := range fake.Cases() {
 		refs := fake.Referrals(c["id"].(string))
 		inScope := c["location_current"] != "XX02" && c["status"] == "open"
@@ -41,6 +41,7 @@ func TestRunRefersOnlyConsentedCasesOnce(t *testing.T) {
 			assert.Equal(t, "accepted", refs[0]["status"])
 			assert.Equal(t, primerotest.DefaultRecipient, refs[0]["transitioned_to"])
 			referred++
+			lastReferred = c["id"].(string)
 			continue
 		}
 		assert.Empty(t, refs, "case %s must not be referred", c["id"])
@@ -49,11 +50,20 @@ func TestRunRefersOnlyConsentedCasesOnce(t *testing.T) {
 	assert.Equal(t, consented, referred)
 	assert.Contains(t, out.String(), "0 referred, "+strconv.Itoa(consented)+" already referred")
 
-	trail, err := os.ReadFile(audit)
-	require.NoError(t, err)
+	// The state database (links, lock, audit trail), read as raw bytes
+	// with its write-ahead log, holds nothing personal.
+	var stored []byte
+	for _, f := range []string{dbPath, dbPath + "-wal"} {
+		b, err := os.ReadFile(f)
+		if !os.IsNotExist(err) {
+			require.NoError(t, err)
+		}
+		stored = append(stored, b...)
+	}
+	assert.True(t, bytes.Contains(stored, []byte(lastReferred)), "the state holds the referred case ids")
 	for _, c := range fake.Cases() {
 		rec := mapping.Record(c)
 		personal := []string{"name_first", "name_last", "date_of_birth", "other_agency_id", "telephone_current"}
-		consenttest.AssertNoPersonalData(t, rec, personal, out.String(), string(trail))
+		consenttest.AssertNoPersonalData(t, rec, personal, out.String(), string(stored))
 	}
 }
