@@ -114,6 +114,8 @@ func (db *DB) Upsert(ctx context.Context, t Table, rows iter.Seq2[mapping.Record
 	defer w.close()
 
 	p := startPipeline(ctx, w, t.Name, b1, b2)
+	// Should rows panic, the writer still finishes before w is closed.
+	defer func() { _, _ = p.wait() }()
 	b := p.next()
 	var n int64
 	var stop error // from rows, ctx or a record; the write error comes from p.wait

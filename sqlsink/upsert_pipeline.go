@@ -3,6 +3,7 @@ package sqlsink
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // pipeline writes full batches on a goroutine of its own while the caller
@@ -16,6 +17,7 @@ type pipeline struct {
 	full  chan *batch   // filled batches for the writer
 	fail  chan struct{} // closed when a write fails
 	done  chan struct{} // closed when the writer goroutine has finished
+	end   sync.Once     // closes full
 
 	// Written by the writer goroutine, read after done is closed.
 	stats Stats
@@ -72,9 +74,10 @@ func (p *pipeline) next() *batch {
 func (p *pipeline) send(b *batch) { p.full <- b }
 
 // wait lets the writer finish what it was given and returns what was
-// committed and the first write error.
+// committed and the first write error. It may be called more than once,
+// so that a deferred call also covers a panic in the caller.
 func (p *pipeline) wait() (Stats, error) {
-	close(p.full)
+	p.end.Do(func() { close(p.full) })
 	<-p.done
 	return p.stats, p.err
 }

@@ -323,6 +323,33 @@ func TestUpsertStopsOnSourceError(t *testing.T) {
 	})
 }
 
+// A panic in the source reaches the caller only after the batch being
+// written has finished: the connection goes back unused and the database
+// stays usable.
+func TestUpsertSourcePanicLeavesDatabaseUsable(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		tbl := casesTable()
+		ensure(t, db, tbl)
+		src := func(yield func(mapping.Record, error) bool) {
+			for i := range 25 {
+				if !yield(caseRecord(i), nil) {
+					return
+				}
+			}
+			panic("source broke")
+		}
+		require.PanicsWithValue(t, "source broke", func() {
+			_, _ = db.Upsert(context.Background(), tbl, src, BatchSize(10))
+		})
+		if db.pool != nil {
+			assert.Zero(t, db.pool.Stat().AcquiredConns(), "the upsert's connection was released")
+		}
+		assert.Len(t, dump(t, db, tbl), 20, "the two full batches committed")
+		st := upsert(t, db, tbl, seq(20, 30))
+		assert.Equal(t, int64(10), st.Inserted)
+	})
+}
+
 // A cancelled context stops the upsert with the context's error. Whether
 // the batch already handed to the database when the context ends commits
 // is a race; either way Stats count exactly what the table holds, and the
