@@ -118,16 +118,7 @@ func (s *CasesService) Get(ctx context.Context, id string) (*Case, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	var env struct {
-		Data *Case `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodGet, "cases/"+url.PathEscape(id), nil, nil, &env); err != nil {
-		return nil, err
-	}
-	if env.Data == nil {
-		return nil, errors.New("primero: GET case answered without data")
-	}
-	return env.Data, nil
+	return doData[Case](ctx, s.c, http.MethodGet, "cases/"+url.PathEscape(id), nil, nil, "GET case")
 }
 
 // Create creates a case. When c.ID is set (a client-made UUID) Primero
@@ -166,16 +157,7 @@ func (s *CasesService) Update(ctx context.Context, id string, p Patch) (*Case, e
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	var env struct {
-		Data *Case `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodPatch, "cases/"+url.PathEscape(id), nil, map[string]any(p), &env); err != nil {
-		return nil, err
-	}
-	if env.Data == nil {
-		return nil, errors.New("primero: PATCH case answered without data")
-	}
-	return env.Data, nil
+	return doData[Case](ctx, s.c, http.MethodPatch, "cases/"+url.PathEscape(id), nil, map[string]any(p), "PATCH case")
 }
 
 // Delete disables the case (a soft delete: record_state false). Re-enable

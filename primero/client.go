@@ -157,6 +157,22 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in a
 	return resp.StatusCode, nil
 }
 
+// doData sends one request and returns the object in the answer's
+// {"data": …} envelope; an answer without one is an error naming what was
+// asked for.
+func doData[T any](ctx context.Context, c *Client, method, path string, q url.Values, in any, what string) (*T, error) {
+	var env struct {
+		Data *T `json:"data"`
+	}
+	if _, err := c.do(ctx, method, path, q, in, &env); err != nil {
+		return nil, err
+	}
+	if env.Data == nil {
+		return nil, errors.New("primero: " + what + " answered without data")
+	}
+	return env.Data, nil
+}
+
 // DecodeError is a 2xx answer whose body could not be decoded.
 type DecodeError struct {
 	Method, URL string

@@ -3,7 +3,6 @@ package primero
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"iter"
 	"net/http"
 	"net/url"
@@ -104,16 +103,7 @@ func (s *FormsService) List(ctx context.Context, opts *FormOptions) ([]*Form, er
 
 // Get returns the form with the integer id.
 func (s *FormsService) Get(ctx context.Context, id int) (*Form, error) {
-	var env struct {
-		Data *Form `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodGet, "forms/"+strconv.Itoa(id), nil, nil, &env); err != nil {
-		return nil, err
-	}
-	if env.Data == nil {
-		return nil, errors.New("primero: form answered without data")
-	}
-	return env.Data, nil
+	return doData[Form](ctx, s.c, http.MethodGet, "forms/"+strconv.Itoa(id), nil, nil, "form")
 }
 
 // Lookup is a value list (GET /api/v2/lookups); records store LookupValue.ID.

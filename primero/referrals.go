@@ -172,17 +172,12 @@ var consentFields = []string{"id", "module_id", "consent_for_services", "disclos
 
 // checkConsent reads the case's consent fields and applies the rule.
 func (s *ReferralsService) checkConsent(ctx context.Context, caseID string) error {
-	var env struct {
-		Data *Case `json:"data"`
-	}
 	q := url.Values{"fields": {strings.Join(consentFields, ",")}}
-	if _, err := s.c.do(ctx, http.MethodGet, "cases/"+url.PathEscape(caseID), q, nil, &env); err != nil {
+	c, err := doData[Case](ctx, s.c, http.MethodGet, "cases/"+url.PathEscape(caseID), q, nil, "GET case")
+	if err != nil {
 		return err
 	}
-	if env.Data == nil {
-		return errors.New("primero: GET case answered without data")
-	}
-	if m := MissingConsent(env.Data); len(m) > 0 {
+	if m := MissingConsent(c); len(m) > 0 {
 		return &ConsentError{CaseID: caseID, Missing: m}
 	}
 	return nil
@@ -203,16 +198,7 @@ func (s *ReferralsService) Create(ctx context.Context, caseID string, req *Refer
 			return nil, err
 		}
 	}
-	var env struct {
-		Data *Referral `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodPost, "cases/"+url.PathEscape(caseID)+"/referrals", nil, req.body(), &env); err != nil {
-		return nil, err
-	}
-	if env.Data == nil {
-		return nil, errors.New("primero: referral answered without data")
-	}
-	return env.Data, nil
+	return doData[Referral](ctx, s.c, http.MethodPost, "cases/"+url.PathEscape(caseID)+"/referrals", nil, req.body(), "referral")
 }
 
 // CreateBulk refers several cases with one call (POST /cases/referrals).
@@ -311,19 +297,14 @@ func (s *ReferralsService) UpdateStatus(ctx context.Context, caseID, referralID 
 	if u.RejectionNote != "" {
 		body["rejection_note"] = u.RejectionNote
 	}
-	var env struct {
-		Data *Referral `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodPatch, "cases/"+url.PathEscape(caseID)+"/referrals/"+url.PathEscape(referralID), nil, body, &env); err != nil {
+	r, err := doData[Referral](ctx, s.c, http.MethodPatch, "cases/"+url.PathEscape(caseID)+"/referrals/"+url.PathEscape(referralID), nil, body, "referral PATCH")
+	if err != nil {
 		return nil, err
 	}
-	if env.Data == nil {
-		return nil, errors.New("primero: referral PATCH answered without data")
+	if r.Status != u.Status {
+		return r, &TransitionError{ReferralID: referralID, Requested: u.Status, Got: r.Status}
 	}
-	if env.Data.Status != u.Status {
-		return env.Data, &TransitionError{ReferralID: referralID, Requested: u.Status, Got: env.Data.Status}
-	}
-	return env.Data, nil
+	return r, nil
 }
 
 // transition checks the referral's current status locally, then PATCHes.
@@ -388,17 +369,12 @@ func (s *ReferralsService) Revoke(ctx context.Context, caseID, referralID string
 	if !allowedTransition(cur.Status, ReferralRevoked) {
 		return nil, &TransitionError{ReferralID: referralID, From: cur.Status, Requested: ReferralRevoked}
 	}
-	var env struct {
-		Data *Referral `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodDelete, "cases/"+url.PathEscape(caseID)+"/referrals/"+url.PathEscape(referralID), nil, nil, &env); err != nil {
+	r, err := doData[Referral](ctx, s.c, http.MethodDelete, "cases/"+url.PathEscape(caseID)+"/referrals/"+url.PathEscape(referralID), nil, nil, "referral DELETE")
+	if err != nil {
 		return nil, err
 	}
-	if env.Data == nil {
-		return nil, errors.New("primero: referral DELETE answered without data")
+	if r.Status != ReferralRevoked {
+		return r, &TransitionError{ReferralID: referralID, From: cur.Status, Requested: ReferralRevoked, Got: r.Status}
 	}
-	if env.Data.Status != ReferralRevoked {
-		return env.Data, &TransitionError{ReferralID: referralID, From: cur.Status, Requested: ReferralRevoked, Got: env.Data.Status}
-	}
-	return env.Data, nil
+	return r, nil
 }
