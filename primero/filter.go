@@ -324,8 +324,8 @@ type ListOptions struct {
 	// Per is the page size, 1..1000 (0 means Primero's default of 20 for
 	// List, 1000 for All). Larger values are refused (pitfall 15).
 	Per int
-	// OrderBy and Order sort the list (default created_at desc on the
-	// server). All always uses created_at asc, a stable order.
+	// OrderBy and Order sort the list. List's default is the server's,
+	// created_at desc; All's is created_at asc (see CasesService.All).
 	OrderBy string
 	Order   string // "asc" or "desc"
 	// Fields restricts the returned fields ("short" or field names).
@@ -334,6 +334,10 @@ type ListOptions struct {
 	Query string
 	// Filters are ANDed.
 	Filters []Filter
+	// OnPage, when set, is called by All with each page's Response (its
+	// Total counts every matching case) before the page's cases are
+	// yielded. List ignores it: it returns the Response.
+	OnPage func(*Response)
 }
 
 // listValues renders the options as a query, or returns a *ValidationError

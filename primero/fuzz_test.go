@@ -105,6 +105,9 @@ func FuzzDecodeCase(f *testing.F) {
 		`{"assigned_user_names":["a",1],"last_updated_at":"2025-01-01","enabled":"true","age":-0}`,
 		`{"services_section":[1,2],"x":{"nested":{"a":1e400}}}`,
 		`{"age":99999999999999999999999,"status":"","record_state":false}`,
+		// A malformed row must not cost the valid rows their fields.
+		`{"services_section":[{"unique_id":"u1","service_type":"x"},null]}`,
+		`{"services_section":[{"unique_id":"u1","service_status_referred":true},"row",{"service_type":"y"}]}`,
 	} {
 		f.Add([]byte(s))
 	}

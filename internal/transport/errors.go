@@ -121,12 +121,19 @@ func (e *TokenError) Error() string {
 	if errors.As(e.Err, &re) && re.Response != nil {
 		// RetrieveError.Error quotes the token endpoint's body: never print it.
 		msg := fmt.Sprintf("obtaining access token: token endpoint answered status %d", re.Response.StatusCode)
-		if re.ErrorCode != "" {
+		if oauth2ErrorCodes[re.ErrorCode] {
+			// Only the standard codes: a server may put anything in "error".
 			msg += " (" + re.ErrorCode + ")"
 		}
 		return msg
 	}
 	return "obtaining access token: " + cleanErr(e.Err).Error()
+}
+
+// oauth2ErrorCodes are the token endpoint error codes of RFC 6749 §5.2.
+var oauth2ErrorCodes = map[string]bool{
+	"invalid_request": true, "invalid_client": true, "invalid_grant": true,
+	"unauthorized_client": true, "unsupported_grant_type": true, "invalid_scope": true,
 }
 
 // Unwrap returns the token source's error.
