@@ -243,9 +243,9 @@ var (
 var fixedMessages = func() map[string]bool {
 	m := map[string]bool{
 		"Conflict: A record with this id already exists": true,
-		"Invalid Record JSON":                    true,
-		"Retry later":                            true,
-		"Can't verify CSRF token authenticity.":  true,
+		"Invalid Record JSON":                            true,
+		"Retry later":                                    true,
+		"Can't verify CSRF token authenticity.":          true,
 	}
 	for st := 400; st < 600; st++ {
 		if t := http.StatusText(st); t != "" {
