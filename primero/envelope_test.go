@@ -50,7 +50,7 @@ func TestListAnswerWithoutDataIsAnError(t *testing.T) {
 			c := basicClient(t, srv.URL)
 
 			_, _, err := c.Cases.List(ctx, nil)
-			assert.Error(t, err, "Cases.List")
+			assert.ErrorIs(t, err, primero.ErrMalformedAnswer, "Cases.List")
 			n := 0
 			var allErr error
 			for _, err := range c.Cases.All(ctx, nil) {
@@ -60,10 +60,10 @@ func TestListAnswerWithoutDataIsAnError(t *testing.T) {
 				}
 				n++
 			}
-			assert.Error(t, allErr, "Cases.All")
+			assert.ErrorIs(t, allErr, primero.ErrMalformedAnswer, "Cases.All")
 			assert.Zero(t, n)
 			refs, err := c.Referrals.List(ctx, "00000000-0000-4000-8000-000000000001")
-			assert.Error(t, err, "Referrals.List: 'no referral yet' read from a non-answer")
+			assert.ErrorIs(t, err, primero.ErrMalformedAnswer, "Referrals.List: 'no referral yet' read from a non-answer")
 			assert.Empty(t, refs)
 			_, _, err = c.Lookups.List(ctx, nil)
 			assert.Error(t, err, "Lookups.List")
@@ -71,7 +71,7 @@ func TestListAnswerWithoutDataIsAnError(t *testing.T) {
 			assert.Error(t, err, "Forms.List")
 
 			_, _, err = c.Cases.Upsert(ctx, "unhcr_individual_no", "803-00000001", &primero.Case{ModuleID: "primeromodule-cp", NameFirst: "Test"})
-			assert.Error(t, err, "Upsert")
+			assert.ErrorIs(t, err, primero.ErrMalformedAnswer, "Upsert")
 			assert.Zero(t, writes.Load(), "a second case was created from a non-answer")
 		})
 	}
@@ -88,7 +88,8 @@ func TestPagedListWithoutMetadataIsAnError(t *testing.T) {
 			allErr = err
 		}
 	}
-	assert.Error(t, allErr)
+	assert.ErrorIs(t, allErr, primero.ErrMalformedAnswer)
+	assert.Contains(t, allErr.Error(), "metadata")
 	_, _, err := c.Lookups.List(context.Background(), nil)
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, primero.ErrMalformedAnswer)
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/casebridge/casebridge/primero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -38,11 +39,30 @@ func padServer(t *testing.T, status int, padBytes int64) (*httptest.Server, *ato
 	return srv, &written
 }
 
-func TestOversizedBodyIsRefusedAtTheDefaultLimit(t *testing.T) {
-	srv, _ := padServer(t, http.StatusOK, 80<<20)
+func TestOversizedBodyStopsReadingAtTheLimit(t *testing.T) {
+	srv, written := padServer(t, http.StatusOK, 400<<20)
+	c := basicClient(t, srv.URL, primero.WithMaxResponseBytes(1<<20))
+	_, _, err := c.Cases.List(context.Background(), nil)
+	require.ErrorIs(t, err, primero.ErrResponseTooLarge, "a 400 MiB page was decoded")
+	assert.Contains(t, err.Error(), "WithMaxResponseBytes")
+	// The server could push only what the socket buffers hold past the cap.
+	assert.Less(t, written.Load(), int64(64<<20), "the client kept reading past the cap")
+}
+
+func TestOversizedErrorBodyIsCapped(t *testing.T) {
+	srv, written := padServer(t, http.StatusUnprocessableEntity, 400<<20)
 	_, _, err := basicClient(t, srv.URL).Cases.List(context.Background(), nil)
-	require.Error(t, err, "an 80 MiB page was decoded whole")
-	assert.Contains(t, err.Error(), "limit")
+	var ae *primero.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusUnprocessableEntity, ae.StatusCode)
+	assert.Less(t, written.Load(), int64(64<<20), "the client kept reading the error body")
+}
+
+func TestWithMaxResponseBytesValidated(t *testing.T) {
+	_, err := primero.New("http://127.0.0.1:1", primero.WithBasicAuth("u", "p"), primero.WithMaxResponseBytes(0))
+	var ve *primero.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("WithMaxResponseBytes.n"))
 }
 
 func TestDeclaredOversizedBodyIsRefusedBeforeReading(t *testing.T) {
@@ -53,6 +73,6 @@ func TestDeclaredOversizedBodyIsRefusedBeforeReading(t *testing.T) {
 	}))
 	defer srv.Close()
 	_, _, err := basicClient(t, srv.URL).Cases.List(context.Background(), nil)
-	require.Error(t, err, "a body declared as 400 MiB was read")
-	assert.Contains(t, err.Error(), "limit")
+	require.ErrorIs(t, err, primero.ErrResponseTooLarge, "a body declared as 400 MiB was read")
+	assert.Contains(t, err.Error(), strconv.FormatInt(primero.DefaultMaxResponseBytes, 10), "the default cap applies")
 }

@@ -43,3 +43,21 @@ func TestAllHonoursTheCallersOrder(t *testing.T) {
 		assert.Equal(t, "asc", r.Query.Get("order"))
 	}
 }
+
+func TestAllReportsEachPagesTotal(t *testing.T) {
+	s := primerotest.NewServer(t)
+	s.AddSyntheticCases(12)
+	c := newClient(t, s)
+	var totals []int
+	n := 0
+	opts := &primero.ListOptions{Per: 5, OnPage: func(r *primero.Response) { totals = append(totals, r.Total) }}
+	for _, err := range c.Cases.All(context.Background(), opts) {
+		require.NoError(t, err)
+		if n == 0 {
+			require.Equal(t, []int{12}, totals, "the total is known before the first case")
+		}
+		n++
+	}
+	assert.Equal(t, 12, n)
+	assert.Equal(t, []int{12, 12, 12}, totals, "one call per page")
+}
