@@ -31,15 +31,14 @@ func callSix(t *testing.T, c *primero.Client) {
 
 func TestBasic401IsSentOnceThenFailsFast(t *testing.T) {
 	s := primerotest.NewServer(t)
-	c, err := primero.New(s.URL(), primero.WithBasicAuth(primerotest.DefaultUser, "wrong-password"), primero.WithRetry(fastRetry))
-	require.NoError(t, err)
+	c := wrongPasswordClient(t, s)
 	callSix(t, c)
 	assert.Equal(t, 1, len(s.Requests()), "the refused credentials were sent again")
 	assert.Equal(t, 1, s.FailedLogins(primerotest.DefaultUser))
 	assert.False(t, s.Locked(primerotest.DefaultUser), "six calls locked the integration account")
 
 	c.ResetAuth()
-	_, _, err = c.Cases.List(context.Background(), nil)
+	_, _, err := c.Cases.List(context.Background(), nil)
 	require.ErrorIs(t, err, primero.ErrUnauthorized)
 	assert.NotErrorIs(t, err, primero.ErrCredentialsRejected, "sent again after ResetAuth")
 	assert.Equal(t, 2, len(s.Requests()))
@@ -138,9 +137,8 @@ func TestOAuth2RefusedTokenNotResentButANewOneIs(t *testing.T) {
 
 func TestConcurrentCallsAfter401SendNothing(t *testing.T) {
 	s := primerotest.NewServer(t)
-	c, err := primero.New(s.URL(), primero.WithBasicAuth(primerotest.DefaultUser, "wrong-password"), primero.WithRetry(fastRetry))
-	require.NoError(t, err)
-	_, _, err = c.Cases.List(context.Background(), nil)
+	c := wrongPasswordClient(t, s)
+	_, _, err := c.Cases.List(context.Background(), nil)
 	require.ErrorIs(t, err, primero.ErrUnauthorized)
 
 	var wg sync.WaitGroup

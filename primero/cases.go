@@ -139,7 +139,7 @@ func (s *CasesService) Create(ctx context.Context, c *Case) (*Case, error) {
 	return env.Data, nil
 }
 
-// Update sends a PATCH deep merge (reference §3.6) and returns what Primero
+// Update sends a PATCH deep merge (see docs/systems/primero.md) and returns what Primero
 // answers: id, enabled, last_updated_at and the changed fields. Build the
 // patch with Patch helpers or PatchFrom; it is validated first (subform
 // rows with _destroy need a unique_id, an empty subform array is refused

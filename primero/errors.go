@@ -106,7 +106,11 @@ type APIError struct {
 // codes and the fields it named; never a text of the server.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "primero: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	b.WriteString("primero: ")
+	if e.Method != "" || e.URL != "" {
+		fmt.Fprintf(&b, "%s %s: ", e.Method, e.URL)
+	}
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if len(e.Codes) > 0 {
 		b.WriteString(": ")
 		b.WriteString(strings.Join(e.Codes, ", "))

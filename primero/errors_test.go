@@ -18,9 +18,8 @@ import (
 
 func TestWrongPasswordSentOnceAndExplained(t *testing.T) {
 	s := primerotest.NewServer(t)
-	c, err := primero.New(s.URL(), primero.WithBasicAuth(primerotest.DefaultUser, "wrong-password"), primero.WithRetry(fastRetry))
-	require.NoError(t, err)
-	_, _, err = c.Cases.List(context.Background(), nil)
+	c := wrongPasswordClient(t, s)
+	_, _, err := c.Cases.List(context.Background(), nil)
 	require.ErrorIs(t, err, primero.ErrUnauthorized)
 	var ae *primero.APIError
 	require.ErrorAs(t, err, &ae)

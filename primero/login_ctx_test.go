@@ -94,8 +94,8 @@ func TestLegacyLoginInFlightDoesNotHoldOtherCallers(t *testing.T) {
 		t.Fatal("the second caller waited for the first caller's login")
 	}
 	select {
-	case <-first:
-		t.Fatal("the first caller's login finished before it was released")
+	case err := <-first:
+		t.Fatalf("the first caller's login finished before it was released: %v", err)
 	default:
 	}
 	s.release <- struct{}{}

@@ -11,7 +11,7 @@ import (
 	"github.com/casebridge/casebridge/internal/transport"
 )
 
-// Referral statuses (reference §5.4).
+// Referral statuses (docs/systems/primero.md).
 const (
 	ReferralInProgress = "in_progress"
 	ReferralAccepted   = "accepted"
@@ -23,7 +23,7 @@ const (
 // GBVModule is the module id whose consent rule needs only consent_for_services.
 const GBVModule = "primeromodule-gbv"
 
-// Referral is a Primero referral transition (reference §5.3). Fields Primero
+// Referral is a Primero referral transition (docs/systems/primero.md). Fields Primero
 // omits when null stay zero.
 type Referral struct {
 	ID                    string    `json:"id"`
@@ -58,7 +58,7 @@ type ConsentOverride struct {
 	Reason string
 }
 
-// ReferralRequest is the body of a referral (reference §5.1).
+// ReferralRequest is the body of a referral (docs/systems/primero.md).
 type ReferralRequest struct {
 	TransitionedTo         string // recipient user_name; required unless Remote
 	TransitionedToAgency   string // agency unique_id (free text when Remote)
@@ -237,7 +237,7 @@ func (s *ReferralsService) CreateBulk(ctx context.Context, caseIDs []string, req
 	return refs, err
 }
 
-// allowedTransition is Primero's referral state machine (reference §5.4).
+// allowedTransition is Primero's referral state machine (docs/systems/primero.md).
 func allowedTransition(from, to string) bool {
 	switch to {
 	case ReferralAccepted, ReferralRejected:
