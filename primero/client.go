@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/casebridge/casebridge/internal/transport"
 )
@@ -322,7 +323,9 @@ func describeJSONErr(err error) string {
 	case errors.As(err, &se):
 		return "invalid JSON at offset " + strconv.FormatInt(se.Offset, 10)
 	case errors.As(err, &te):
-		return "field " + te.Field + " has JSON type " + te.Value
+		// Value is "number 123…" for a number out of range: keep the type only.
+		kind, _, _ := strings.Cut(te.Value, " ")
+		return "field " + te.Field + " has JSON type " + kind
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the body ends before the JSON does"
 	}

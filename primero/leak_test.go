@@ -93,3 +93,21 @@ func TestAmbiguousMatchErrorPrintsOnlyIDs(t *testing.T) {
 	assert.Contains(t, err.Error(), "00000000-0000-4000-8000-000000000002")
 	assert.False(t, strings.Contains(err.Error(), "803-1"))
 }
+
+func TestDecodeErrorPrintsNoServerNumber(t *testing.T) {
+	for _, body := range []string{
+		`{"data":{"id":"r1","status":"accepted","remote":555000100001}}`,     // wrong type
+		`{"data":{"id":"r1","status":"accepted","created_at":555000100001}}`, // wrong type, time
+	} {
+		srv := answer(t, http.StatusOK, "application/json", body)
+		_, err := basicClient(t, srv.URL).Referrals.UpdateStatus(context.Background(), "case-1", "r1", primero.StatusUpdate{Status: primero.ReferralAccepted})
+		require.ErrorIs(t, err, primero.ErrMalformedAnswer)
+		assert.NotContains(t, err.Error(), "5550001")
+	}
+	// A number too large for its field: encoding/json quotes it.
+	srv := answer(t, http.StatusOK, "application/json", `{"data":[{"id":1,"code":"XX","admin_level":555000100001555000100001}],"metadata":{"total":1,"per":20,"page":1}}`)
+	_, _, err := basicClient(t, srv.URL).Locations.List(context.Background(), nil)
+	require.ErrorIs(t, err, primero.ErrMalformedAnswer)
+	assert.NotContains(t, err.Error(), "5550001")
+	assert.Contains(t, err.Error(), "admin_level", "the field is named")
+}
