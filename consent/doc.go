@@ -16,7 +16,10 @@
 // [Gate.Filter] returns a new, minimized record that holds only the
 // need-to-know paths. A consent value that is missing, null, empty, of the
 // wrong type, or a string the policy does not declare ("yes" is not a
-// boolean unless the policy says so) denies.
+// boolean unless the policy says so) denies. The revocation field fails
+// closed too: only an absent or null value, or an explicit false, means
+// consent still stands; anything else ("true", "yes", 1, a date, a list)
+// is read as withdrawn.
 //
 // [Policy.Revocations] compares what was shared before (identifiers only)
 // with a record's current consent and yields one [Revocation] per recipient

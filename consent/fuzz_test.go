@@ -105,3 +105,41 @@ func mustReadTestPolicy(f *testing.F) string {
 	}
 	return s
 }
+
+// FuzzRevokedField puts an arbitrary JSON value in the policy's
+// revoked_field of an otherwise consented record. The gate may allow the
+// record only when the value is null or false; any other value must deny
+// with consent_revoked and produce a revocation for every recipient.
+func FuzzRevokedField(f *testing.F) {
+	for _, seed := range []string{`null`, `false`, `true`, `"true"`, `"false"`, `"yes"`, `""`, `0`, `1`,
+		`"2026-01-15"`, `[]`, `[false]`, `{}`, `"FALSE"`, `" false "`} {
+		f.Add(seed)
+	}
+	p, err := Compile([]byte(mustReadTestPolicy(f)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	g := p.Gate(okRequest())
+	f.Fuzz(func(t *testing.T, data string) {
+		var v any
+		if json.Unmarshal([]byte(data), &v) != nil {
+			return
+		}
+		rec := okRecord()
+		rec["consent_withdrawn"] = v
+		d := g.Check(rec)
+		revs := p.Revocations(ref, rec, sharedList(), asOf)
+		if v == nil || v == false {
+			if !d.Allowed || revs != nil {
+				t.Fatalf("null or false revoked_field denied or revoked: %v", d.Reasons)
+			}
+			return
+		}
+		if d.Allowed || !d.Has(ReasonConsentRevoked) {
+			t.Fatalf("revoked_field %s did not deny as revoked: %v", data, d.Reasons)
+		}
+		if len(revs) != 2 {
+			t.Fatalf("revoked_field %s gave %d revocations, want 2", data, len(revs))
+		}
+	})
+}

@@ -15,8 +15,16 @@ const (
 	// declare (for example "yes" when conditions.strings is absent).
 	ReasonConsentInvalid Reason = "consent_invalid"
 	// ReasonConsentRevoked: the policy's revoked_field says consent was
-	// withdrawn. A revocation cannot be overridden.
+	// withdrawn: it holds true (or a declared true string), or any value
+	// that is not an explicit false (see ReasonRevocationInvalid). A
+	// revocation cannot be overridden.
 	ReasonConsentRevoked Reason = "consent_revoked"
+	// ReasonRevocationInvalid accompanies ReasonConsentRevoked when the
+	// revoked_field holds something other than null, a boolean or a
+	// declared string (for example "true" without conditions.strings, a
+	// number, a date or a list). The gate cannot prove that consent still
+	// stands, so it fails closed and treats consent as withdrawn.
+	ReasonRevocationInvalid Reason = "revocation_invalid"
 	// ReasonAssentMissing: the person is under an assent age (or the age is
 	// unknown) and a required assent field is absent, null, empty or invalid.
 	ReasonAssentMissing Reason = "assent_missing"
