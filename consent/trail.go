@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -165,13 +164,12 @@ func (t *Trail) flush(ctx context.Context) error {
 // (their canonical encodings are equal).
 func sameEvent(a, b Event) bool { return bytes.Equal(CanonicalEvent(a), CanonicalEvent(b)) }
 
-// codeRE is what every free-form string of an event must look like: a
-// code or identifier, without spaces. Prose (an error message, a name)
-// cannot pass, which keeps personal data out of the trail.
-var codeRE = regexp.MustCompile(`^[A-Za-z0-9_.:/@+=-]{1,200}$`)
-
-// checkEvent refuses events that are not made of codes and identifiers.
-// Errors name the field, never its value.
+// checkEvent refuses events that are not made of codes and identifiers:
+// Kind and Decision must be known values, PolicyHash and MappingHash
+// content hashes ("sha256:" and hex), and every other string (flow, policy
+// id, record system and id, recipient, outcome, each reason) an
+// identifier as IsIdentifier describes. Errors name the field, never its
+// value.
 func checkEvent(e Event) error {
 	switch e.Kind {
 	case KindDecision, KindDelivery, KindRevocation:
@@ -183,19 +181,22 @@ func checkEvent(e Event) error {
 	default:
 		return errors.New("consent: audit event decision must be allow, deny or revoke")
 	}
-	fields := []struct{ name, v string }{
-		{"flow", e.Flow}, {"policy_id", e.PolicyID}, {"policy_hash", e.PolicyHash},
-		{"mapping_hash", e.MappingHash}, {"record.system", e.Record.System},
-		{"record.id", e.Record.ID}, {"recipient", e.Recipient}, {"outcome", e.Outcome},
+	for _, f := range [...]struct{ name, v string }{{"policy_hash", e.PolicyHash}, {"mapping_hash", e.MappingHash}} {
+		if f.v != "" && !isHash(f.v) {
+			return fmt.Errorf("consent: audit event %s is not a content hash (algorithm:hex, as sha256:…)", f.name)
+		}
 	}
-	for _, f := range fields {
-		if f.v != "" && !codeRE.MatchString(f.v) {
-			return fmt.Errorf("consent: audit event %s is not an identifier or code (letters, digits, _.:/@+=- and no spaces)", f.name)
+	for _, f := range [...]struct{ name, v string }{
+		{"flow", e.Flow}, {"policy_id", e.PolicyID}, {"record.system", e.Record.System},
+		{"record.id", e.Record.ID}, {"recipient", e.Recipient}, {"outcome", e.Outcome},
+	} {
+		if f.v != "" && !IsIdentifier(f.v) {
+			return fmt.Errorf("consent: audit event %s is not an identifier or code (see consent.IsIdentifier)", f.name)
 		}
 	}
 	for i, r := range e.Reasons {
-		if !codeRE.MatchString(r) {
-			return fmt.Errorf("consent: audit event reasons[%d] is not a code (letters, digits, _.:/@+=- and no spaces)", i)
+		if !IsIdentifier(r) {
+			return fmt.Errorf("consent: audit event reasons[%d] is not a code (see consent.IsIdentifier)", i)
 		}
 	}
 	return nil

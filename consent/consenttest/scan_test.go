@@ -199,3 +199,37 @@ func TestSink(t *testing.T) {
 	assert.Error(t, err)
 	assert.Len(t, s.Events(), 1)
 }
+
+// TestScanFindsValuesWrittenAsIdentifiers: a value is found when it was
+// rewritten into the shapes that pass for identifiers without spaces: a
+// name joined by '_', '.', '-' or nothing, a phone number with other
+// punctuation or none, an email.
+func TestScanFindsValuesWrittenAsIdentifiers(t *testing.T) {
+	rec := record()
+	rec["name"] = "Testname Synthetic"
+	rec["email"] = "testname.synthetic@example.org"
+	cases := []struct {
+		name, field, text, form string
+	}{
+		{"name joined by underscore", "name", "user=Testname_Synthetic", "joined"},
+		{"name joined by dot", "name", "testname.synthetic", "joined"},
+		{"name joined by dash", "name", "id:testname-synthetic", "joined"},
+		{"name run together", "name", "TestnameSynthetic", "joined"},
+		{"name with two spaces", "name", "Testname  Synthetic", "joined"},
+		{"phone with dashes", "telephone_current", "tel=000-555-0000-123", "digits"},
+		{"phone in brackets", "telephone_current", "tel=(000) 555.0000.123", "digits"},
+		{"phone with plus and no spaces", "telephone_current", "+0005550000123", "digits"},
+		{"email", "email", "from testname.synthetic@example.org", "string"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := Scan(rec, []string{tc.field}, "nothing here", tc.text)
+			require.NotEmpty(t, leaks)
+			assert.Equal(t, tc.field, leaks[0].Field)
+			assert.Equal(t, 1, leaks[0].Text)
+			assert.Equal(t, tc.form, leaks[0].Form)
+		})
+	}
+	// Unrelated identifiers are still clean.
+	assert.Empty(t, Scan(rec, []string{"name", "telephone_current", "email"}, "case 803-00000001 test synthetic-0001 testname"))
+}
