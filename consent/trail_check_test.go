@@ -46,22 +46,22 @@ func TestTrailAcceptsRealIdentifiers(t *testing.T) {
 // identifier, in any field, and the error never shows the value.
 func TestTrailRefusesFreeTextWithoutSpaces(t *testing.T) {
 	values := map[string]string{
-		"email":              "test.child@example.org",
+		"email":               "test.child@example.org",
 		"international phone": "+000555000123",
-		"national phone":     "0005550001",
-		"phone with dashes":  "000-555-0001",
-		"name underscore":    "Testname_Synthetic",
-		"name dot":           "Testname.Synthetic",
-		"name joined":        "TestnameSynthetic",
-		"name camel":         "testnameSynthetic",
-		"capitalised word":   "Testname",
-		"base64 padding":     "dGVzdA==",
-		"leading separator":  "-case-0001",
-		"trailing separator": "case-0001-",
-		"double separator":   "case--0001",
-		"query string":       "id=1&name=x",
-		"unicode letters":    "Tëst",
-		"too long":           strings.Repeat("a", 201),
+		"national phone":      "0005550001",
+		"phone with dashes":   "000-555-0001",
+		"name underscore":     "Testname_Synthetic",
+		"name dot":            "Testname.Synthetic",
+		"name joined":         "TestnameSynthetic",
+		"name camel":          "testnameSynthetic",
+		"capitalised word":    "Testname",
+		"base64 padding":      "dGVzdA==",
+		"leading separator":   "-case-0001",
+		"trailing separator":  "case-0001-",
+		"double separator":    "case--0001",
+		"query string":        "id=1&name=x",
+		"unicode letters":     "Tëst",
+		"too long":            strings.Repeat("a", 201),
 	}
 	for name, v := range values {
 		for field, e := range map[string]Event{
