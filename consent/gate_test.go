@@ -352,3 +352,12 @@ func TestCheckRevokedFieldDeclaredStrings(t *testing.T) {
 	rec["consent_withdrawn"] = "maybe"
 	assert.Equal(t, []Reason{ReasonConsentRevoked, ReasonRevocationInvalid}, p.Check(rec, okRequest()).Reasons)
 }
+
+func TestEveryReasonHasADescription(t *testing.T) {
+	for r := range descriptions {
+		assert.NotEqual(t, string(r), r.Describe(), r)
+		assert.True(t, IsIdentifier(string(r)), "reason code %s must pass the audit check", r)
+	}
+	assert.Len(t, descriptions, 17, "a new reason code needs a description")
+	assert.Equal(t, "http_503", Reason("http_503").Describe())
+}

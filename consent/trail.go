@@ -243,12 +243,18 @@ func DecisionEvent(flow string, ref RecordRef, recipient Party, d Decision, mapp
 
 // Delivery outcomes.
 const (
+	// OutcomeIntended is written before a send, so that a send is never
+	// made without a record: a crash between the two leaves the intent,
+	// which a flow resolves on its next run.
+	OutcomeIntended = "intended"
+	// OutcomeDelivered: the recipient's system took the record.
 	OutcomeDelivered = "delivered"
-	OutcomeFailed    = "failed"
+	// OutcomeFailed: the send failed (reasons say how, as codes).
+	OutcomeFailed = "failed"
 )
 
 // DeliveryEvent builds the audit event for a delivery attempt. outcome is
-// a code such as OutcomeDelivered or OutcomeFailed; reasons are codes
+// a code such as OutcomeIntended, OutcomeDelivered or OutcomeFailed; reasons are codes
 // (for example an error class such as "http_503"), never error text.
 func DeliveryEvent(flow string, ref RecordRef, recipient Party, policy *Policy, mappingHash, outcome string, reasons ...string) Event {
 	e := Event{
