@@ -195,6 +195,6 @@ func newTestBridge(t *testing.T, fake *primerotest.Server, state sqlsink.State, 
 		trail = consent.NewTrail(log)
 	}
 	return &bridge{client: client, server: srv, recipient: primerotest.DefaultRecipient, policy: policy,
-		gate: policy.Gate(consent.Request{Recipient: provider, Purpose: policy.Purpose(), ServiceType: service}),
+		gate:  policy.Gate(consent.Request{Recipient: provider, Purpose: policy.Purpose(), ServiceType: service}),
 		trail: trail, log: log, state: state, scope: scope, out: &bytes.Buffer{}, progress: 1000}
 }
