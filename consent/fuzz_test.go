@@ -3,6 +3,7 @@ package consent
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -140,6 +141,38 @@ func FuzzRevokedField(f *testing.F) {
 		}
 		if len(revs) != 2 {
 			t.Fatalf("revoked_field %s gave %d revocations, want 2", data, len(revs))
+		}
+	})
+}
+
+// FuzzIsIdentifier checks what IsIdentifier promises for any input: an
+// accepted string is 1-200 bytes of ASCII letters, digits and the six
+// separators, with no empty token, and never a capitalised word.
+func FuzzIsIdentifier(f *testing.F) {
+	for _, s := range []string{"consent_missing", "ETH-12345678", "Testname_Synthetic", "a@b.org", "+000555",
+		"0005550001", "406b539a-7d2c-4f0e-8a51-6b7c8d9e0f12#0a1b2c3d4e5f", "", "a--b", "Ab", "AB", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !IsIdentifier(s) {
+			return
+		}
+		if len(s) == 0 || len(s) > 200 {
+			t.Fatalf("accepted length %d", len(s))
+		}
+		tokens := strings.Split(strings.NewReplacer("-", "_", ".", "_", ":", "_", "/", "_", "#", "_").Replace(s), "_")
+		for _, tok := range tokens {
+			if tok == "" {
+				t.Fatalf("accepted an empty token in %q", s)
+			}
+			for _, r := range tok {
+				if r > 127 || !isAlnum(byte(r)) {
+					t.Fatalf("accepted %q", r)
+				}
+			}
+			if regexp.MustCompile(`^[a-z]*([A-Z][a-z]+)+$`).MatchString(tok) {
+				t.Fatalf("accepted the word %q", tok)
+			}
 		}
 	})
 }

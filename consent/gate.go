@@ -16,7 +16,7 @@ import (
 //
 // Primero accepts consent_overridden: true on a referral without checking
 // the consent_override permission server-side (unconfirmed, see
-// reference/primero.md §5.2 and pitfall 39); this gate is therefore the
+// docs/systems/primero.md and pitfall 39); this gate is therefore the
 // place where an override is actually controlled.
 type Override struct {
 	// Reason is one of the policy's override.reasons codes.
