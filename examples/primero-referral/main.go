@@ -107,7 +107,8 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 }
 
 func runConfig(ctx context.Context, out io.Writer, cfg config) error {
-	if cfg.url == "" {
+	usingFake := cfg.url == ""
+	if usingFake {
 		fake, err := primerotest.Start()
 		if err != nil {
 			return err
@@ -116,12 +117,13 @@ func runConfig(ctx context.Context, out io.Writer, cfg config) error {
 		fake.AddSyntheticCases(cfg.cases)
 		cfg.url = fake.URL()
 		fmt.Fprintf(out, "Primero: a fake server started for this run at %s, seeded with %d made-up test cases.\n", cfg.url, cfg.cases)
-	} else {
-		fmt.Fprintf(out, "Primero: %s, as the caseworker account given by -user.\n", cfg.url)
 	}
 	srv, err := identify(cfg.url)
 	if err != nil {
 		return err
+	}
+	if !usingFake {
+		fmt.Fprintf(out, "Primero: %s, as the caseworker account given by -user.\n", srv.url)
 	}
 	temporary := cfg.dsn == ""
 	if temporary {
