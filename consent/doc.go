@@ -29,7 +29,11 @@
 // The audit trail ([Trail]) sequences every [Event], hash-chains it
 // (SHA-256 over the canonical encoding, see [HashEvent]) and appends it to a
 // [Sink]: a JSONL file ([FileSink]), a [log/slog] logger ([SlogSink]), several
-// at once ([MultiSink]), or the SQL sink of package sqlsink. [Verify] reads a
+// at once ([MultiSink]), or the SQL sink of package sqlsink. An event whose
+// append failed is kept and re-sent, under the same sequence number, before
+// the next one ([Trail.Append], [Trail.Flush]), so a sink that fails once
+// neither jams the trail nor leaves two events with one number. Events
+// accept identifiers and codes only ([IsIdentifier]). [Verify] reads a
 // JSONL trail and reports the first event that was altered, removed, inserted
 // or reordered. Events carry identifiers, hashes and reason codes only; the
 // constructors [DecisionEvent], [DeliveryEvent] and [RevocationEvent] have no

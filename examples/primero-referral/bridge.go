@@ -30,8 +30,12 @@ const (
 )
 
 // recordTimeout bounds an audit or state write made after a send, which
-// must be attempted even when the run is being stopped.
-const recordTimeout = 10 * time.Second
+// must be attempted even when the run is being stopped; sendTimeout bounds
+// the send itself, which a stop request does not cut short.
+const (
+	recordTimeout = 10 * time.Second
+	sendTimeout   = time.Minute
+)
 
 // bridge refers the cases the policy allows, once each, on one server.
 type bridge struct {
@@ -97,6 +101,9 @@ func (b *bridge) pass(ctx context.Context, filters []primero.Filter, pass int) (
 // audit trail gets the decision, then the intent before the referral is
 // sent, then its outcome: no referral is ever made without a record.
 func (b *bridge) one(ctx context.Context, c *primero.Case, st *passStats) error {
+	if err := ctx.Err(); err != nil {
+		return err // stop requested: no new case is started
+	}
 	ref := b.caseRef(c.ID)
 	d := b.gate.Check(c.ToRecord())
 	if _, err := b.trail.Append(ctx, consent.DecisionEvent(flow, ref, provider, d, "")); err != nil {
@@ -118,7 +125,7 @@ func (b *bridge) one(ctx context.Context, c *primero.Case, st *passStats) error 
 	if _, err := b.trail.Append(ctx, b.delivery(ref, consent.OutcomeIntended)); err != nil {
 		return err
 	}
-	r, err := b.client.Referrals.Create(ctx, c.ID, &primero.ReferralRequest{TransitionedTo: b.recipient, Service: service})
+	r, err := b.send(ctx, c.ID)
 	if err != nil {
 		code := errorCode(err)
 		if rerr := b.record(ctx, b.delivery(ref, consent.OutcomeFailed, code)); rerr != nil {
@@ -140,6 +147,15 @@ func (b *bridge) one(ctx context.Context, c *primero.Case, st *passStats) error 
 	b.referred[c.ID] = r.ID
 	st.referred++
 	return nil
+}
+
+// send refers the case. Once the intent is recorded the send is not
+// interrupted (a stop request waits for it, up to sendTimeout), so that
+// its outcome is known and recorded rather than left in doubt.
+func (b *bridge) send(ctx context.Context, caseID string) (*primero.Referral, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	return b.client.Referrals.Create(ctx, caseID, &primero.ReferralRequest{TransitionedTo: b.recipient, Service: service})
 }
 
 // delivery builds a delivery event for the case ref.
@@ -279,8 +295,10 @@ func (b *bridge) linkUpdate(ctx context.Context, caseID, refID string, fn func(c
 func errorCode(err error) string {
 	var apiErr *primero.APIError
 	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return "interrupted"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
 	case errors.Is(err, primero.ErrConsent):
 		return "primero_consent_rule"
 	case errors.As(err, &apiErr):

@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/primero/primerotest"
+	"github.com/casebridge/casebridge/sqlsink"
 )
 
 // onText is an io.Writer that calls fire once, the first time the text
@@ -111,4 +113,49 @@ func TestRunsWithNoFlags(t *testing.T) {
 	assert.Contains(t, stdout.String(), "Primero: a fake server started for this run")
 	assert.Contains(t, stdout.String(), "a temporary one removed when the program ends")
 	assert.Contains(t, stdout.String(), "Audit trail verified:")
+}
+
+// TestStopFinishesTheCaseAtHand: a stop requested while a referral is
+// being sent lets that send finish and be recorded, and starts no other
+// case, even on a state store that does not look at the context.
+func TestStopFinishesTheCaseAtHand(t *testing.T) {
+	fake := primerotest.NewServer(t)
+	fake.AddSyntheticCases(30)
+	state := sqlsink.NewMemoryState()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopOnIntent := &sinkFunc{fn: func(e consent.Event) {
+		if e.Outcome == consent.OutcomeIntended {
+			cancel()
+		}
+	}}
+	b := newTestBridge(t, fake, state, nil)
+	b.trail = consent.NewTrail(consent.MultiSink{b.log, stopOnIntent})
+	_, err := b.pass(ctx, mustFilters(), 1)
+	require.ErrorIs(t, err, context.Canceled)
+
+	var events []consent.Event
+	for e, err := range b.log.Events(context.Background()) {
+		require.NoError(t, err)
+		events = append(events, e)
+	}
+	last := events[len(events)-1]
+	assert.Equal(t, consent.OutcomeDelivered, last.Outcome, "the send at hand finished and was recorded")
+	assert.Len(t, fake.Referrals(last.Record.ID), 1)
+	_, linked, err := state.LinkTo(context.Background(), linkKind, last.Record, b.referralSystem())
+	require.NoError(t, err)
+	assert.True(t, linked)
+	referred := 0
+	for _, id := range consentedInScope(fake) {
+		referred += len(fake.Referrals(id))
+	}
+	assert.Equal(t, 1, referred, "no other case was started")
+}
+
+// sinkFunc is a consent.Sink that calls fn for each event.
+type sinkFunc struct{ fn func(consent.Event) }
+
+func (s *sinkFunc) Append(_ context.Context, e consent.Event) error {
+	s.fn(e)
+	return nil
 }
