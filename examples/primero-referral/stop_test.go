@@ -72,7 +72,7 @@ func TestRunReleasesLockWhenCancelled(t *testing.T) {
 func TestSIGINTStopsCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		fake := primerotest.NewServer(t)
-		fake.AddSyntheticCases(60)
+		fake.AddSyntheticCases(600) // far more than can be done while the signal is delivered
 		dsn := "sqlite:" + filepath.Join(t.TempDir(), "state.db")
 		out := &onText{marker: "Pass 1: 5 cases checked so far", fire: func() {
 			require.NoError(t, syscall.Kill(syscall.Getpid(), sig))
