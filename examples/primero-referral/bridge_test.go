@@ -34,11 +34,7 @@ func TestEveryReferralHasIntentThenOutcome(t *testing.T) {
 	require.Positive(t, st.referred)
 	assert.Equal(t, st.referred, check.intents, "one intent per referral")
 
-	var events []consent.Event
-	for e, err := range log.Events(context.Background()) {
-		require.NoError(t, err)
-		events = append(events, e)
-	}
+	events := readLog(t, log)
 	for _, id := range consentedInScope(fake) {
 		assert.Equal(t, []string{"decision:allow", "delivery:intended", "delivery:delivered"}, eventsFor(events, id), "case %s", id)
 	}
@@ -79,11 +75,7 @@ func TestFailedSendIsRecorded(t *testing.T) {
 	b := newTestBridge(t, fake, state, nil)
 	b.recipient = "no_such_user"
 	_, _ = b.pass(context.Background(), mustFilters(), 1)
-	var events []consent.Event
-	for e, err := range b.log.Events(context.Background()) {
-		require.NoError(t, err)
-		events = append(events, e)
-	}
+	events := readLog(t, b.log)
 	tried := 0
 	for _, id := range consentedInScope(fake) {
 		got := eventsFor(events, id)

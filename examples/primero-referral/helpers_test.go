@@ -50,6 +50,12 @@ func trailEvents(t *testing.T, dsn, url string) []consent.Event {
 	log := openState(t, dsn).AuditLog(scopeOf(t, url))
 	_, err := sqlsink.VerifyAudit(context.Background(), log)
 	require.NoError(t, err)
+	return readLog(t, log)
+}
+
+// readLog returns every event of log.
+func readLog(t *testing.T, log sqlsink.AuditLog) []consent.Event {
+	t.Helper()
 	var events []consent.Event
 	for e, err := range log.Events(context.Background()) {
 		require.NoError(t, err)

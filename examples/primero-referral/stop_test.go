@@ -134,11 +134,7 @@ func TestStopFinishesTheCaseAtHand(t *testing.T) {
 	_, err := b.pass(ctx, mustFilters(), 1)
 	require.ErrorIs(t, err, context.Canceled)
 
-	var events []consent.Event
-	for e, err := range b.log.Events(context.Background()) {
-		require.NoError(t, err)
-		events = append(events, e)
-	}
+	events := readLog(t, b.log)
 	last := events[len(events)-1]
 	assert.Equal(t, consent.OutcomeDelivered, last.Outcome, "the send at hand finished and was recorded")
 	assert.Len(t, fake.Referrals(last.Record.ID), 1)
