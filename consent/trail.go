@@ -121,7 +121,6 @@ func (t *Trail) Append(ctx context.Context, e Event) (Event, error) {
 		}
 	}
 	in := e
-	in.Reasons = slices.Clone(e.Reasons)
 	if e.Time.IsZero() {
 		e.Time = t.now()
 	}
@@ -130,6 +129,9 @@ func (t *Trail) Append(ctx context.Context, e Event) (Event, error) {
 	e.PrevHash = t.prev
 	e.Hash = HashEvent(e)
 	if err := t.sink.Append(ctx, e); err != nil {
+		// Keep copies: the caller owns the Reasons it passed.
+		e.Reasons = slices.Clone(e.Reasons)
+		in.Reasons = e.Reasons
 		t.pending = &pendingEvent{in: in, out: e}
 		return Event{}, fmt.Errorf("consent: audit append seq %d: %w", e.Seq, err)
 	}

@@ -112,3 +112,21 @@ func TestTrailKeepsPendingEventWhileSinkStaysDown(t *testing.T) {
 	assert.Equal(t, "case-0003", sink.events[1].Record.ID)
 	assert.Equal(t, sink.events[0].Hash, sink.events[1].PrevHash)
 }
+
+// TestTrailPendingEventIsACopy: the kept event does not change when the
+// caller reuses the Reasons slice it passed.
+func TestTrailPendingEventIsACopy(t *testing.T) {
+	ctx := context.Background()
+	flaky := &onceFailingSink{failSeq: 1}
+	tr := NewTrail(flaky, WithClock(fixedClock()))
+	reasons := []string{"http_503"}
+	e := Event{Kind: KindDelivery, Record: RecordRef{System: "primero", ID: "case-0001"}, Outcome: OutcomeFailed, Reasons: reasons}
+	_, err := tr.Append(ctx, e)
+	require.Error(t, err)
+	reasons[0] = "http_500"
+	_, err = tr.Append(ctx, e)
+	require.NoError(t, err)
+	require.Len(t, flaky.events, 2)
+	assert.Equal(t, []string{"http_503"}, flaky.events[0].Reasons)
+	assert.Equal(t, []string{"http_500"}, flaky.events[1].Reasons)
+}
