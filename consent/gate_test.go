@@ -361,3 +361,24 @@ func TestEveryReasonHasADescription(t *testing.T) {
 	assert.Len(t, descriptions, 17, "a new reason code needs a description")
 	assert.Equal(t, "http_503", Reason("http_503").Describe())
 }
+
+// TestCheckNestedRevokedField: a revoked_field inside an object is absent
+// when the object is, and withdrawn when the path runs through a value
+// that is not an object.
+func TestCheckNestedRevokedField(t *testing.T) {
+	src := strings.Replace(testPolicySource(t), "revoked_field: consent_withdrawn", "revoked_field: consent.withdrawn", 1)
+	p, err := Compile([]byte(src))
+	require.NoError(t, err)
+	for name, v := range map[string]any{"absent object": nil, "false": map[string]any{"withdrawn": false}, "empty object": map[string]any{}} {
+		rec := okRecord()
+		if v != nil {
+			rec["consent"] = v
+		}
+		assert.True(t, p.Check(rec, okRequest()).Allowed, name)
+	}
+	for name, v := range map[string]any{"true": map[string]any{"withdrawn": true}, "not an object": "withdrawn", "a list": []any{false}} {
+		rec := okRecord()
+		rec["consent"] = v
+		assert.True(t, p.Check(rec, okRequest()).Has(ReasonConsentRevoked), name)
+	}
+}
