@@ -22,14 +22,16 @@ func (s *Server) Referrals(caseID string) []map[string]any {
 	defer s.mu.Unlock()
 	var out []map[string]any
 	for _, t := range s.transitions[caseID] {
-		out = append(out, transitionJSON(t))
+		out = append(out, transitionJSON(t, ""))
 	}
 	return out
 }
 
-// transitionJSON renders a stored transition: its non-null columns plus the
-// computed record_access_denied and user_can_accept_or_reject.
-func transitionJSON(t map[string]any) map[string]any {
+// transitionJSON renders a stored transition for caller: its non-null
+// columns plus the computed record_access_denied and
+// user_can_accept_or_reject, true only for the recipient of a non-remote
+// referral still in progress.
+func transitionJSON(t map[string]any, caller string) map[string]any {
 	out := make(map[string]any, len(t)+2)
 	for k, v := range t {
 		if v != nil {
@@ -38,7 +40,8 @@ func transitionJSON(t map[string]any) map[string]any {
 	}
 	remote, _ := t["remote"].(bool)
 	out["record_access_denied"] = false
-	out["user_can_accept_or_reject"] = !remote && t["status"] == statusInProgress
+	out["user_can_accept_or_reject"] = !remote && t["status"] == statusInProgress &&
+		caller != "" && t["transitioned_to"] == caller
 	return out
 }
 
@@ -63,27 +66,65 @@ func consentGiven(rec map[string]any) bool {
 	return truthy(rec["consent_for_services"]) && truthy(rec["disclosure_other_orgs"])
 }
 
-// canReceive is UserTransitionService's recipient rule, under s.mu.
-func (s *Server) canReceive(name string, caller *userState) (*userState, bool) {
-	to, ok := s.users[name]
-	if !ok || to.Disabled || !to.CanReceiveReferrals || to.UserName == caller.UserName {
-		return nil, false
-	}
-	return to, true
+// canReceive is UserTransitionService's recipient rule for a case of
+// module, under s.mu: enabled, holding receive_referral, not the caller,
+// and in a role that works in the case's module.
+func (s *Server) canReceive(to *userState, caller, module string) bool {
+	return !to.Disabled && to.CanReceiveReferrals && to.UserName != caller &&
+		inModules(s.roleOf(to).Modules, module)
 }
 
-// referralErrors checks the consent and recipient rules, under s.mu.
-func (s *Server) referralErrors(resource string, rec, data map[string]any, caller *userState) []apiError {
+// errNoRecipient is the 500 Primero raises when transitioned_to names no
+// user: the recipient rule calls a method on nil.
+const errNoRecipient = "undefined method `user_name' for nil"
+
+// consentError is the 422 of the consent rule.
+func consentError(resource string) apiError {
+	return apiError{Status: 422, Resource: resource, Message: []string{"transition.errors.consent"}, Detail: "consent"}
+}
+
+// recipientError is the 422 of the recipient rule.
+func recipientError(resource string) apiError {
+	return apiError{Status: 422, Resource: resource, Message: []string{"transition.errors.to_user_can_receive"},
+		Detail: "transitioned_to"}
+}
+
+// referralErrors runs a new referral's validations, under s.mu: the status
+// is 500 when the recipient is no user (Primero raises), else 422 with the
+// consent and recipient errors, or 0 when the referral is valid.
+func (s *Server) referralErrors(resource string, rec, data map[string]any, caller *userState) (int, []apiError) {
 	var errs []apiError
-	if !consentGiven(rec) && !truthy(data["consent_overridden"]) {
-		errs = append(errs, apiError{Status: 422, Resource: resource,
-			Message: []string{"transition.errors.consent"}, Detail: "consent"})
-	}
 	if !truthy(data["remote"]) {
-		if _, ok := s.canReceive(stringOf(data["transitioned_to"]), caller); !ok {
-			errs = append(errs, apiError{Status: 422, Resource: resource,
-				Message: []string{"transition.errors.to_user_can_receive"}, Detail: "transitioned_to"})
+		to, ok := s.users[stringOf(data["transitioned_to"])]
+		if !ok {
+			return http.StatusInternalServerError, []apiError{{Status: 500, Resource: resource, Message: errNoRecipient}}
 		}
+		if !s.canReceive(to, caller.UserName, stringOf(rec["module_id"])) {
+			errs = append(errs, recipientError(resource))
+		}
+	}
+	if !consentGiven(rec) && !truthy(data["consent_overridden"]) {
+		errs = append(errs, consentError(resource))
+	}
+	if len(errs) > 0 {
+		return http.StatusUnprocessableEntity, errs
+	}
+	return 0, nil
+}
+
+// answerErrors re-runs a referral's validations when it is saved again
+// (accept, reject, done, revoke), under s.mu: the consent rule always, the
+// recipient rule except on revoke (Quirks.DisabledRecipientBlocksResponse).
+func (s *Server) answerErrors(resource string, rec, t map[string]any, revoke bool) []apiError {
+	var errs []apiError
+	if !revoke && !truthy(t["remote"]) && s.cfg.quirks.DisabledRecipientBlocksResponse {
+		to, ok := s.users[stringOf(t["transitioned_to"])]
+		if !ok || !s.canReceive(to, stringOf(t["transitioned_by"]), stringOf(rec["module_id"])) {
+			errs = append(errs, recipientError(resource))
+		}
+	}
+	if !consentGiven(rec) && !truthy(t["consent_overridden"]) {
+		errs = append(errs, consentError(resource))
 	}
 	return errs
 }
@@ -111,8 +152,9 @@ func (s *Server) refer(rec, data map[string]any, caller *userState) map[string]a
 		"consent_individual_transfer": truthy(data["consent_individual_transfer"]),
 		"allow_case_creation":         truthy(data["allow_case_creation"]),
 		"authorized_role_unique_id":   data["authorized_role_unique_id"],
-		"transitioned_to_agency":      data["transitioned_to_agency"],
-		"created_at":                  now,
+		// stored only when sent; the server fills transitioned_to_user_agency
+		"transitioned_to_agency": data["transitioned_to_agency"],
+		"created_at":             now,
 	}
 	if remote {
 		t["transitioned_to"] = data["transitioned_to"]
@@ -122,9 +164,6 @@ func (s *Server) refer(rec, data map[string]any, caller *userState) map[string]a
 		t["transitioned_to"] = to.UserName
 		t["transitioned_to_user_agency"] = nilIfEmpty(to.Agency)
 		t["transitioned_to_user_groups"] = stringsToAny(to.Groups)
-		if t["transitioned_to_agency"] == nil {
-			t["transitioned_to_agency"] = nilIfEmpty(to.Agency)
-		}
 		// The recipient sees the case at once, before accepting.
 		assigned, _ := rec["assigned_user_names"].([]any)
 		if !slices.Contains(assigned, any(to.UserName)) {
@@ -183,7 +222,9 @@ func (s *Server) recomputeReferred(rec map[string]any) {
 	rec["referred_users"] = stringsToAny(all)
 	rec["referred_users_present"] = len(all) > 0
 	rec["referred_users_pending"] = stringsToAny(pending)
+	rec["referred_users_pending_present"] = len(pending) > 0
 	rec["referred_users_accepted"] = stringsToAny(accepted)
+	rec["referred_users_accepted_present"] = len(accepted) > 0
 }
 
 func appendUnique(ss []string, s string) []string {
@@ -216,10 +257,11 @@ func (s *Server) unassign(rec, t map[string]any) {
 	rec["assigned_user_names"] = kept
 }
 
-// withRecord adds the `record` of a mutation response.
-func withRecord(t, before, after map[string]any) map[string]any {
-	out := transitionJSON(t)
-	out["record"] = changedFields(before, after)
+// withRecord renders a transition for caller with the `record` of a
+// mutation response: the case's changed fields the caller may read.
+func (s *Server) withRecord(t, before, after map[string]any, caller *userState) map[string]any {
+	out := transitionJSON(t, caller.UserName)
+	out["record"] = renderRecord(changedFields(before, after), s.viewFor(caller, ""))
 	return out
 }
 
@@ -244,7 +286,7 @@ func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *
 	out := []any{}
 	for _, t := range s.transitions[id] {
 		if s.canSeeReferral(u, rec, t) {
-			out = append(out, transitionJSON(t))
+			out = append(out, transitionJSON(t, u.UserName))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
@@ -273,7 +315,7 @@ func (s *Server) canSeeReferral(u *userState, rec, t map[string]any) bool {
 func (s *Server) handleCreateReferral(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) {
 	data, err := decodeData(body)
 	if err != nil {
-		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		writeDecodeError(w, r, err)
 		return
 	}
 	s.mu.Lock()
@@ -286,21 +328,24 @@ func (s *Server) handleCreateReferral(w http.ResponseWriter, r *http.Request, u 
 		writeError(w, r, http.StatusForbidden, "Forbidden", nil)
 		return
 	}
-	if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
-		writeErrors(w, http.StatusUnprocessableEntity, errs)
+	if status, errs := s.referralErrors(r.URL.Path, rec, data, u); status != 0 {
+		writeErrors(w, status, errs)
 		return
 	}
 	before := deepCopyMap(rec)
 	t := s.refer(rec, data, u)
-	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }
 
 // handleBulkReferral implements POST /api/v2/cases/referrals: any unknown id
-// is a 404 before anything runs; then records are referred in order.
+// is a 404 before anything runs; then records are referred in order, each
+// saved on its own, and the first failure answers its error alone
+// (pitfall 33).
 func (s *Server) handleBulkReferral(w http.ResponseWriter, r *http.Request, u *userState, body []byte) {
 	data, err := decodeData(body)
 	if err != nil {
-		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		// find_records reads params['data']['ids'] first: a nil error.
+		writeError(w, r, http.StatusInternalServerError, "undefined method `[]' for nil", nil)
 		return
 	}
 	ids, _ := data["ids"].([]any)
@@ -330,20 +375,23 @@ func (s *Server) handleBulkReferral(w http.ResponseWriter, r *http.Request, u *u
 	// Partial application of a bulk referral (unconfirmed; Quirks.BulkReferralPartial).
 	if !s.cfg.quirks.BulkReferralPartial {
 		for _, rec := range recs {
-			if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
-				writeErrors(w, http.StatusUnprocessableEntity, errs)
+			if status, errs := s.referralErrors(r.URL.Path, rec, data, u); status != 0 {
+				writeErrors(w, status, errs)
 				return
 			}
 		}
 	}
 	out := []any{}
 	for _, rec := range recs {
-		if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
-			// The first failing record raises; earlier ones stay referred.
-			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"data": out, "errors": errs})
+		if status, errs := s.referralErrors(r.URL.Path, rec, data, u); status != 0 {
+			// The first failing record raises; earlier ones stay referred
+			// and the answer does not say which they were.
+			writeErrors(w, status, errs)
 			return
 		}
-		out = append(out, transitionJSON(s.refer(rec, data, u)))
+		before := deepCopyMap(rec)
+		t := s.refer(rec, data, u)
+		out = append(out, s.withRecord(t, before, rec, u))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
@@ -363,28 +411,13 @@ func (s *Server) findReferral(w http.ResponseWriter, r *http.Request, u *userSta
 	return nil, nil, false
 }
 
-// recipientGone reports a non-remote referral whose recipient was disabled
-// since (unconfirmed 422 on reject, done and revoke).
-func (s *Server) recipientGone(t map[string]any) bool {
-	if !s.cfg.quirks.DisabledRecipientBlocksResponse || truthy(t["remote"]) {
-		return false
-	}
-	to, ok := s.users[stringOf(t["transitioned_to"])]
-	return !ok || to.Disabled
-}
-
-func (s *Server) writeRecipientError(w http.ResponseWriter, r *http.Request) {
-	writeErrors(w, http.StatusUnprocessableEntity, []apiError{{Status: 422, Resource: r.URL.Path,
-		Message: []string{"transition.errors.to_user_can_receive"}, Detail: "transitioned_to"}})
-}
-
 // handleUpdateReferral implements PATCH /api/v2/cases/:id/referrals/:rid:
 // accept, reject or done; any other transition is a silent 200 no-op that
 // returns the unchanged referral (pitfall 32).
 func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string, body []byte) {
 	data, err := decodeData(body)
 	if err != nil {
-		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		writeDecodeError(w, r, err)
 		return
 	}
 	s.mu.Lock()
@@ -409,11 +442,12 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 	valid := (from == statusInProgress && (to == statusAccepted || to == statusRejected)) ||
 		(from == statusAccepted && to == statusDone)
 	if !valid {
-		writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+		writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 		return
 	}
-	if to != statusAccepted && s.recipientGone(t) {
-		s.writeRecipientError(w, r)
+	// Saving the referral re-runs its validations.
+	if errs := s.answerErrors(r.URL.Path, rec, t, false); len(errs) > 0 {
+		writeErrors(w, http.StatusUnprocessableEntity, errs)
 		return
 	}
 	now := formatTime(s.nextStamp())
@@ -422,16 +456,15 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 	case statusAccepted:
 		t["responded_at"] = now
 		s.recomputeReferred(rec)
-		// Accept saves the case (unconfirmed; Quirks.AcceptBumpsCase).
+		// Accept saves the case: last_updated_at moves, last_updated_by
+		// does not (Quirks.AcceptBumpsCase).
 		if s.cfg.quirks.AcceptBumpsCase {
-			s.touch(rec, u.UserName)
+			s.bump(rec)
 		}
 	case statusRejected:
 		t["responded_at"] = now
 		t["rejected_reason"] = data["rejected_reason"]
-		if v, ok := data["rejection_note"]; ok {
-			t["rejection_note"] = v
-		}
+		// rejection_note is not stored: only done reads it.
 		s.unassign(rec, t)
 		rec["last_referral_rejected_at"] = now
 		s.recomputeReferred(rec)
@@ -453,11 +486,12 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 		s.recomputeReferred(rec)
 		s.touch(rec, u.UserName)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }
 
 // handleRevokeReferral implements DELETE /api/v2/cases/:id/referrals/:rid:
-// revoked from any status, the recipient unassigned.
+// revoked from any status, the recipient unassigned. The consent rule is
+// re-run (revoke before withdrawing consent), the recipient rule is not.
 func (s *Server) handleRevokeReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -465,8 +499,8 @@ func (s *Server) handleRevokeReferral(w http.ResponseWriter, r *http.Request, u 
 	if !ok {
 		return
 	}
-	if s.recipientGone(t) {
-		s.writeRecipientError(w, r)
+	if errs := s.answerErrors(r.URL.Path, rec, t, true); len(errs) > 0 {
+		writeErrors(w, http.StatusUnprocessableEntity, errs)
 		return
 	}
 	before := deepCopyMap(rec)
@@ -474,5 +508,5 @@ func (s *Server) handleRevokeReferral(w http.ResponseWriter, r *http.Request, u 
 	s.unassign(rec, t)
 	s.recomputeReferred(rec)
 	s.touch(rec, u.UserName)
-	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }

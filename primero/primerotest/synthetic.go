@@ -19,6 +19,7 @@ func (s *Server) AddSyntheticCases(n int) {
 	defer s.mu.Unlock()
 	s.cases = slices.Grow(s.cases, n)
 	s.encoded = slices.Grow(s.encoded, n)
+	s.encView = slices.Grow(s.encView, n)
 	rng := rand.New(rand.NewPCG(uint64(s.synthSeq)+1, 0x5eed))
 	today := s.now().Format("2006-01-02")
 	year := s.now().Year()
@@ -37,7 +38,7 @@ func (s *Server) AddSyntheticCases(n int) {
 		rec := map[string]any{
 			"id": id, "unique_identifier": uid, "case_id": uid, "short_id": uid[len(uid)-7:],
 			"case_id_display": uid[len(uid)-7:], "module_id": "primeromodule-cp",
-			"name_first": "Synthetic", "name_last": "Case" + pad6(seq), "sex": sex,
+			"name": "Synthetic Case" + pad6(seq), "name_first": "Synthetic", "name_last": "Case" + pad6(seq), "sex": sex,
 			"age": float64(age), "date_of_birth": dob, "registration_date": today,
 			"location_current":     syntheticLocations[seq%len(syntheticLocations)],
 			"consent_for_services": seq%3 != 0, "disclosure_other_orgs": seq%3 != 0,
