@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// filter is one parsed query filter (reference §3.2,
+// filter is one parsed query filter (docs/systems/primero.md,
 // app/services/search_filter_service.rb).
 type filter interface {
 	match(rec map[string]any) bool

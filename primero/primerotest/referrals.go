@@ -292,7 +292,7 @@ func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
 
-// canSeeReferral applies the visibility of reference §5.7: the owner and
+// canSeeReferral applies the referral visibility of docs/systems/primero.md: the owner and
 // "all" users see every referral; others those of their own, group or
 // agency.
 func (s *Server) canSeeReferral(u *userState, rec, t map[string]any) bool {
