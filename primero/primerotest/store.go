@@ -119,6 +119,15 @@ func (s *Server) normalise(rec map[string]any) {
 	rec["enabled"] = rec["record_state"]
 	computeName(rec)
 	owner := stringOf(rec["owned_by"])
+	if u, ok := s.users[owner]; ok {
+		// The owned_by_* fields come from the owner's user record.
+		rec["owned_by_full_name"] = u.FullName
+		rec["owned_by_agency_id"] = u.Agency
+		rec["owned_by_groups"] = stringsToAny(u.Groups)
+	}
+	if by := stringOf(rec["last_updated_by"]); by != "" {
+		rec["not_edited_by_owner"] = by != owner
+	}
 	names := []string{}
 	if owner != "" {
 		names = append(names, owner)

@@ -139,3 +139,24 @@ func TestNotFoundCarriesDetail(t *testing.T) {
 	assert.Equal(t, "Not Found", e["message"])
 	assert.Equal(t, "Couldn't find Child with 'id'=0c1d2e3f-4a5b-4c6d-8e7f-000000000009", e["detail"])
 }
+
+func TestHiddenNameIsMasked(t *testing.T) {
+	s := NewServer(t)
+	id := s.AddCase(map[string]any{"name_first": "Test", "hidden_name": true})["id"].(string)
+	assert.Equal(t, "*******", call(t, s, http.MethodGet, "/api/v2/cases/"+id, nil).data(t)["name"])
+	assert.Equal(t, "*******", call(t, s, http.MethodGet, "/api/v2/cases", nil).list(t)[0]["name"])
+	stored, _ := s.Case(id)
+	assert.Equal(t, "Test", stored["name"], "stored in clear")
+}
+
+func TestOwnerFieldsFollowTheOwner(t *testing.T) {
+	s := NewServer(t, WithUser(User{UserName: "other_owner", Password: "synthetic-pass-13", Agency: "agency-other",
+		FullName: "Synthetic Other Owner"}))
+	id := s.AddCase(map[string]any{"name_first": "Test"})["id"].(string)
+	r := call(t, s, http.MethodPatch, "/api/v2/cases/"+id, dataOf(map[string]any{"owned_by": "other_owner"}))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	after, _ := s.Case(id)
+	assert.Equal(t, "agency-other", after["owned_by_agency_id"])
+	assert.Equal(t, "Synthetic Other Owner", after["owned_by_full_name"])
+	assert.Equal(t, true, after["not_edited_by_owner"], "last_updated_by is not the owner")
+}

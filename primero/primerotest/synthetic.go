@@ -45,7 +45,7 @@ func (s *Server) AddSyntheticCases(n int) {
 			"status": "open", "record_state": true, "enabled": true, "workflow": "new",
 			"owned_by": DefaultUser, "owned_by_full_name": owner.FullName, "owned_by_agency_id": owner.Agency,
 			"owned_by_groups": stringsToAny(owner.Groups), "created_by": DefaultUser,
-			"last_updated_by": DefaultUser, "created_at": stamp, "last_updated_at": stamp, "posted_at": stamp,
+			"last_updated_by": DefaultUser, "not_edited_by_owner": false, "created_at": stamp, "last_updated_at": stamp, "posted_at": stamp,
 			"assigned_user_names": []any{}, "associated_user_names": []any{DefaultUser},
 			"associated_user_groups": stringsToAny(owner.Groups), "associated_user_agencies": []any{owner.Agency},
 			"notes_section": []any{}, "services_section": []any{},
