@@ -30,20 +30,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		for k := range x {
 			keys = append(keys, k)
 		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSON(b, x[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, keys, func(k string) any { return x[k] })
 	case []any:
 		b = append(b, '[')
 		for i, e := range x {
@@ -62,6 +49,25 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, enc...), nil
+}
+
+// appendObject appends a JSON object of keys, sorted in place as
+// encoding/json sorts them, with the values val gives.
+func appendObject(b []byte, keys []string, val func(string) any) ([]byte, error) {
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = appendJSON(b, val(k)); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
 }
 
 // appendString appends a JSON string; strings needing escapes go through
@@ -97,25 +103,13 @@ func appendRecord(b []byte, rec map[string]any, v *view, fields map[string]bool)
 		}
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
 	hidden, _ := rec["hidden_name"].(bool)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		val := rec[k]
+	return appendObject(b, keys, func(k string) any {
 		if k == "name" && hidden {
-			val = hiddenName
+			return hiddenName
 		}
-		var err error
-		if b, err = appendJSON(b, val); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, '}'), nil
+		return rec[k]
+	})
 }
 
 // writeRecord writes {"data": <record JSON>} with status.

@@ -319,4 +319,4 @@ func (s *Server) routeCases(w http.ResponseWriter, r *http.Request, u *userState
 var errNoData = errors.New("param is missing or the value is empty: data")
 
 // errBadJSON is returned by decodeData when a JSON body does not parse.
-var errBadJSON = errors.New("Error occurred while parsing request parameters")
+var errBadJSON = errors.New("error occurred while parsing request parameters")
