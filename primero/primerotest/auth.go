@@ -376,7 +376,13 @@ func (s *Server) issueToken(w http.ResponseWriter, u *userState) {
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if c, err := r.Cookie(sessionCookie); err == nil && s.liveSession(r) {
-		s.expireSessions(s.sessions[c.Value].user)
+		sess := s.sessions[c.Value]
+		if r.Header.Get(csrfHeader) != sess.csrf {
+			s.mu.Unlock()
+			writeError(w, r, http.StatusForbidden, "Can't verify CSRF token authenticity.", nil)
+			return
+		}
+		s.expireSessions(sess.user)
 	}
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		if it, ok := s.tokens[tok]; ok {

@@ -157,6 +157,7 @@ func TestSessionLoginAndCSRF(t *testing.T) {
 	get1, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/v2/cases", nil)
 	require.Equal(t, http.StatusOK, send(t, c, get1).status, "v2.11: the first session survives the second login")
 	del, _ := http.NewRequest(http.MethodDelete, s.URL()+"/api/v2/tokens", nil)
+	require.Equal(t, http.StatusForbidden, send(t, c, del).status, "a logout with a session is a write: CSRF-checked")
 	del.Header.Set(csrfHeader, csrf)
 	r = send(t, c, del)
 	require.Equal(t, http.StatusOK, r.status)

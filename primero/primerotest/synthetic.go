@@ -35,10 +35,11 @@ func (s *Server) AddSyntheticCases(n int) {
 		if seq%2 == 0 {
 			sex = "male"
 		}
+		num := pad6(seq)
 		rec := map[string]any{
 			"id": id, "unique_identifier": uid, "case_id": uid, "short_id": uid[len(uid)-7:],
 			"case_id_display": uid[len(uid)-7:], "module_id": "primeromodule-cp",
-			"name": "Synthetic Case" + pad6(seq), "name_first": "Synthetic", "name_last": "Case" + pad6(seq), "sex": sex,
+			"name": "Synthetic Case" + num, "name_first": "Synthetic", "name_last": "Case" + num, "sex": sex,
 			"age": float64(age), "date_of_birth": dob, "registration_date": today,
 			"location_current":     syntheticLocations[seq%len(syntheticLocations)],
 			"consent_for_services": seq%3 != 0, "disclosure_other_orgs": seq%3 != 0,
