@@ -141,6 +141,7 @@ func (s *Server) handleCreateCase(w http.ResponseWriter, r *http.Request, u *use
 	s.fillServerFields(rec, u, u.UserName)
 	rec["created_by"], rec["last_updated_by"] = u.UserName, u.UserName
 	s.insert(rec)
+	s.recordHistory(rec, nil, u.UserName)
 	if hasID {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -179,20 +180,22 @@ func (s *Server) handleUpdateCase(w http.ResponseWriter, r *http.Request, u *use
 	}
 	before := deepCopyMap(rec)
 	mergeRecord(rec, patch, s.schema().subforms)
-	s.touch(rec, u.UserName)
+	s.touch(rec, before, u.UserName)
 	writeJSON(w, http.StatusOK, map[string]any{"data": renderRecord(changedFields(before, rec), v)})
 }
 
-// touch bumps last_updated_at/by and recomputes derived fields, under s.mu.
-func (s *Server) touch(rec map[string]any, user string) {
+// touch saves rec for user: it bumps last_updated_at/by, recomputes the
+// derived fields and records the change against before, under s.mu.
+func (s *Server) touch(rec, before map[string]any, user string) {
 	rec["last_updated_by"] = user
-	s.bump(rec)
+	s.bump(rec, before, user)
 }
 
-// bump bumps last_updated_at only and recomputes derived fields, under s.mu.
-func (s *Server) bump(rec map[string]any) {
+// bump saves rec like touch but leaves last_updated_by alone, under s.mu.
+func (s *Server) bump(rec, before map[string]any, user string) {
 	rec["last_updated_at"] = formatTime(s.nextStamp())
 	s.normalise(rec)
+	s.recordHistory(rec, before, user)
 }
 
 // changedFields returns id, enabled, last_updated_at and every top-level
@@ -215,7 +218,8 @@ func (s *Server) handleDeleteCase(w http.ResponseWriter, r *http.Request, u *use
 	if !ok {
 		return
 	}
+	before := deepCopyMap(rec)
 	rec["record_state"] = false
-	s.touch(rec, u.UserName)
+	s.touch(rec, before, u.UserName)
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"id": id}})
 }

@@ -134,9 +134,9 @@ func (s *Server) overrideRefused(data map[string]any, u *userState) bool {
 	return s.cfg.quirks.ConsentOverrideNeedsPermission && truthy(data["consent_overridden"]) && !u.CanOverrideConsent
 }
 
-// refer creates a referral and applies its side effects, under s.mu. The
-// rules must have been checked.
-func (s *Server) refer(rec, data map[string]any, caller *userState) map[string]any {
+// refer creates a referral and applies its side effects, under s.mu; before
+// is the case as it was, for its history. The rules must have been checked.
+func (s *Server) refer(rec, before, data map[string]any, caller *userState) map[string]any {
 	remote := truthy(data["remote"])
 	now := formatTime(s.nextStamp())
 	t := map[string]any{
@@ -178,7 +178,7 @@ func (s *Server) refer(rec, data map[string]any, caller *userState) map[string]a
 	id := stringOf(rec["id"])
 	s.transitions[id] = append(s.transitions[id], t)
 	s.recomputeReferred(rec)
-	s.touch(rec, caller.UserName)
+	s.touch(rec, before, caller.UserName)
 	return t
 }
 
@@ -333,7 +333,7 @@ func (s *Server) handleCreateReferral(w http.ResponseWriter, r *http.Request, u 
 		return
 	}
 	before := deepCopyMap(rec)
-	t := s.refer(rec, data, u)
+	t := s.refer(rec, before, data, u)
 	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }
 
@@ -390,7 +390,7 @@ func (s *Server) handleBulkReferral(w http.ResponseWriter, r *http.Request, u *u
 			return
 		}
 		before := deepCopyMap(rec)
-		t := s.refer(rec, data, u)
+		t := s.refer(rec, before, data, u)
 		out = append(out, s.withRecord(t, before, rec, u))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
@@ -459,7 +459,7 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 		// Accept saves the case: last_updated_at moves, last_updated_by
 		// does not (Quirks.AcceptBumpsCase).
 		if s.cfg.quirks.AcceptBumpsCase {
-			s.bump(rec)
+			s.bump(rec, before, u.UserName)
 		}
 	case statusRejected:
 		t["responded_at"] = now
@@ -468,7 +468,7 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 		s.unassign(rec, t)
 		rec["last_referral_rejected_at"] = now
 		s.recomputeReferred(rec)
-		s.touch(rec, u.UserName)
+		s.touch(rec, before, u.UserName)
 	case statusDone:
 		if v, ok := data["rejection_note"]; ok {
 			t["rejection_note"] = v // the provider's note
@@ -484,7 +484,7 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 		s.unassign(rec, t)
 		rec["last_referral_done_at"] = now
 		s.recomputeReferred(rec)
-		s.touch(rec, u.UserName)
+		s.touch(rec, before, u.UserName)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }
@@ -507,6 +507,6 @@ func (s *Server) handleRevokeReferral(w http.ResponseWriter, r *http.Request, u 
 	t["status"] = statusRevoked
 	s.unassign(rec, t)
 	s.recomputeReferred(rec)
-	s.touch(rec, u.UserName)
+	s.touch(rec, before, u.UserName)
 	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }

@@ -54,6 +54,7 @@ type Server struct {
 	synthSeq      int       // synthetic cases created so far
 
 	transitions map[string][]map[string]any // by case id, creation order
+	history     map[string][]map[string]any // record history by case id, oldest first
 
 	users       map[string]*userState
 	userOrder   []string
@@ -106,6 +107,7 @@ func Start(opts ...Option) (*Server, error) {
 		byCaseID:      map[string]int{},
 		createdSorted: true,
 		transitions:   map[string][]map[string]any{},
+		history:       map[string][]map[string]any{},
 		users:         map[string]*userState{},
 		sessions:      map[string]*session{},
 		tokens:        map[string]*issuedToken{},
@@ -302,6 +304,8 @@ func (s *Server) routeCases(w http.ResponseWriter, r *http.Request, u *userState
 		s.handleDeleteCase(w, r, u, rest[0])
 	case len(rest) == 2 && rest[1] == "referrals" && m == http.MethodGet:
 		s.handleListReferrals(w, r, u, rest[0])
+	case len(rest) == 2 && rest[1] == "record_history" && m == http.MethodGet:
+		s.handleRecordHistory(w, r, u, rest[0])
 	case len(rest) == 2 && rest[1] == "transitions" && m == http.MethodGet:
 		s.handleListReferrals(w, r, u, rest[0])
 	case len(rest) == 2 && rest[1] == "referrals" && m == http.MethodPost:
