@@ -3,11 +3,14 @@ package primerotest
 import (
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // Referral statuses (app/models/transition.rb).
 const (
+	typeReferral = "Referral"
+	typeTransfer = "Transfer"
+	typeAssign   = "Assign"
+
 	statusInProgress = "in_progress"
 	statusAccepted   = "accepted"
 	statusRejected   = "rejected"
@@ -22,7 +25,9 @@ func (s *Server) Referrals(caseID string) []map[string]any {
 	defer s.mu.Unlock()
 	var out []map[string]any
 	for _, t := range s.transitions[caseID] {
-		out = append(out, transitionJSON(t, ""))
+		if t["type"] == typeReferral {
+			out = append(out, transitionJSON(t, ""))
+		}
 	}
 	return out
 }
@@ -138,48 +143,59 @@ func (s *Server) overrideRefused(data map[string]any, u *userState) bool {
 // is the case as it was, for its history. The rules must have been checked.
 func (s *Server) refer(rec, before, data map[string]any, caller *userState) map[string]any {
 	remote := truthy(data["remote"])
-	now := formatTime(s.nextStamp())
-	t := map[string]any{
-		"id": randomUUID(), "type": "Referral", "status": statusInProgress,
-		"record_id": rec["id"], "record_type": "case",
-		"transitioned_by": caller.UserName, "transitioned_by_user_agency": nilIfEmpty(caller.Agency),
-		"transitioned_by_user_groups": stringsToAny(caller.Groups),
-		"record_owned_by":             rec["owned_by"], "record_owned_by_agency": rec["owned_by_agency_id"],
-		"record_owned_by_groups": rec["owned_by_groups"],
-		"notes":                  data["notes"], "service": data["service"], "service_record_id": data["service_record_id"],
-		"remote": remote, "type_of_export": data["type_of_export"],
-		"consent_overridden":          truthy(data["consent_overridden"]),
-		"consent_individual_transfer": truthy(data["consent_individual_transfer"]),
-		"allow_case_creation":         truthy(data["allow_case_creation"]),
-		"authorized_role_unique_id":   data["authorized_role_unique_id"],
-		// stored only when sent; the server fills transitioned_to_user_agency
-		"transitioned_to_agency": data["transitioned_to_agency"],
-		"created_at":             now,
-	}
+	t := s.newTransition(typeReferral, statusInProgress, rec, data, caller)
+	t["service"], t["service_record_id"] = data["service"], data["service_record_id"]
+	t["remote"], t["type_of_export"] = remote, data["type_of_export"]
+	t["allow_case_creation"] = truthy(data["allow_case_creation"])
+	t["authorized_role_unique_id"] = data["authorized_role_unique_id"]
+	// stored only when sent; the server fills transitioned_to_user_agency
+	t["transitioned_to_agency"] = data["transitioned_to_agency"]
 	if remote {
 		t["transitioned_to"] = data["transitioned_to"]
 		t["transitioned_to_remote"] = data["transitioned_to_remote"]
 	} else {
-		to := s.users[stringOf(data["transitioned_to"])]
-		t["transitioned_to"] = to.UserName
-		t["transitioned_to_user_agency"] = nilIfEmpty(to.Agency)
-		t["transitioned_to_user_groups"] = stringsToAny(to.Groups)
 		// The recipient sees the case at once, before accepting.
-		assigned, _ := rec["assigned_user_names"].([]any)
-		if !slices.Contains(assigned, any(to.UserName)) {
-			rec["assigned_user_names"] = append(slices.Clone(assigned), to.UserName)
-		}
+		s.setRecipient(t, rec, s.users[stringOf(data["transitioned_to"])], true)
 	}
 	if sid := stringOf(data["service_record_id"]); sid != "" {
 		if svc := findService(rec, sid); svc != nil {
 			svc["service_status_referred"] = true
 		}
 	}
-	id := stringOf(rec["id"])
-	s.transitions[id] = append(s.transitions[id], t)
 	s.recomputeReferred(rec)
 	s.touch(rec, before, caller.UserName)
 	return t
+}
+
+// newTransition stores a new transition of a case with the columns every
+// type shares, under s.mu.
+func (s *Server) newTransition(typ, status string, rec, data map[string]any, caller *userState) map[string]any {
+	t := map[string]any{
+		"id": randomUUID(), "type": typ, "status": status,
+		"record_id": rec["id"], "record_type": "case",
+		"transitioned_by": caller.UserName, "transitioned_by_user_agency": nilIfEmpty(caller.Agency),
+		"transitioned_by_user_groups": stringsToAny(caller.Groups),
+		"record_owned_by":             rec["owned_by"], "record_owned_by_agency": rec["owned_by_agency_id"],
+		"record_owned_by_groups": rec["owned_by_groups"], "notes": data["notes"],
+		"consent_overridden":          truthy(data["consent_overridden"]),
+		"consent_individual_transfer": truthy(data["consent_individual_transfer"]),
+		"created_at":                  formatTime(s.nextStamp()),
+	}
+	id := stringOf(rec["id"])
+	s.transitions[id] = append(s.transitions[id], t)
+	return t
+}
+
+// setRecipient fills a transition's recipient columns and, when assign is
+// set, adds the recipient to the case's assigned users, under s.mu.
+func (s *Server) setRecipient(t, rec map[string]any, to *userState, assign bool) {
+	t["transitioned_to"] = to.UserName
+	t["transitioned_to_user_agency"] = nilIfEmpty(to.Agency)
+	t["transitioned_to_user_groups"] = stringsToAny(to.Groups)
+	assigned, _ := rec["assigned_user_names"].([]any)
+	if assign && !slices.Contains(assigned, any(to.UserName)) {
+		rec["assigned_user_names"] = append(slices.Clone(assigned), to.UserName)
+	}
 }
 
 func nilIfEmpty(s string) any {
@@ -206,7 +222,7 @@ func (s *Server) recomputeReferred(rec map[string]any) {
 	s.dirty(rec)
 	var all, pending, accepted []string
 	for _, t := range s.transitions[stringOf(rec["id"])] {
-		if truthy(t["remote"]) {
+		if truthy(t["remote"]) || t["type"] != typeReferral {
 			continue
 		}
 		to := stringOf(t["transitioned_to"])
@@ -234,16 +250,20 @@ func appendUnique(ss []string, s string) []string {
 	return append(ss, s)
 }
 
-// unassign removes a referral's recipient from assigned_user_names unless
-// another active (in_progress or accepted) referral needs them, under s.mu.
+// unassign removes a transition's recipient from assigned_user_names
+// unless another active (in_progress or accepted) referral or transfer
+// needs them, under s.mu.
 func (s *Server) unassign(rec, t map[string]any) {
 	if truthy(t["remote"]) {
 		return
 	}
 	to := stringOf(t["transitioned_to"])
 	for _, o := range s.transitions[stringOf(rec["id"])] {
-		if o["id"] != t["id"] && !truthy(o["remote"]) && o["transitioned_to"] == to &&
-			(o["status"] == statusInProgress || o["status"] == statusAccepted) {
+		if o["id"] == t["id"] || truthy(o["remote"]) || o["transitioned_to"] != to {
+			continue
+		}
+		// transition.rb#progress_or_accepted_transition?
+		if o["status"] == statusInProgress || (o["type"] == typeReferral && o["status"] == statusAccepted) {
 			return
 		}
 	}
@@ -265,18 +285,9 @@ func (s *Server) withRecord(t, before, after map[string]any, caller *userState) 
 	return out
 }
 
-// handleListReferrals implements GET /api/v2/cases/:id/referrals (and
-// /transitions, where only referrals exist in the fake).
-func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *userState, id string) {
-	if types := r.URL.Query().Get("types"); types != "" && !slices.Contains(strings.Split(types, ","), "Referral") {
-		s.mu.Lock()
-		_, ok := s.lookupCase(w, r, u, id)
-		s.mu.Unlock()
-		if ok {
-			writeJSON(w, http.StatusOK, map[string]any{"data": []any{}})
-		}
-		return
-	}
+// handleListReferrals implements GET /api/v2/cases/:id/referrals, and
+// /transitions of the types listed in `types` (all when absent).
+func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *userState, id string, types []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.lookupCase(w, r, u, id)
@@ -285,7 +296,7 @@ func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *
 	}
 	out := []any{}
 	for _, t := range s.transitions[id] {
-		if s.canSeeReferral(u, rec, t) {
+		if (types == nil || slices.Contains(types, stringOf(t["type"]))) && s.canSeeReferral(u, rec, t) {
 			out = append(out, transitionJSON(t, u.UserName))
 		}
 	}
@@ -398,12 +409,18 @@ func (s *Server) handleBulkReferral(w http.ResponseWriter, r *http.Request, u *u
 
 // findReferral looks up a case and one of its referrals, writing 404/403.
 func (s *Server) findReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string) (map[string]any, map[string]any, bool) {
+	return s.findTransition(w, r, u, id, rid, typeReferral)
+}
+
+// findTransition looks up a case and one of its transitions of type typ,
+// writing 404/403.
+func (s *Server) findTransition(w http.ResponseWriter, r *http.Request, u *userState, id, rid, typ string) (map[string]any, map[string]any, bool) {
 	rec, ok := s.lookupCase(w, r, u, id)
 	if !ok {
 		return nil, nil, false
 	}
 	for _, t := range s.transitions[id] {
-		if t["id"] == rid {
+		if t["id"] == rid && t["type"] == typ {
 			return rec, t, true
 		}
 	}

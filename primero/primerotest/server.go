@@ -303,11 +303,23 @@ func (s *Server) routeCases(w http.ResponseWriter, r *http.Request, u *userState
 	case len(rest) == 1 && m == http.MethodDelete:
 		s.handleDeleteCase(w, r, u, rest[0])
 	case len(rest) == 2 && rest[1] == "referrals" && m == http.MethodGet:
-		s.handleListReferrals(w, r, u, rest[0])
+		s.handleListReferrals(w, r, u, rest[0], []string{typeReferral})
+	case len(rest) == 2 && rest[1] == "transfers" && m == http.MethodGet:
+		s.handleListReferrals(w, r, u, rest[0], []string{typeTransfer})
 	case len(rest) == 2 && rest[1] == "record_history" && m == http.MethodGet:
 		s.handleRecordHistory(w, r, u, rest[0])
 	case len(rest) == 2 && rest[1] == "transitions" && m == http.MethodGet:
-		s.handleListReferrals(w, r, u, rest[0])
+		var types []string
+		if v := r.URL.Query().Get("types"); v != "" {
+			types = strings.Split(v, ",")
+		}
+		s.handleListReferrals(w, r, u, rest[0], types)
+	case len(rest) == 2 && rest[1] == "assigns" && m == http.MethodPost:
+		s.handleAssign(w, r, u, rest[0], body)
+	case len(rest) == 2 && rest[1] == "transfers" && m == http.MethodPost:
+		s.handleCreateTransfer(w, r, u, rest[0], body)
+	case len(rest) == 3 && rest[1] == "transfers" && isUpdate:
+		s.handleUpdateTransfer(w, r, u, rest[0], rest[2], body)
 	case len(rest) == 2 && rest[1] == "referrals" && m == http.MethodPost:
 		s.handleCreateReferral(w, r, u, rest[0], body)
 	case len(rest) == 3 && rest[1] == "referrals" && isUpdate:
