@@ -55,6 +55,8 @@ type Server struct {
 
 	transitions map[string][]map[string]any // by case id, creation order
 	history     map[string][]map[string]any // record history by case id, oldest first
+	flags       map[string][]map[string]any // flags by case id, oldest first
+	nextFlagID  int
 
 	users       map[string]*userState
 	userOrder   []string
@@ -108,6 +110,7 @@ func Start(opts ...Option) (*Server, error) {
 		createdSorted: true,
 		transitions:   map[string][]map[string]any{},
 		history:       map[string][]map[string]any{},
+		flags:         map[string][]map[string]any{},
 		users:         map[string]*userState{},
 		sessions:      map[string]*session{},
 		tokens:        map[string]*issuedToken{},
@@ -314,6 +317,12 @@ func (s *Server) routeCases(w http.ResponseWriter, r *http.Request, u *userState
 			types = strings.Split(v, ",")
 		}
 		s.handleListReferrals(w, r, u, rest[0], types)
+	case len(rest) == 2 && rest[1] == "flags" && m == http.MethodGet:
+		s.handleListFlags(w, r, u, rest[0])
+	case len(rest) == 2 && rest[1] == "flags" && m == http.MethodPost:
+		s.handleCreateFlag(w, r, u, rest[0], body)
+	case len(rest) == 3 && rest[1] == "flags" && isUpdate:
+		s.handleResolveFlag(w, r, u, rest[0], rest[2], body)
 	case len(rest) == 2 && rest[1] == "assigns" && m == http.MethodPost:
 		s.handleAssign(w, r, u, rest[0], body)
 	case len(rest) == 2 && rest[1] == "transfers" && m == http.MethodPost:
