@@ -424,7 +424,7 @@ func (s *Server) findTransition(w http.ResponseWriter, r *http.Request, u *userS
 			return rec, t, true
 		}
 	}
-	writeError(w, r, http.StatusNotFound, "Not Found", nil)
+	writeError(w, r, http.StatusNotFound, "Not Found", "Couldn't find "+typ+" with 'id'="+rid)
 	return nil, nil, false
 }
 

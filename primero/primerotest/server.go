@@ -202,6 +202,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.route(w, r, body, locked)
 }
 
+// routingError is the detail of a 404 for a route that does not exist.
+func routingError(r *http.Request) string {
+	return "No route matches [" + r.Method + "] \"" + r.URL.Path + "\""
+}
+
 // isJSON reports whether the request declares a JSON body.
 func isJSON(r *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -224,7 +229,7 @@ func writeLocked(w http.ResponseWriter, r *http.Request, locked time.Duration) {
 func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte, locked time.Duration) {
 	const prefix = "/api/v2/"
 	if !strings.HasPrefix(r.URL.Path, prefix) {
-		writeError(w, r, http.StatusNotFound, "Not Found", nil)
+		writeError(w, r, http.StatusNotFound, "Not Found", routingError(r))
 		return
 	}
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, prefix), "/"), "/")
@@ -282,7 +287,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte, lock
 	case len(parts) == 2 && parts[0] == "users" && parts[1] == "refer-to" && m == http.MethodGet:
 		s.handleReferTo(w, r, u)
 	default:
-		writeError(w, r, http.StatusNotFound, "Not Found", nil)
+		writeError(w, r, http.StatusNotFound, "Not Found", routingError(r))
 	}
 }
 
@@ -336,7 +341,7 @@ func (s *Server) routeCases(w http.ResponseWriter, r *http.Request, u *userState
 	case len(rest) == 3 && rest[1] == "referrals" && m == http.MethodDelete:
 		s.handleRevokeReferral(w, r, u, rest[0], rest[2])
 	default:
-		writeError(w, r, http.StatusNotFound, "Not Found", nil)
+		writeError(w, r, http.StatusNotFound, "Not Found", routingError(r))
 	}
 }
 

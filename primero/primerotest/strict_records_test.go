@@ -160,3 +160,17 @@ func TestOwnerFieldsFollowTheOwner(t *testing.T) {
 	assert.Equal(t, "Synthetic Other Owner", after["owned_by_full_name"])
 	assert.Equal(t, true, after["not_edited_by_owner"], "last_updated_by is not the owner")
 }
+
+func TestEveryNotFoundCarriesDetail(t *testing.T) {
+	s := NewServer(t)
+	id := consentedCase(s)
+	for _, path := range []string{"/api/v2/cases/" + id + "/referrals/" + synthID, "/api/v2/forms/999999",
+		"/api/v2/lookups/lookup-none", "/api/v2/nothing_here"} {
+		r := call(t, s, http.MethodGet, path, nil)
+		if strings.Contains(path, "referrals") {
+			r = call(t, s, http.MethodDelete, path, nil)
+		}
+		require.Equal(t, http.StatusNotFound, r.status, path)
+		assert.NotEmpty(t, r.firstError(t)["detail"], path)
+	}
+}
