@@ -56,6 +56,24 @@ func decodeData(body []byte) (map[string]any, error) {
 	return data, nil
 }
 
+// beginAction decodes the {"data": ...} body of an action on case id and
+// finds the case, writing the error and returning false when either fails.
+// On success it returns with s.mu held: the caller unlocks it.
+func (s *Server) beginAction(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) (map[string]any, map[string]any, bool) {
+	data, err := decodeData(body)
+	if err != nil {
+		writeDecodeError(w, r, err)
+		return nil, nil, false
+	}
+	s.mu.Lock()
+	rec, ok := s.lookupCase(w, r, u, id)
+	if !ok {
+		s.mu.Unlock()
+		return nil, nil, false
+	}
+	return data, rec, true
+}
+
 // writeDecodeError answers a body decodeData refused: 400 for JSON that
 // does not parse (Rails' parameter parser; the exact answer is
 // unconfirmed), else 422 ParameterMissing.

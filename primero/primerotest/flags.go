@@ -34,17 +34,11 @@ func (s *Server) handleListFlags(w http.ResponseWriter, r *http.Request, u *user
 
 // handleCreateFlag implements POST /api/v2/cases/:id/flags {message, date}.
 func (s *Server) handleCreateFlag(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeDecodeError(w, r, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.lookupCase(w, r, u, id)
+	data, rec, ok := s.beginAction(w, r, u, id, body)
 	if !ok {
 		return
 	}
+	defer s.mu.Unlock()
 	s.nextFlagID++
 	f := map[string]any{"id": s.nextFlagID, "record_id": id, "record_type": "cases", "message": data["message"],
 		"date": data["date"], "flagged_by": u.UserName, "removed": false, "created_at": formatTime(s.now())}
@@ -58,17 +52,11 @@ func (s *Server) handleCreateFlag(w http.ResponseWriter, r *http.Request, u *use
 // handleResolveFlag implements PATCH /api/v2/cases/:id/flags/:fid
 // {unflag_message}: the flag is resolved and stays listed.
 func (s *Server) handleResolveFlag(w http.ResponseWriter, r *http.Request, u *userState, id, fid string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeDecodeError(w, r, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.lookupCase(w, r, u, id)
+	data, rec, ok := s.beginAction(w, r, u, id, body)
 	if !ok {
 		return
 	}
+	defer s.mu.Unlock()
 	for _, f := range s.flags[id] {
 		if jsonIntString(f["id"]) != fid {
 			continue

@@ -324,17 +324,11 @@ func (s *Server) canSeeReferral(u *userState, rec, t map[string]any) bool {
 
 // handleCreateReferral implements POST /api/v2/cases/:id/referrals.
 func (s *Server) handleCreateReferral(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeDecodeError(w, r, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.lookupCase(w, r, u, id)
+	data, rec, ok := s.beginAction(w, r, u, id, body)
 	if !ok {
 		return
 	}
+	defer s.mu.Unlock()
 	if s.overrideRefused(data, u) {
 		writeError(w, r, http.StatusForbidden, "Forbidden", nil)
 		return
@@ -428,21 +422,33 @@ func (s *Server) findTransition(w http.ResponseWriter, r *http.Request, u *userS
 	return nil, nil, false
 }
 
+// beginAnswer decodes the body of an answer to transition tid of type typ
+// on case id and finds both, writing the error and returning false when
+// any of it fails. On success it returns with s.mu held.
+func (s *Server) beginAnswer(w http.ResponseWriter, r *http.Request, u *userState, id, tid, typ string, body []byte) (map[string]any, map[string]any, map[string]any, bool) {
+	data, err := decodeData(body)
+	if err != nil {
+		writeDecodeError(w, r, err)
+		return nil, nil, nil, false
+	}
+	s.mu.Lock()
+	rec, t, ok := s.findTransition(w, r, u, id, tid, typ)
+	if !ok {
+		s.mu.Unlock()
+		return nil, nil, nil, false
+	}
+	return data, rec, t, true
+}
+
 // handleUpdateReferral implements PATCH /api/v2/cases/:id/referrals/:rid:
 // accept, reject or done; any other transition is a silent 200 no-op that
 // returns the unchanged referral (pitfall 32).
 func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeDecodeError(w, r, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, t, ok := s.findReferral(w, r, u, id, rid)
+	data, rec, t, ok := s.beginAnswer(w, r, u, id, rid, typeReferral, body)
 	if !ok {
 		return
 	}
+	defer s.mu.Unlock()
 	// Any reader of the case may respond (unconfirmed; Quirks.AnyoneMayRespond).
 	if !s.cfg.quirks.AnyoneMayRespond && t["transitioned_to"] != u.UserName {
 		writeError(w, r, http.StatusForbidden, "Forbidden", nil)

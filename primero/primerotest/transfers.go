@@ -20,25 +20,30 @@ func (s *Server) transitionRecipient(w http.ResponseWriter, r *http.Request, rec
 	return to, true
 }
 
+// beginTransition is beginAction plus the recipient rule of an assign or
+// transfer; on success it returns with s.mu held.
+func (s *Server) beginTransition(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) (map[string]any, map[string]any, *userState, bool) {
+	data, rec, ok := s.beginAction(w, r, u, id, body)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	to, ok := s.transitionRecipient(w, r, rec, data, u)
+	if !ok {
+		s.mu.Unlock()
+		return nil, nil, nil, false
+	}
+	return data, rec, to, true
+}
+
 // handleAssign implements POST /api/v2/cases/:id/assigns: the owner changes
 // at once (the fake's assign recipients are the users that receive
 // referrals; unconfirmed which permission Primero checks).
 func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeDecodeError(w, r, err)
+	data, rec, to, ok := s.beginTransition(w, r, u, id, body)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.lookupCase(w, r, u, id)
-	if !ok {
-		return
-	}
-	to, ok := s.transitionRecipient(w, r, rec, data, u)
-	if !ok {
-		return
-	}
 	before := deepCopyMap(rec)
 	t := s.newTransition(typeAssign, statusDone, rec, data, u)
 	s.setRecipient(t, rec, to, false)
@@ -58,21 +63,11 @@ func (s *Server) changeOwner(rec map[string]any, user string) {
 // in-progress transfer whose recipient is assigned at once. It needs consent
 // like a referral, or consent_individual_transfer / consent_overridden.
 func (s *Server) handleCreateTransfer(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeDecodeError(w, r, err)
+	data, rec, to, ok := s.beginTransition(w, r, u, id, body)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.lookupCase(w, r, u, id)
-	if !ok {
-		return
-	}
-	to, ok := s.transitionRecipient(w, r, rec, data, u)
-	if !ok {
-		return
-	}
 	if !consentGiven(rec) && !truthy(data["consent_overridden"]) && !truthy(data["consent_individual_transfer"]) {
 		writeErrors(w, http.StatusUnprocessableEntity, []apiError{consentError(r.URL.Path)})
 		return
@@ -91,17 +86,11 @@ func (s *Server) handleCreateTransfer(w http.ResponseWriter, r *http.Request, u 
 // recipient is unassigned); anything else is a silent no-op, as for
 // referrals.
 func (s *Server) handleUpdateTransfer(w http.ResponseWriter, r *http.Request, u *userState, id, tid string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeDecodeError(w, r, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, t, ok := s.findTransition(w, r, u, id, tid, typeTransfer)
+	data, rec, t, ok := s.beginAnswer(w, r, u, id, tid, typeTransfer, body)
 	if !ok {
 		return
 	}
+	defer s.mu.Unlock()
 	before := deepCopyMap(rec)
 	to := stringOf(data["status"])
 	if t["status"] != statusInProgress || (to != statusAccepted && to != statusRejected && to != statusRevoked) {
