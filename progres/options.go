@@ -1,0 +1,158 @@
+package progres
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/casebridge/casebridge/internal/transport"
+	"golang.org/x/oauth2"
+)
+
+// Option configures a DTPClient or a PINGClient. Options validate their
+// arguments; NewDTP and NewPING return the first error, and refuse an
+// option that belongs to the other gateway.
+type Option func(*config) error
+
+type config struct {
+	httpClient      *http.Client
+	retry           *RetryPolicy
+	logger          *slog.Logger
+	userAgent       string
+	subscriptionKey string
+
+	// DTP only.
+	certs            []tls.Certificate
+	rootCAs          *x509.CertPool
+	thumbprintHeader string
+	opURLs           map[DTPOperation]string
+
+	// PING only.
+	grant     *PasswordGrant
+	tokens    oauth2.TokenSource
+	partnerID string
+	interopID string
+	processes *ShippingProcesses
+	columns   *Columns
+	pageLimit int
+	now       func() time.Time
+
+	dtpOnly, pingOnly []string // names of the gateway-specific options used
+}
+
+// WithSubscriptionKey sets the Azure API Management subscription key, sent
+// as Ocp-Apim-Subscription-Key on every call (required for both gateways).
+func WithSubscriptionKey(key string) Option {
+	return func(c *config) error {
+		if err := requireHeaderValue("WithSubscriptionKey.key", key); err != nil {
+			return err
+		}
+		c.subscriptionKey = key
+		return nil
+	}
+}
+
+// WithHTTPClient supplies the base HTTP client (its RoundTripper, Timeout,
+// Jar and CheckRedirect); it is not modified. For DTP its Transport must be
+// nil or an *http.Transport, which is cloned to present the client
+// certificate.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return transport.NewValidationError("WithHTTPClient.hc", "must not be nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy for the requests that change nothing
+// (PING fetch and status checks). DTP operations and PING ingestion are
+// writes and are never retried.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) error {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		c.retry = &p
+		return nil
+	}
+}
+
+// WithLogger logs one record per HTTP attempt (method, redacted URL,
+// status, attempt, duration). Without it the client is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return transport.NewValidationError("WithLogger.l", "must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if err := requireHeaderValue("WithUserAgent.ua", ua); err != nil {
+			return err
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// requireHeaderValue refuses an empty value or one that would corrupt a header.
+func requireHeaderValue(path, v string) error {
+	if err := transport.RequireString(path, v); err != nil {
+		return err
+	}
+	return transport.RequireNoControl(path, v)
+}
+
+// applyOptions runs opts on a fresh config.
+func applyOptions(opts []Option) (*config, error) {
+	cfg := &config{}
+	for i, o := range opts {
+		if o == nil {
+			return nil, transport.NewValidationError("opts["+itoa(i)+"]", "is nil")
+		}
+		if err := o(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.subscriptionKey == "" {
+		return nil, transport.NewValidationError("WithSubscriptionKey", "is required")
+	}
+	return cfg, nil
+}
+
+// refuse reports the first option of the other gateway.
+func refuse(names []string, gateway string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	return transport.NewValidationError(names[0], "is not an option of "+gateway)
+}
+
+// transportConfig is the shared part of both clients' transports.
+func (c *config) transportConfig(defaultUA string) transport.Config {
+	ua := c.userAgent
+	if ua == "" {
+		ua = defaultUA
+	}
+	return transport.Config{HTTPClient: c.httpClient, Retry: c.retry, Logger: c.logger, UserAgent: ua}
+}
+
+// validHeaderName accepts an HTTP header token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
+	})
+}

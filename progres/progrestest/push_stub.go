@@ -1,0 +1,3 @@
+package progrestest
+
+type pushQueue struct{}
