@@ -1,3 +1,0 @@
-package progrestest
-
-type pushQueue struct{}
