@@ -2,6 +2,8 @@ package progres_test
 
 import (
 	"context"
+	"io"
+	"log"
 	"net/http/httptest"
 	"testing"
 
@@ -26,6 +28,7 @@ func TestHandlerBehindMutualTLS(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = cfg
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
 	srv.StartTLS()
 	defer srv.Close()
 

@@ -138,6 +138,7 @@ type extractor struct {
 	m    map[string]any
 	path string
 	v    *ValidationError
+	keep bool // read without removing (PING rows stay whole)
 }
 
 func (x *extractor) at(key string) string { return jsonKeyPath(x.path, key) }
@@ -148,7 +149,9 @@ func (x *extractor) take(key string) any {
 	if !ok {
 		return nil
 	}
-	delete(x.m, key)
+	if !x.keep {
+		delete(x.m, key)
+	}
 	return val
 }
 
