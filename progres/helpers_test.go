@@ -1,6 +1,7 @@
 package progres_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -39,3 +40,6 @@ func sampleReferral(t testing.TB) *progres.IncomingReferral {
 		NameFirst: "Test", NameLast: "Child 1", DateOfBirth: "2016-07-19", Sex: "unknown", Language: "Nuer, Somali",
 	}
 }
+
+// errorsAs is errors.As (kept here so that fuzz targets read plainly).
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
