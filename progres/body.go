@@ -91,3 +91,18 @@ func optionalMultiline(v *ValidationError, path, s string) {
 
 // newFieldError is a ValidationError with one field.
 func newFieldError(path, reason string) error { return transport.NewValidationError(path, reason) }
+
+// isAlnum reports an ASCII letter or digit.
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+// onlyRunes reports whether every rune of s satisfies ok.
+func onlyRunes(s string, ok func(rune) bool) bool {
+	for _, r := range s {
+		if !ok(r) {
+			return false
+		}
+	}
+	return true
+}

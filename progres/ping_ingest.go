@@ -3,7 +3,6 @@ package progres
 import (
 	"bytes"
 	"context"
-	"strings"
 
 	"github.com/casebridge/casebridge/internal/isodate"
 )
@@ -85,7 +84,7 @@ func attributeName(s string) bool {
 	if s == "" || len(s) > 100 {
 		return false
 	}
-	return !strings.ContainsFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') })
+	return onlyRunes(s, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' })
 }
 
 // IngestResult is what an ingestion answered. The sync answer's shape is

@@ -73,9 +73,7 @@ func pathSegment(s string) bool {
 	if s == "" || len(s) > 100 {
 		return false
 	}
-	return !strings.ContainsFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
-	})
+	return onlyRunes(s, func(r rune) bool { return isAlnum(r) || r == '-' || r == '_' })
 }
 
 // parseGatewayURL accepts https, or http to a loopback host (the fakes).

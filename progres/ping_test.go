@@ -50,7 +50,8 @@ func TestPINGPendingPagesLazilyAcrossSeveralPages(t *testing.T) {
 
 	// break stops the paging: one page only.
 	s.ResetRequests()
-	for range c.Interventions.Pending(context.Background()) {
+	for _, err := range c.Interventions.Pending(context.Background()) {
+		require.NoError(t, err)
 		break
 	}
 	assert.Equal(t, 1, countPath(s.Requests(), fetchPath))

@@ -184,14 +184,14 @@ func (s *PINGServer) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	partnerPath := "/api/ingestion/v2/" + s.cfg.PartnerID + "/"
-	switch {
-	case r.URL.Path == "/primes/fetch/paging/v3/retrievedatawithpaging":
+	switch r.URL.Path {
+	case "/primes/fetch/paging/v3/retrievedatawithpaging":
 		s.handleFetch(w, m)
-	case r.URL.Path == partnerPath+"data":
+	case partnerPath + "data":
 		s.handleIngest(w, m, false)
-	case r.URL.Path == partnerPath+"asyncdata":
+	case partnerPath + "asyncdata":
 		s.handleIngest(w, m, true)
-	case r.URL.Path == "/primes/ingestion/checkstatus/v1/pingdata":
+	case "/primes/ingestion/checkstatus/v1/pingdata":
 		s.handleCheckStatus(w, m)
 	default:
 		writeAPIM(w, http.StatusNotFound, "Resource not found")
