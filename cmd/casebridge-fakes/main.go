@@ -46,6 +46,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("casebridge-fakes", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback); port 0 picks a free port")
 	cases := fs.Int("cases", 20, "synthetic demo records per fake")
+	for _, f := range fakes {
+		if fl, ok := f.(flagger); ok {
+			fl.RegisterFlags(fs)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
