@@ -92,11 +92,8 @@ func NewDTP(baseURL string, opts ...Option) (*DTPClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := applyOptions(opts)
+	cfg, err := applyOptions(opts, "DTP")
 	if err != nil {
-		return nil, err
-	}
-	if err := refuse(cfg.pingOnly, "DTP"); err != nil {
 		return nil, err
 	}
 	if len(cfg.certs) == 0 {

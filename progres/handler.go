@@ -278,7 +278,8 @@ func answerErrors(ve *ValidationError) []AnswerError {
 	return out
 }
 
-// paths lists a validation error's field paths (no values).
+// paths lists a validation error's field paths for the log: the names
+// this package knows; a key named by the sender is not logged.
 func paths(ve *ValidationError) []string {
 	if ve == nil {
 		return nil
@@ -286,6 +287,9 @@ func paths(ve *ValidationError) []string {
 	out := make([]string, len(ve.Fields))
 	for i, f := range ve.Fields {
 		out[i] = f.Path
+		if f.Reason == reasonUnknownKey {
+			out[i] = "[unknown key]"
+		}
 	}
 	return out
 }

@@ -375,3 +375,15 @@ func TestNewHandlerValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestHandlerDoesNotLogSenderNamedKeys(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	_, srv, _ := inbound(t, progres.WithHandlerLogger(logger))
+	resp, a := post(t, srv.URL, inboundKey, `{"interventions":[],"request_type":"PrimeroOutgoingReferral","Test Child 9":1}`)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Len(t, a.Errors, 1)
+	assert.Equal(t, "Test Child 9", a.Errors[0].Path, "the sender is told which key")
+	assert.NotContains(t, buf.String(), "Test Child 9", "but the log does not repeat it")
+	assert.Contains(t, buf.String(), "[unknown key]")
+}

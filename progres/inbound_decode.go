@@ -43,7 +43,7 @@ func DecodeNotification(body []byte) (*Notification, error) {
 	v := &ValidationError{}
 	for k := range env {
 		if k != "interventions" && k != "request_type" && k != "__query_params" {
-			v.Add(jsonKeyPath("", k), "is not a known key")
+			v.Add(jsonKeyPath("", k), reasonUnknownKey)
 		}
 	}
 	var rt string
@@ -84,6 +84,10 @@ func DecodeNotification(body []byte) (*Notification, error) {
 	}
 	return n, nil
 }
+
+// reasonUnknownKey marks a refused top-level key; the handler does not log
+// such a path, since its name came from the sender.
+const reasonUnknownKey = "is not a known key"
 
 // strictUnmarshal decodes one JSON value with numbers kept exact and no
 // trailing data.

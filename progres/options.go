@@ -113,8 +113,9 @@ func requireHeaderValue(path, v string) error {
 	return transport.RequireNoControl(path, v)
 }
 
-// applyOptions runs opts on a fresh config.
-func applyOptions(opts []Option) (*config, error) {
+// applyOptions runs opts on a fresh config for gateway ("DTP" or "PING")
+// and refuses the other gateway's options.
+func applyOptions(opts []Option, gateway string) (*config, error) {
 	cfg := &config{}
 	for i, o := range opts {
 		if o == nil {
@@ -127,15 +128,14 @@ func applyOptions(opts []Option) (*config, error) {
 	if cfg.subscriptionKey == "" {
 		return nil, transport.NewValidationError("WithSubscriptionKey", "is required")
 	}
-	return cfg, nil
-}
-
-// refuse reports the first option of the other gateway.
-func refuse(names []string, gateway string) error {
-	if len(names) == 0 {
-		return nil
+	other := cfg.pingOnly
+	if gateway == "PING" {
+		other = cfg.dtpOnly
 	}
-	return transport.NewValidationError(names[0], "is not an option of "+gateway)
+	if len(other) > 0 {
+		return nil, transport.NewValidationError(other[0], "is not an option of "+gateway)
+	}
+	return cfg, nil
 }
 
 // transportConfig is the shared part of both clients' transports.

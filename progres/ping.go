@@ -57,11 +57,8 @@ func NewPING(baseURL string, opts ...Option) (*PINGClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := applyOptions(opts)
+	cfg, err := applyOptions(opts, "PING")
 	if err != nil {
-		return nil, err
-	}
-	if err := refuse(cfg.dtpOnly, "PING"); err != nil {
 		return nil, err
 	}
 	switch {
@@ -137,7 +134,7 @@ func (c *PINGClient) post(ctx context.Context, path string, in any, safe bool) (
 		if c.src != nil {
 			// Take the token first, so that a 401 can tell which one was
 			// refused; a failed grant ends the call here, once.
-			if _, err := c.src.Token(); err != nil {
+			if _, err := c.src.token(ctx); err != nil {
 				return nil, &transport.TokenError{Err: err}
 			}
 			gen = c.src.generation()

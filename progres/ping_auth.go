@@ -56,13 +56,16 @@ func newB2CSource(g PasswordGrant, tokenURL string, hc *transport.Client, now fu
 
 // Token returns the cached token, or a new one when none is cached or the
 // cached one is within renewMargin of its expiry.
-func (s *b2cSource) Token() (*oauth2.Token, error) {
+func (s *b2cSource) Token() (*oauth2.Token, error) { return s.token(context.Background()) }
+
+// token is Token with the caller's context for a grant it has to make.
+func (s *b2cSource) token(ctx context.Context) (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tok != nil && s.now().Add(renewMargin).Before(s.tok.Expiry) {
 		return s.tok, nil
 	}
-	tok, err := s.fetch()
+	tok, err := s.fetch(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +93,8 @@ func (s *b2cSource) invalidate(gen int) {
 
 // fetch POSTs the password grant once: a failed grant is never retried,
 // so a wrong password counts once against any lockout.
-func (s *b2cSource) fetch() (*oauth2.Token, error) {
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.tokenURL, bytes.NewReader([]byte(s.form.Encode())))
+func (s *b2cSource) fetch(ctx context.Context) (*oauth2.Token, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, bytes.NewReader([]byte(s.form.Encode())))
 	if err != nil {
 		return nil, errors.New("progres: building token request failed")
 	}
