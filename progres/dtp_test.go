@@ -256,3 +256,16 @@ func TestDTPOperationURLOverride(t *testing.T) {
 	assert.Equal(t, s.BaseURL()+"/ReceiveDecisionOutgoingReferral", c.URL(progres.OpReceiveDecisionOutgoingReferral))
 	require.NoError(t, c.Feedback.Send(context.Background(), progres.Delivered("n-1", "case-1", "u")))
 }
+
+func TestDTPLatencyMeetsTheCallersDeadline(t *testing.T) {
+	s := progrestest.NewDTPServer(t)
+	c := newDTP(t, s)
+	s.SetLatency(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := c.Referrals.Send(ctx, sampleReferral(t))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	s.SetLatency(0)
+	require.NoError(t, c.Referrals.Send(context.Background(), sampleReferral(t)))
+	assert.Len(t, s.Referrals(), 1, "the delayed call was never applied")
+}

@@ -139,7 +139,8 @@ type IncomingReferralDecision struct {
 // sending the same item again gives the same key, so a flow can tell a
 // re-delivery from a new item. It is a hash of the request type and the
 // item's content (key order and whitespace do not matter), never personal
-// data.
+// data. Two identical items (the same row twice) share a key; a changed
+// item is a new delivery.
 type DeliveryKey string
 
 // Delivery is one item handed to a Handler callback.

@@ -52,10 +52,10 @@ func DecodeNotification(body []byte) (*Notification, error) {
 	} else if json.Unmarshal(raw, &rt) != nil || (RequestType(rt) != RequestReferral && RequestType(rt) != RequestDecision) {
 		v.Add("request_type", "must be PrimeroOutgoingReferral or PrimeroIncomingReferralDecision")
 	}
-	var items []json.RawMessage
+	var items []any
 	if raw, ok := env["interventions"]; !ok {
 		v.Add("interventions", "is required")
-	} else if json.Unmarshal(raw, &items) != nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+	} else if strictUnmarshal(raw, &items) != nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		v.Add("interventions", "must be an array")
 	} else if len(items) > MaxItems {
 		v.Add("interventions", "has more than 10000 items")
@@ -64,10 +64,10 @@ func DecodeNotification(body []byte) (*Notification, error) {
 		return nil, err
 	}
 	n := &Notification{RequestType: RequestType(rt), Keys: make([]DeliveryKey, len(items))}
-	for i, raw := range items {
+	for i, item := range items {
 		path := "interventions[" + itoa(i) + "]"
-		fields, err := decodeObject(raw)
-		if err != nil {
+		fields, ok := item.(map[string]any)
+		if !ok {
 			v.Add(path, "must be an object")
 			continue
 		}

@@ -130,14 +130,14 @@ func DecodeFetchPage(body []byte) (*Page, error) {
 			return nil, &DecodeError{Path: "Data", Err: shapeErr(`a string other than "No Data Available"`)}
 		}
 	case data[0] == '[':
-		var rows []json.RawMessage
-		if err := json.Unmarshal(data, &rows); err != nil {
+		var rows []any
+		if err := strictUnmarshal(data, &rows); err != nil {
 			return nil, &DecodeError{Path: "Data", Err: err}
 		}
 		p.Rows = make([]Row, len(rows))
-		for i, raw := range rows {
-			m, err := decodeObject(raw)
-			if err != nil {
+		for i, r := range rows {
+			m, ok := r.(map[string]any)
+			if !ok {
 				return nil, &DecodeError{Path: "Data[" + itoa(i) + "]", Err: shapeErr("not an object")}
 			}
 			p.Rows[i] = m
