@@ -223,6 +223,26 @@ func TestDTPCertificateFromPEMFiles(t *testing.T) {
 	var ve *progres.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.True(t, ve.Has("WithClientCertificateFiles"))
+
+	c, err = progres.NewDTP(s.BaseURL(), progres.WithSubscriptionKey(progrestest.DefaultSubscriptionKey),
+		progres.WithClientCertificatePEM(s.ClientCert().CertPEM, s.ClientCert().KeyPEM), progres.WithRootCAs(s.CA().Pool()))
+	require.NoError(t, err)
+	require.NoError(t, c.Referrals.Send(context.Background(), sampleReferral(t)))
+	_, err = progres.NewDTP(s.BaseURL(), progres.WithSubscriptionKey("k"), progres.WithClientCertificatePEM([]byte("x"), []byte("y")))
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("WithClientCertificatePEM"))
+
+	// A custom HTTP client keeps its settings; its transport must be one
+	// that can present the certificate.
+	c, err = progres.NewDTP(s.BaseURL(), progres.WithSubscriptionKey(progrestest.DefaultSubscriptionKey),
+		progres.WithClientCertificate(s.ClientCert().TLS), progres.WithRootCAs(s.CA().Pool()),
+		progres.WithHTTPClient(&http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}))
+	require.NoError(t, err)
+	require.NoError(t, c.Referrals.Send(context.Background(), sampleReferral(t)))
+	_, err = progres.NewDTP(s.BaseURL(), progres.WithSubscriptionKey("k"), progres.WithClientCertificate(s.ClientCert().TLS),
+		progres.WithHTTPClient(&http.Client{Transport: roundTripFunc(nil)}))
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("WithHTTPClient.hc"))
 }
 
 func TestDTPOptionsValidate(t *testing.T) {

@@ -198,7 +198,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		var ve *ValidationError
-		errors.As(err, &ve)
+		if !errors.As(err, &ve) {
+			ve = &ValidationError{Fields: []FieldError{{Path: "$", Reason: "is invalid"}}}
+		}
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "progres inbound notification refused", slog.Int("fields", len(ve.Fields)), slog.Any("paths", paths(ve)))
 		writeAnswer(w, http.StatusBadRequest, Answer{Status: "invalid", Errors: answerErrors(ve)})
 		return

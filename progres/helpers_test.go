@@ -2,6 +2,7 @@ package progres_test
 
 import (
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -43,3 +44,9 @@ func sampleReferral(t testing.TB) *progres.IncomingReferral {
 
 // errorsAs is errors.As (kept here so that fuzz targets read plainly).
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// roundTripFunc is an http.RoundTripper that is not an *http.Transport.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -102,7 +101,7 @@ func (c *config) tlsHTTPClient() (*http.Client, error) {
 		case *http.Transport:
 			base = t.Clone()
 		default:
-			return nil, errors.New("progres: WithHTTPClient: the Transport must be nil or *http.Transport to present a client certificate")
+			return nil, transport.NewValidationError("WithHTTPClient.hc", "its Transport must be nil or *http.Transport to present a client certificate")
 		}
 	}
 	if base == nil {

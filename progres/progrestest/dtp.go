@@ -74,6 +74,12 @@ func StartDTP(opts ...Option) (*DTPServer, error) {
 	return s, nil
 }
 
+// Close stops the pushes, the server and its open connections.
+func (s *DTPServer) Close() {
+	s.StopPushing()
+	s.core.Close()
+}
+
 // CA returns the fake's CA: trust it for the server certificate
 // (progres.WithRootCAs(s.CA().Pool())) and issue client certificates with it.
 func (s *DTPServer) CA() *CA { return s.ca }
