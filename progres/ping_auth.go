@@ -25,7 +25,11 @@ const defaultLifetime = 5 * time.Minute
 
 // b2cSource gets tokens with the B2C password grant and reuses each until
 // renewMargin before its expiry. It is an oauth2.TokenSource for the
-// transport's oauth2.Transport.
+// transport's oauth2.Transport. It makes the grant itself rather than
+// through oauth2.Config.PasswordCredentialsToken, which cannot send the
+// response_type parameter and geo cookie the reference sends, reads expiry
+// from the wall clock only (renewal must follow an injectable clock in
+// tests), and quotes the token endpoint's body in its errors.
 type b2cSource struct {
 	tokenURL string
 	form     url.Values
