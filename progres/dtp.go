@@ -104,7 +104,7 @@ func NewDTP(baseURL string, opts ...Option) (*DTPClient, error) {
 		return nil, err
 	}
 	tcfg := cfg.transportConfig(DefaultUserAgent)
-	tcfg.HTTPClient = hc
+	tcfg.HTTPClient = noRedirects(hc)
 	c := &DTPClient{urls: map[DTPOperation]*url.URL{}, key: cfg.subscriptionKey}
 	if c.http, err = transport.New(tcfg); err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (c *DTPClient) post(ctx context.Context, op DTPOperation, body []byte) erro
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
-	return nil
+	return checkStatus(resp)
 }
 
 // marshalBody encodes a validated body; a failure names no value.

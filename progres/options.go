@@ -55,10 +55,10 @@ func WithSubscriptionKey(key string) Option {
 	}
 }
 
-// WithHTTPClient supplies the base HTTP client (its RoundTripper, Timeout,
-// Jar and CheckRedirect); it is not modified. For DTP its Transport must be
-// nil or an *http.Transport, which is cloned to present the client
-// certificate.
+// WithHTTPClient supplies the base HTTP client (its RoundTripper, Timeout
+// and Jar); it is not modified. Redirects are never followed, whatever its
+// CheckRedirect says. For DTP its Transport must be nil or an
+// *http.Transport, which is cloned to present the client certificate.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -144,7 +144,30 @@ func (c *config) transportConfig(defaultUA string) transport.Config {
 	if ua == "" {
 		ua = defaultUA
 	}
-	return transport.Config{HTTPClient: c.httpClient, Retry: c.retry, Logger: c.logger, UserAgent: ua}
+	return transport.Config{HTTPClient: noRedirects(c.httpClient), Retry: c.retry, Logger: c.logger, UserAgent: ua}
+}
+
+// noRedirects returns a copy of hc (or a default client) that does not
+// follow redirects: Go would follow a 302 to a POST with a GET, and a
+// gateway's login page answering 200 would look like a delivered referral.
+// The clients treat any answer other than 2xx as an error.
+func noRedirects(hc *http.Client) *http.Client {
+	c := &http.Client{Timeout: transport.DefaultTimeout}
+	if hc != nil {
+		*c = *hc
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+// checkStatus refuses an answer that is not 2xx (a redirect, since they
+// are not followed); transport.Client.Do already returned 4xx and 5xx as
+// errors.
+func checkStatus(resp *http.Response) error {
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	return &APIError{Method: resp.Request.Method, URL: transport.RedactURL(resp.Request.URL), StatusCode: resp.StatusCode}
 }
 
 // validHeaderName accepts an HTTP header token.

@@ -163,6 +163,9 @@ func (c *PINGClient) send(ctx context.Context, path string, body []byte) ([]byte
 		return nil, wrapErr(err)
 	}
 	defer resp.Body.Close()
+	if err := checkStatus(resp); err != nil {
+		return nil, err
+	}
 	out, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return nil, &DecodeError{Method: http.MethodPost, URL: transport.RedactURL(req.URL), Err: shapeErr("reading the answer failed")}

@@ -112,6 +112,9 @@ func (s *b2cSource) fetch(ctx context.Context) (*oauth2.Token, error) {
 		return nil, wrapErr(err)
 	}
 	defer resp.Body.Close()
+	if err := checkStatus(resp); err != nil {
+		return nil, err
+	}
 	var out struct {
 		AccessToken string          `json:"access_token"`
 		TokenType   string          `json:"token_type"`

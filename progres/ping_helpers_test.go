@@ -8,6 +8,7 @@ import (
 	"github.com/casebridge/casebridge/progres"
 	"github.com/casebridge/casebridge/progres/progrestest"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 )
 
 // clock is a settable clock shared by the client and the fake.
@@ -63,3 +64,11 @@ func countPath(reqs []progrestest.Request, path string) int {
 }
 
 const fetchPath = "/primes/fetch/paging/v3/retrievedatawithpaging"
+
+// staticToken is a fixed bearer token source.
+type staticToken struct{}
+
+// Token returns a fixed token.
+func (staticToken) Token() (*oauth2.Token, error) {
+	return &oauth2.Token{AccessToken: "static-token", TokenType: "Bearer"}, nil
+}
