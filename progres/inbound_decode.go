@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,7 +43,7 @@ func DecodeNotification(body []byte) (*Notification, error) {
 		return nil, newFieldError("$", "is not a JSON object")
 	}
 	v := &ValidationError{}
-	for k := range env {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		if k != "interventions" && k != "request_type" && k != "__query_params" {
 			v.Add(jsonKeyPath("", k), reasonUnknownKey)
 		}
