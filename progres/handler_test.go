@@ -387,3 +387,29 @@ func TestHandlerDoesNotLogSenderNamedKeys(t *testing.T) {
 	assert.NotContains(t, buf.String(), "Test Child 9", "but the log does not repeat it")
 	assert.Contains(t, buf.String(), "[unknown key]")
 }
+
+func TestHandlerResultsLetTheSenderResendOnlyFailures(t *testing.T) {
+	sk := &sink{}
+	failOnce := true
+	sk.fail = func(_ progres.DeliveryKey, index int) error {
+		if index == 1 && failOnce {
+			failOnce = false
+			return errors.New("temporary")
+		}
+		return nil
+	}
+	h, err := progres.NewHandler(progres.WithAPIKey("", inboundKey), progres.OnReferral(sk.onReferral))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	dtp := progrestest.NewDTPServer(t, progrestest.WithInbound(srv.URL, inboundKey), progrestest.WithPartialRedelivery())
+	dtp.QueueReferral(append(progrestest.SyntheticReferral(1), progrestest.SyntheticReferral(2)...)...)
+	_, err = dtp.Push(context.Background())
+	require.NoError(t, err)
+	n, err := dtp.Push(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	require.Len(t, sk.referrals, 3, "two, then only the failed one")
+	assert.Equal(t, sk.referrals[1].Key, sk.referrals[2].Key)
+	assert.Equal(t, progrestest.InterventionNumber(2), sk.referrals[2].Item.InterventionNumber)
+}

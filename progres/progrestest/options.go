@@ -35,6 +35,7 @@ type config struct {
 	inboundHeader    string
 	inboundRoots     *x509.CertPool
 	inboundClient    *KeyPair
+	partialRedeliver bool
 
 	// PING.
 	ping PINGConfig
@@ -102,6 +103,12 @@ func WithInboundHeader(name string) Option { return func(c *config) { c.inboundH
 func WithInboundTLS(roots *x509.CertPool, client *KeyPair) Option {
 	return func(c *config) { c.inboundRoots, c.inboundClient = roots, client }
 }
+
+// WithPartialRedelivery makes the DTP fake deliver again only the items
+// the handler's answer reports as failed ({"results": [{"index",
+// "status": "failed"}]}), instead of the whole notification. Whether the
+// real DTP can do either is not public (unconfirmed).
+func WithPartialRedelivery() Option { return func(c *config) { c.partialRedeliver = true } }
 
 // WithPING replaces the PING fake's configuration (see PINGConfig).
 func WithPING(p PINGConfig) Option { return func(c *config) { c.ping = p } }

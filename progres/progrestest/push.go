@@ -103,6 +103,7 @@ func (s *DTPServer) Push(ctx context.Context) (int, error) {
 	s.mu.Unlock()
 
 	acked := map[int]bool{}
+	rest := map[int]Notification{} // partially failed: what to deliver again
 	for i, n := range pending {
 		att := s.pushOne(ctx, n)
 		s.mu.Lock()
@@ -110,6 +111,10 @@ func (s *DTPServer) Push(ctx context.Context) (int, error) {
 		s.mu.Unlock()
 		if att.Status >= 200 && att.Status < 300 {
 			acked[i] = true
+		} else if s.cfg.partialRedeliver {
+			if failed, ok := failedItems(n, att.Answer); ok {
+				rest[i] = failed
+			}
 		}
 		if ctx.Err() != nil {
 			break
@@ -119,6 +124,9 @@ func (s *DTPServer) Push(ctx context.Context) (int, error) {
 	// Keep what was not acknowledged, and anything queued meanwhile.
 	kept := s.pushes.pending[:0:0]
 	for i, n := range s.pushes.pending {
+		if r, ok := rest[i]; ok {
+			n = r
+		}
 		if !acked[i] {
 			kept = append(kept, n)
 		}
@@ -126,6 +134,31 @@ func (s *DTPServer) Push(ctx context.Context) (int, error) {
 	s.pushes.pending = kept
 	s.mu.Unlock()
 	return len(acked), ctx.Err()
+}
+
+// failedItems reads the handler's per-item results and returns the
+// notification with only the failed items; false when the answer does not
+// say which failed.
+func failedItems(n Notification, answer []byte) (Notification, bool) {
+	var a struct {
+		Results []struct {
+			Index  int    `json:"index"`
+			Status string `json:"status"`
+		} `json:"results"`
+	}
+	if json.Unmarshal(answer, &a) != nil || len(a.Results) != len(n.Items) {
+		return Notification{}, false
+	}
+	out := Notification{RequestType: n.RequestType}
+	for _, r := range a.Results {
+		if r.Index < 0 || r.Index >= len(n.Items) {
+			return Notification{}, false
+		}
+		if r.Status != "delivered" {
+			out.Items = append(out.Items, n.Items[r.Index])
+		}
+	}
+	return out, len(out.Items) > 0
 }
 
 // pushOne POSTs one notification.

@@ -60,3 +60,35 @@ func TestPushWithoutInboundURL(t *testing.T) {
 	_, err := s.Push(context.Background())
 	require.Error(t, err)
 }
+
+func TestPartialRedeliverySendsOnlyFailedItems(t *testing.T) {
+	var mu sync.Mutex
+	var sizes []int
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct {
+			Interventions []any `json:"interventions"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		sizes = append(sizes, len(m.Interventions))
+		if calls == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"status":"failed","results":[{"index":0,"status":"delivered"},{"index":1,"status":"failed"},{"index":2,"status":"delivered"}]}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer srv.Close()
+	s := progrestest.NewDTPServer(t, progrestest.WithInbound(srv.URL, progrestest.DefaultInboundAPIKey), progrestest.WithPartialRedelivery())
+	s.QueueReferral(append(progrestest.SyntheticReferral(1), append(progrestest.SyntheticReferral(2), progrestest.SyntheticReferral(3)...)...)...)
+	_, err := s.Push(context.Background())
+	require.NoError(t, err)
+	n, err := s.Push(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, []int{3, 1}, sizes, "only the failed item is delivered again")
+	assert.Zero(t, s.Pending())
+}
