@@ -20,4 +20,9 @@
 // never created twice, never dropped, never sent without the consent its
 // policy requires, and no log line, error or audit event carries a child's
 // personal data.
+//
+// Doc comments and tests cite "pitfall N": the numbers refer to
+// docs/pitfalls.md in this repository, the list of integration defects
+// casebridge guards against. docs/ also describes each real system as
+// casebridge assumes it (docs/systems/).
 package casebridge

@@ -31,7 +31,8 @@ func Load(path string) (*Policy, error) {
 // and the reason (use errors.As to get the first one). Nothing is returned
 // half-built.
 //
-// Rules: id (letters, digits, '.', '_', '-'), version, purpose, the sending
+// Rules: id (letters, digits, '.', '_', '-', and an identifier as
+// IsIdentifier describes, since it is written to audit events), version, purpose, the sending
 // party and at least one receiving party (each with system and agency,
 // identifiers of the same form) are required; conditions.consent lists at least one field; a string is read as
 // a boolean only through conditions.strings; assent rules need conditions.age;
@@ -85,6 +86,11 @@ func yamlError(err error) error {
 }
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// isPolicyIdent reports whether s may be a policy id, party or override
+// reason: letters, digits, '.', '_' and '-', and an identifier as audit
+// events accept it (IsIdentifier), because each of them ends up in one.
+func isPolicyIdent(s string) bool { return idRE.MatchString(s) && IsIdentifier(s) }
 
 type compiler struct {
 	errs []error
@@ -140,11 +146,11 @@ func (c *compiler) party(y *yParty, parentLine int, path string) Party {
 		Agency: c.required(y.Agency, y.line, path+".agency"),
 	}
 	// Parties appear in audit events, which hold codes only.
-	if pt.System != "" && !idRE.MatchString(pt.System) {
-		c.fail(y.System.Line, path+".system", "an identifier: only letters, digits, '.', '_' and '-'")
+	if pt.System != "" && !isPolicyIdent(pt.System) {
+		c.fail(y.System.Line, path+".system", "an identifier: only letters, digits, '.', '_' and '-', and not a name (see consent.IsIdentifier)")
 	}
-	if pt.Agency != "" && !idRE.MatchString(pt.Agency) {
-		c.fail(y.Agency.Line, path+".agency", "an identifier (the agency's unique id): only letters, digits, '.', '_' and '-'")
+	if pt.Agency != "" && !isPolicyIdent(pt.Agency) {
+		c.fail(y.Agency.Line, path+".agency", "an identifier (the agency's unique id): only letters, digits, '.', '_' and '-', and not a name (see consent.IsIdentifier)")
 	}
 	return pt
 }
@@ -152,8 +158,8 @@ func (c *compiler) party(y *yParty, parentLine int, path string) Party {
 func (c *compiler) policy(y *yPolicy) *Policy {
 	p := &Policy{}
 	p.id = c.required(y.ID, y.line, "id")
-	if p.id != "" && !idRE.MatchString(p.id) {
-		c.fail(y.ID.Line, "id", "only letters, digits, '.', '_' and '-' are allowed")
+	if p.id != "" && !isPolicyIdent(p.id) {
+		c.fail(y.ID.Line, "id", "only letters, digits, '.', '_' and '-' are allowed, and not a name (see consent.IsIdentifier)")
 	}
 	p.version = c.required(y.Version, y.line, "version")
 	p.purpose = c.required(y.Purpose, y.line, "purpose")
@@ -370,8 +376,8 @@ func (c *compiler) override(p *Policy, y *yPolicy) {
 		switch {
 		case v == "":
 			c.fail(r.Line, path, "empty reason")
-		case !idRE.MatchString(v):
-			c.fail(r.Line, path, "a reason is a code: only letters, digits, '.', '_' and '-'")
+		case !isPolicyIdent(v):
+			c.fail(r.Line, path, "a reason is a code: only letters, digits, '.', '_' and '-', and not a name (see consent.IsIdentifier)")
 		case p.overrideReasons[v]:
 			c.fail(r.Line, path, "duplicate reason %q", v)
 		}

@@ -16,7 +16,10 @@
 // [Gate.Filter] returns a new, minimized record that holds only the
 // need-to-know paths. A consent value that is missing, null, empty, of the
 // wrong type, or a string the policy does not declare ("yes" is not a
-// boolean unless the policy says so) denies.
+// boolean unless the policy says so) denies. The revocation field fails
+// closed too: only an absent or null value, or an explicit false, means
+// consent still stands; anything else ("true", "yes", 1, a date, a list)
+// is read as withdrawn.
 //
 // [Policy.Revocations] compares what was shared before (identifiers only)
 // with a record's current consent and yields one [Revocation] per recipient
@@ -26,7 +29,11 @@
 // The audit trail ([Trail]) sequences every [Event], hash-chains it
 // (SHA-256 over the canonical encoding, see [HashEvent]) and appends it to a
 // [Sink]: a JSONL file ([FileSink]), a [log/slog] logger ([SlogSink]), several
-// at once ([MultiSink]), or the SQL sink of package sqlsink. [Verify] reads a
+// at once ([MultiSink]), or the SQL sink of package sqlsink. An event whose
+// append failed is kept and re-sent, under the same sequence number, before
+// the next one ([Trail.Append], [Trail.Flush]), so a sink that fails once
+// neither jams the trail nor leaves two events with one number. Events
+// accept identifiers and codes only ([IsIdentifier]). [Verify] reads a
 // JSONL trail and reports the first event that was altered, removed, inserted
 // or reordered. Events carry identifiers, hashes and reason codes only; the
 // constructors [DecisionEvent], [DeliveryEvent] and [RevocationEvent] have no

@@ -162,3 +162,60 @@ func ExampleVerify() {
 	// 2 <nil>
 	// consent: audit trail broken at line 1 (expected seq 1, found 2): seq_mismatch
 }
+
+func ExampleIsIdentifier() {
+	for _, s := range []string{
+		"406b539a-7d2c-4f0e-8a51-6b7c8d9e0f12", // a Primero UUID
+		"ETH-12345678",                         // a proGres individual number
+		"override_reason:imminent_risk",        // a reason code
+		"Testname_Synthetic",                   // a name
+		"test.child@example.org",               // an email
+		"000-555-0001",                         // a phone number
+	} {
+		fmt.Println(consent.IsIdentifier(s))
+	}
+	// Output:
+	// true
+	// true
+	// true
+	// false
+	// false
+	// false
+}
+
+func ExampleReason_Describe() {
+	fmt.Println(consent.ReasonConsentFalse.Describe())
+	fmt.Println(consent.ReasonServiceNotAllowed.Describe())
+	// Output:
+	// consent refused
+	// service not covered by the agreement
+}
+
+// A sink that fails keeps its event in the trail: Flush (or the next
+// Append) sends it again, under the same sequence number.
+func ExampleTrail_Flush() {
+	sink := &flakySink{down: true}
+	trail := consent.NewTrail(sink)
+	ctx := context.Background()
+	_, err := trail.Append(ctx, consent.Event{Kind: consent.KindDelivery, Flow: "example",
+		Record: consent.RecordRef{System: "primero", ID: "case-0001"}, Outcome: consent.OutcomeDelivered})
+	fmt.Println(err != nil)
+	sink.down = false
+	fmt.Println(trail.Flush(ctx), len(sink.events), sink.events[0].Seq)
+	// Output:
+	// true
+	// <nil> 1 1
+}
+
+type flakySink struct {
+	down   bool
+	events []consent.Event
+}
+
+func (s *flakySink) Append(_ context.Context, e consent.Event) error {
+	if s.down {
+		return fmt.Errorf("sink down")
+	}
+	s.events = append(s.events, e)
+	return nil
+}

@@ -3,6 +3,7 @@ package consent
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -104,4 +105,74 @@ func mustReadTestPolicy(f *testing.F) string {
 		f.Fatal(err)
 	}
 	return s
+}
+
+// FuzzRevokedField puts an arbitrary JSON value in the policy's
+// revoked_field of an otherwise consented record. The gate may allow the
+// record only when the value is null or false; any other value must deny
+// with consent_revoked and produce a revocation for every recipient.
+func FuzzRevokedField(f *testing.F) {
+	for _, seed := range []string{`null`, `false`, `true`, `"true"`, `"false"`, `"yes"`, `""`, `0`, `1`,
+		`"2026-01-15"`, `[]`, `[false]`, `{}`, `"FALSE"`, `" false "`} {
+		f.Add(seed)
+	}
+	p, err := Compile([]byte(mustReadTestPolicy(f)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	g := p.Gate(okRequest())
+	f.Fuzz(func(t *testing.T, data string) {
+		var v any
+		if json.Unmarshal([]byte(data), &v) != nil {
+			return
+		}
+		rec := okRecord()
+		rec["consent_withdrawn"] = v
+		d := g.Check(rec)
+		revs := p.Revocations(ref, rec, sharedList(), asOf)
+		if v == nil || v == false {
+			if !d.Allowed || revs != nil {
+				t.Fatalf("null or false revoked_field denied or revoked: %v", d.Reasons)
+			}
+			return
+		}
+		if d.Allowed || !d.Has(ReasonConsentRevoked) {
+			t.Fatalf("revoked_field %s did not deny as revoked: %v", data, d.Reasons)
+		}
+		if len(revs) != 2 {
+			t.Fatalf("revoked_field %s gave %d revocations, want 2", data, len(revs))
+		}
+	})
+}
+
+// FuzzIsIdentifier checks what IsIdentifier promises for any input: an
+// accepted string is 1-200 bytes of ASCII letters, digits and the six
+// separators, with no empty token, and never a capitalised word.
+func FuzzIsIdentifier(f *testing.F) {
+	for _, s := range []string{"consent_missing", "ETH-12345678", "Testname_Synthetic", "a@b.org", "+000555",
+		"0005550001", "406b539a-7d2c-4f0e-8a51-6b7c8d9e0f12#0a1b2c3d4e5f", "", "a--b", "Ab", "AB", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !IsIdentifier(s) {
+			return
+		}
+		if len(s) == 0 || len(s) > 200 {
+			t.Fatalf("accepted length %d", len(s))
+		}
+		tokens := strings.Split(strings.NewReplacer("-", "_", ".", "_", ":", "_", "/", "_", "#", "_").Replace(s), "_")
+		for _, tok := range tokens {
+			if tok == "" {
+				t.Fatalf("accepted an empty token in %q", s)
+			}
+			for _, r := range tok {
+				if r > 127 || !isAlnum(byte(r)) {
+					t.Fatalf("accepted %q", r)
+				}
+			}
+			if regexp.MustCompile(`^[a-z]*([A-Z][a-z]+)+$`).MatchString(tok) {
+				t.Fatalf("accepted the word %q", tok)
+			}
+		}
+	})
 }

@@ -16,7 +16,7 @@ import (
 //
 // Primero accepts consent_overridden: true on a referral without checking
 // the consent_override permission server-side (unconfirmed, see
-// reference/primero.md §5.2 and pitfall 39); this gate is therefore the
+// docs/systems/primero.md and pitfall 39); this gate is therefore the
 // place where an override is actually controlled.
 type Override struct {
 	// Reason is one of the policy's override.reasons codes.
@@ -148,7 +148,11 @@ func (g *Gate) Request() Request { return g.req }
 // Check decides whether rec may be shared under the gate's request. It
 // denies by default: each consent field must be a boolean true (or a string
 // the policy declares true); a missing, null, empty, unreadable or
-// wrongly-typed value denies. Assent rules apply when the age (from the
+// wrongly-typed value denies. The revoked_field fails closed the same way:
+// consent stands only while it is absent, null, false or a declared false
+// string; any other value (true, "true" or "yes" when the policy declares
+// no strings, a number, a date, a list, an empty string) denies as revoked.
+// Assent rules apply when the age (from the
 // date of birth at the gate's AsOf date, else from the age field) is under
 // the rule's age, and also when the age cannot be read.
 func (g *Gate) Check(rec mapping.Record) Decision {
@@ -161,9 +165,14 @@ func (g *Gate) Check(rec mapping.Record) Decision {
 	}
 	m := map[string]any(rec)
 
-	if p.revoked != nil && p.field(m, p.revoked) == triTrue {
-		reasons = addReason(reasons, ReasonConsentRevoked)
-		fields = append(fields, p.revoked.path)
+	if p.revoked != nil {
+		if revoked, invalid := p.readRevoked(m); revoked {
+			reasons = addReason(reasons, ReasonConsentRevoked)
+			if invalid {
+				reasons = addReason(reasons, ReasonRevocationInvalid)
+			}
+			fields = append(fields, p.revoked.path)
+		}
 	}
 	for i := range p.consent {
 		f := &p.consent[i]

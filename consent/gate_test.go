@@ -295,3 +295,90 @@ func TestCheckDoesNotMutateRecord(t *testing.T) {
 	after, _ := json.Marshal(rec)
 	assert.JSONEq(t, string(before), string(after))
 }
+
+// TestCheckRevokedFieldFailsClosed: only an absent or null revoked_field,
+// or an explicit false, means "not revoked". Every other value (a string
+// that looks true, a number, a date, a list, an empty string) is read as
+// withdrawn: the gate denies, and the revocation reaches the flows.
+func TestCheckRevokedFieldFailsClosed(t *testing.T) {
+	p := loadTestPolicy(t)
+	notRevoked := map[string]func(mapping.Record){
+		"absent": func(r mapping.Record) { delete(r, "consent_withdrawn") },
+		"null":   func(r mapping.Record) { r["consent_withdrawn"] = nil },
+		"false":  func(r mapping.Record) { r["consent_withdrawn"] = false },
+	}
+	for name, mutate := range notRevoked {
+		rec := okRecord()
+		mutate(rec)
+		assert.True(t, p.Check(rec, okRequest()).Allowed, name)
+	}
+	withdrawn := map[string]any{
+		"string true": "true", "yes": "yes", "string false": "false", "one": float64(1), "zero": float64(0),
+		"a date": "2026-01-15", "a list": []any{true}, "an object": map[string]any{"v": false},
+		"empty string": "", "blank string": "  ",
+	}
+	for name, v := range withdrawn {
+		t.Run(name, func(t *testing.T) {
+			rec := okRecord()
+			rec["consent_withdrawn"] = v
+			d := p.Check(rec, okRequest())
+			assert.False(t, d.Allowed)
+			assert.Equal(t, []Reason{ReasonConsentRevoked, ReasonRevocationInvalid}, d.Reasons)
+			assert.Equal(t, []string{"consent_withdrawn"}, d.Fields)
+			// An override never lifts it.
+			req := okRequest()
+			req.Override = &Override{Reason: "imminent_risk"}
+			assert.False(t, p.Check(rec, req).Allowed)
+			// And the flows are told to act for every recipient.
+			revs := p.Revocations(ref, rec, sharedList(), asOf)
+			require.Len(t, revs, 2)
+			assert.Equal(t, []Reason{ReasonConsentRevoked, ReasonRevocationInvalid}, revs[0].Reasons)
+		})
+	}
+}
+
+// TestCheckRevokedFieldDeclaredStrings: with conditions.strings, a declared
+// false string is an explicit false and a declared true string revokes.
+func TestCheckRevokedFieldDeclaredStrings(t *testing.T) {
+	src := strings.Replace(testPolicySource(t), "  revoked_field: consent_withdrawn\n",
+		"  revoked_field: consent_withdrawn\n  strings: {true_values: [\"yes\"], false_values: [\"no\"]}\n", 1)
+	p, err := Compile([]byte(src))
+	require.NoError(t, err)
+	rec := okRecord()
+	rec["consent_withdrawn"] = "No"
+	assert.True(t, p.Check(rec, okRequest()).Allowed)
+	rec["consent_withdrawn"] = "yes"
+	assert.Equal(t, []Reason{ReasonConsentRevoked}, p.Check(rec, okRequest()).Reasons)
+	rec["consent_withdrawn"] = "maybe"
+	assert.Equal(t, []Reason{ReasonConsentRevoked, ReasonRevocationInvalid}, p.Check(rec, okRequest()).Reasons)
+}
+
+func TestEveryReasonHasADescription(t *testing.T) {
+	for r := range descriptions {
+		assert.NotEqual(t, string(r), r.Describe(), r)
+		assert.True(t, IsIdentifier(string(r)), "reason code %s must pass the audit check", r)
+	}
+	assert.Len(t, descriptions, 17, "a new reason code needs a description")
+	assert.Equal(t, "http_503", Reason("http_503").Describe())
+}
+
+// TestCheckNestedRevokedField: a revoked_field inside an object is absent
+// when the object is, and withdrawn when the path runs through a value
+// that is not an object.
+func TestCheckNestedRevokedField(t *testing.T) {
+	src := strings.Replace(testPolicySource(t), "revoked_field: consent_withdrawn", "revoked_field: consent.withdrawn", 1)
+	p, err := Compile([]byte(src))
+	require.NoError(t, err)
+	for name, v := range map[string]any{"absent object": nil, "false": map[string]any{"withdrawn": false}, "empty object": map[string]any{}} {
+		rec := okRecord()
+		if v != nil {
+			rec["consent"] = v
+		}
+		assert.True(t, p.Check(rec, okRequest()).Allowed, name)
+	}
+	for name, v := range map[string]any{"true": map[string]any{"withdrawn": true}, "not an object": "withdrawn", "a list": []any{false}} {
+		rec := okRecord()
+		rec["consent"] = v
+		assert.True(t, p.Check(rec, okRequest()).Has(ReasonConsentRevoked), name)
+	}
+}

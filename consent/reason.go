@@ -15,8 +15,16 @@ const (
 	// declare (for example "yes" when conditions.strings is absent).
 	ReasonConsentInvalid Reason = "consent_invalid"
 	// ReasonConsentRevoked: the policy's revoked_field says consent was
-	// withdrawn. A revocation cannot be overridden.
+	// withdrawn: it holds true (or a declared true string), or any value
+	// that is not an explicit false (see ReasonRevocationInvalid). A
+	// revocation cannot be overridden.
 	ReasonConsentRevoked Reason = "consent_revoked"
+	// ReasonRevocationInvalid accompanies ReasonConsentRevoked when the
+	// revoked_field holds something other than null, a boolean or a
+	// declared string (for example "true" without conditions.strings, a
+	// number, a date or a list). The gate cannot prove that consent still
+	// stands, so it fails closed and treats consent as withdrawn.
+	ReasonRevocationInvalid Reason = "revocation_invalid"
 	// ReasonAssentMissing: the person is under an assent age (or the age is
 	// unknown) and a required assent field is absent, null, empty or invalid.
 	ReasonAssentMissing Reason = "assent_missing"
@@ -56,4 +64,36 @@ func (r Reason) overridable() bool {
 		return true
 	}
 	return false
+}
+
+// descriptions are the reason codes in words for people who read reports
+// (caseworkers, their managers, ISP signatories).
+var descriptions = map[Reason]string{
+	ReasonConsentMissing:        "consent not recorded",
+	ReasonConsentFalse:          "consent refused",
+	ReasonConsentInvalid:        "consent recorded in a form the policy cannot read",
+	ReasonConsentRevoked:        "consent withdrawn",
+	ReasonRevocationInvalid:     "withdrawal field holds a value that is not yes or no, read as withdrawn",
+	ReasonAssentMissing:         "child's assent not recorded",
+	ReasonAssentFalse:           "child's assent refused",
+	ReasonAgeUnknown:            "age unknown, so assent was required",
+	ReasonServiceMissing:        "no service named",
+	ReasonServiceNotAllowed:     "service not covered by the agreement",
+	ReasonRecipientNotParty:     "recipient not a party to the agreement",
+	ReasonSenderNotParty:        "sender not a party to the agreement",
+	ReasonPurposeMismatch:       "purpose not the agreement's",
+	ReasonOverrideNotPermitted:  "override asked for but the agreement allows none",
+	ReasonOverrideReasonMissing: "override asked for without a reason",
+	ReasonOverrideReasonUnknown: "override reason not one the agreement names",
+	ReasonConsentOverridden:     "shared through a permitted override",
+}
+
+// Describe returns the reason in plain words, for reports a person reads
+// ("consent refused" for consent_false). A code this package does not
+// define is returned as it is.
+func (r Reason) Describe() string {
+	if d, ok := descriptions[r]; ok {
+		return d
+	}
+	return string(r)
 }

@@ -43,7 +43,8 @@ type Revocation struct {
 // It looks only at the consent, revocation and assent conditions (not at
 // recipient, purpose or service, and no override applies): a record whose
 // consent fields are now false, missing, unreadable, or whose revoked_field
-// is true has had its consent withdrawn. Missing consent counts, because
+// holds anything but null or an explicit false (see Gate.Check) has had its
+// consent withdrawn. Missing consent counts, because
 // the gate cannot prove consent for it; flows that read partial records
 // must pass the full record.
 func (p *Policy) ConsentWithdrawn(rec mapping.Record, asOf time.Time) ([]Reason, bool) {
@@ -51,7 +52,7 @@ func (p *Policy) ConsentWithdrawn(rec mapping.Record, asOf time.Time) ([]Reason,
 	d := g.Check(rec)
 	var out []Reason
 	for _, r := range d.Reasons {
-		if r.overridable() || r == ReasonConsentRevoked {
+		if r.overridable() || r == ReasonConsentRevoked || r == ReasonRevocationInvalid {
 			out = append(out, r)
 		}
 	}

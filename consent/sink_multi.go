@@ -6,9 +6,10 @@ import (
 )
 
 // MultiSink appends each event to every sink, in order, and stops at the
-// first failure (the Trail then does not advance and the next Append
-// re-sends the same event, which the sinks that already took it must
-// ignore, as FileSink does). Put the sink of record first.
+// first failure. The Trail then keeps the event and re-sends it, with the
+// same Seq and Hash, before the next one (see Trail.Append): the sinks
+// that already took it must treat that as done, as FileSink and package
+// sqlsink's audit logs do. Put the sink of record first.
 type MultiSink []Sink
 
 // Append appends e to each sink in turn.

@@ -1,13 +1,14 @@
 package consent
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -56,7 +57,16 @@ type Trail struct {
 	seq  int64
 	prev string
 	now  func() time.Time
+	// pending is the event whose Append failed. It holds the next sequence
+	// number and is re-sent before anything else, because a sink may have
+	// stored it anyway: the first sinks of a MultiSink, or a database that
+	// committed and lost its answer.
+	pending *pendingEvent
 }
+
+// pendingEvent is a failed event as the caller gave it (in) and as it was
+// sent (out: sequenced, chained, timed).
+type pendingEvent struct{ in, out Event }
 
 // TrailOption configures a Trail.
 type TrailOption func(*Trail)
@@ -82,17 +92,35 @@ func NewTrail(sink Sink, opts ...TrailOption) *Trail {
 }
 
 // Append checks that e holds only codes and identifiers (a known Kind and
-// Decision; flow, ids, hashes, recipient, outcome and reasons without
-// spaces), fills in its Seq, PrevHash, Hash (and Time, when zero), appends
-// it to the sink and returns the event as stored. If the sink fails, the
-// trail does not advance: the next Append reuses the same Seq, so a sink
-// must treat a re-append of its last (Seq, Hash) as done (FileSink does).
+// Decision, and every other string as checkEvent describes), fills in its
+// Seq, PrevHash, Hash (and Time, when zero), appends it to the sink and
+// returns the event as stored.
+//
+// If the sink fails, the trail does not advance past the event, but keeps
+// it: the next Append (or Flush) first re-sends that same event, with the
+// same Seq, Time and Hash, and only then sequences its own. So a sink that
+// took the event before the failure (the first sinks of a MultiSink, or a
+// database that committed and lost its answer) sees it again and must
+// treat a re-append of its last (Seq, Hash) as done, as FileSink and
+// package sqlsink do; no sink is ever sent two events with one Seq. While
+// the re-send keeps failing, Append returns the error and sequences
+// nothing. Calling Append again with the very event that failed (a retry)
+// records it once.
 func (t *Trail) Append(ctx context.Context, e Event) (Event, error) {
 	if err := checkEvent(e); err != nil {
 		return Event{}, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if p := t.pending; p != nil {
+		if err := t.flush(ctx); err != nil {
+			return Event{}, err
+		}
+		if sameEvent(p.in, e) {
+			return p.out, nil
+		}
+	}
+	in := e
 	if e.Time.IsZero() {
 		e.Time = t.now()
 	}
@@ -101,19 +129,49 @@ func (t *Trail) Append(ctx context.Context, e Event) (Event, error) {
 	e.PrevHash = t.prev
 	e.Hash = HashEvent(e)
 	if err := t.sink.Append(ctx, e); err != nil {
+		// Keep copies: the caller owns the Reasons it passed.
+		e.Reasons = slices.Clone(e.Reasons)
+		in.Reasons = e.Reasons
+		t.pending = &pendingEvent{in: in, out: e}
 		return Event{}, fmt.Errorf("consent: audit append seq %d: %w", e.Seq, err)
 	}
 	t.seq, t.prev = e.Seq, e.Hash
 	return e, nil
 }
 
-// codeRE is what every free-form string of an event must look like: a
-// code or identifier, without spaces. Prose (an error message, a name)
-// cannot pass, which keeps personal data out of the trail.
-var codeRE = regexp.MustCompile(`^[A-Za-z0-9_.:/@+=-]{1,200}$`)
+// Flush re-sends the event whose Append failed, if there is one, and
+// reports whether the sink took it. Call it before stopping, so that an
+// event the caller was told had failed is not left half-stored.
+func (t *Trail) Flush(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.flush(ctx)
+}
 
-// checkEvent refuses events that are not made of codes and identifiers.
-// Errors name the field, never its value.
+// flush re-sends the pending event; t.mu is held.
+func (t *Trail) flush(ctx context.Context) error {
+	p := t.pending
+	if p == nil {
+		return nil
+	}
+	if err := t.sink.Append(ctx, p.out); err != nil {
+		return fmt.Errorf("consent: audit append seq %d (re-sending the event whose append failed): %w", p.out.Seq, err)
+	}
+	t.pending = nil
+	t.seq, t.prev = p.out.Seq, p.out.Hash
+	return nil
+}
+
+// sameEvent reports whether a and b are the same event as given to Append
+// (their canonical encodings are equal).
+func sameEvent(a, b Event) bool { return bytes.Equal(CanonicalEvent(a), CanonicalEvent(b)) }
+
+// checkEvent refuses events that are not made of codes and identifiers:
+// Kind and Decision must be known values, PolicyHash and MappingHash
+// content hashes ("sha256:" and hex), and every other string (flow, policy
+// id, record system and id, recipient, outcome, each reason) an
+// identifier as IsIdentifier describes. Errors name the field, never its
+// value.
 func checkEvent(e Event) error {
 	switch e.Kind {
 	case KindDecision, KindDelivery, KindRevocation:
@@ -125,19 +183,22 @@ func checkEvent(e Event) error {
 	default:
 		return errors.New("consent: audit event decision must be allow, deny or revoke")
 	}
-	fields := []struct{ name, v string }{
-		{"flow", e.Flow}, {"policy_id", e.PolicyID}, {"policy_hash", e.PolicyHash},
-		{"mapping_hash", e.MappingHash}, {"record.system", e.Record.System},
-		{"record.id", e.Record.ID}, {"recipient", e.Recipient}, {"outcome", e.Outcome},
+	for _, f := range [...]struct{ name, v string }{{"policy_hash", e.PolicyHash}, {"mapping_hash", e.MappingHash}} {
+		if f.v != "" && !isHash(f.v) {
+			return fmt.Errorf("consent: audit event %s is not a content hash (algorithm:hex, as sha256:…)", f.name)
+		}
 	}
-	for _, f := range fields {
-		if f.v != "" && !codeRE.MatchString(f.v) {
-			return fmt.Errorf("consent: audit event %s is not an identifier or code (letters, digits, _.:/@+=- and no spaces)", f.name)
+	for _, f := range [...]struct{ name, v string }{
+		{"flow", e.Flow}, {"policy_id", e.PolicyID}, {"record.system", e.Record.System},
+		{"record.id", e.Record.ID}, {"recipient", e.Recipient}, {"outcome", e.Outcome},
+	} {
+		if f.v != "" && !IsIdentifier(f.v) {
+			return fmt.Errorf("consent: audit event %s is not an identifier or code (see consent.IsIdentifier)", f.name)
 		}
 	}
 	for i, r := range e.Reasons {
-		if !codeRE.MatchString(r) {
-			return fmt.Errorf("consent: audit event reasons[%d] is not a code (letters, digits, _.:/@+=- and no spaces)", i)
+		if !IsIdentifier(r) {
+			return fmt.Errorf("consent: audit event reasons[%d] is not a code (see consent.IsIdentifier)", i)
 		}
 	}
 	return nil
@@ -184,12 +245,18 @@ func DecisionEvent(flow string, ref RecordRef, recipient Party, d Decision, mapp
 
 // Delivery outcomes.
 const (
+	// OutcomeIntended is written before a send, so that a send is never
+	// made without a record: a crash between the two leaves the intent,
+	// which a flow resolves on its next run.
+	OutcomeIntended = "intended"
+	// OutcomeDelivered: the recipient's system took the record.
 	OutcomeDelivered = "delivered"
-	OutcomeFailed    = "failed"
+	// OutcomeFailed: the send failed (reasons say how, as codes).
+	OutcomeFailed = "failed"
 )
 
 // DeliveryEvent builds the audit event for a delivery attempt. outcome is
-// a code such as OutcomeDelivered or OutcomeFailed; reasons are codes
+// a code such as OutcomeIntended, OutcomeDelivered or OutcomeFailed; reasons are codes
 // (for example an error class such as "http_503"), never error text.
 func DeliveryEvent(flow string, ref RecordRef, recipient Party, policy *Policy, mappingHash, outcome string, reasons ...string) Event {
 	e := Event{

@@ -50,7 +50,7 @@ func writeTrail(t *testing.T, n int) (string, []string) {
 		if i%2 == 1 {
 			rec["consent_for_services"] = false
 		}
-		ev := DecisionEvent("test-flow", RecordRef{System: "primero", ID: "case-0000000" + string(rune('0'+i))}, unhcr, g.Check(rec), "sha256:mapping")
+		ev := DecisionEvent("test-flow", RecordRef{System: "primero", ID: "case-0000000" + string(rune('0'+i))}, unhcr, g.Check(rec), "sha256:0a0b0c0d")
 		_, err := tr.Append(context.Background(), ev)
 		require.NoError(t, err)
 	}
@@ -378,13 +378,13 @@ func TestEventConstructors(t *testing.T) {
 	rec := okRecord()
 	rec["consent_for_services"] = false
 	d := p.Check(rec, req)
-	e := DecisionEvent("flow-a", ref, unhcr, d, "sha256:m")
-	assert.Equal(t, Event{Kind: KindDecision, Flow: "flow-a", PolicyID: p.ID(), PolicyHash: p.Hash(), MappingHash: "sha256:m",
+	e := DecisionEvent("flow-a", ref, unhcr, d, "sha256:0d0e")
+	assert.Equal(t, Event{Kind: KindDecision, Flow: "flow-a", PolicyID: p.ID(), PolicyHash: p.Hash(), MappingHash: "sha256:0d0e",
 		Record: ref, Recipient: "progres/unhcr", Decision: DecisionAllow,
 		Reasons: []string{"consent_overridden", "consent_false", "override_reason:court_order"}}, e)
 
-	e = DeliveryEvent("flow-a", ref, unhcr, p, "sha256:m", OutcomeFailed, "http_503")
-	assert.Equal(t, Event{Kind: KindDelivery, Flow: "flow-a", PolicyID: p.ID(), PolicyHash: p.Hash(), MappingHash: "sha256:m",
+	e = DeliveryEvent("flow-a", ref, unhcr, p, "sha256:0d0e", OutcomeFailed, "http_503")
+	assert.Equal(t, Event{Kind: KindDelivery, Flow: "flow-a", PolicyID: p.ID(), PolicyHash: p.Hash(), MappingHash: "sha256:0d0e",
 		Record: ref, Recipient: "progres/unhcr", Outcome: OutcomeFailed, Reasons: []string{"http_503"}}, e)
 
 	rec = okRecord()

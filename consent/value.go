@@ -56,6 +56,34 @@ func (p *Policy) field(rec map[string]any, f *condField) tri {
 	return p.readBool(v, ok)
 }
 
+// readRevoked reads the policy's revoked_field, failing closed: consent
+// stands (revoked false) only when the field, or an object on its path, is
+// absent or null, or when it holds false or a declared false string. A
+// declared true value revokes; any other value revokes and is invalid.
+func (p *Policy) readRevoked(rec map[string]any) (revoked, invalid bool) {
+	var cur any = rec
+	for _, s := range p.revoked.segs {
+		if cur == nil {
+			return false, false
+		}
+		m, ok := asMap(cur)
+		if !ok {
+			return true, true // a path through a non-object
+		}
+		cur = m[s.key]
+	}
+	if cur == nil {
+		return false, false
+	}
+	switch p.readBool(cur, true) {
+	case triFalse:
+		return false, false
+	case triTrue:
+		return true, false
+	}
+	return true, true
+}
+
 // ageAt returns the age in whole years on the date asOf, from the date of
 // birth when it can be read, else from the age field. ok is false when
 // neither gives a plausible age (0 to 150 years, birth not in the future).

@@ -96,7 +96,7 @@ func TestGoldenServiceTypes(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, out["services_section"].([]any)[0].(map[string]any)["service_type"], in)
 	}
-	// Older proGres keys (progres.md §1.4), spelled as shipped.
+	// Older proGres keys (see docs/systems/progres.md), spelled as shipped.
 	for _, refused := range []string{"Protection", "Accomodation", "BID / BIA conducted", "", "alternative care"} { //nolint:misspell // proGres key as shipped
 		src := loadJSON(t, "testdata/intervention.json")
 		src["interventiontype.progres_description"] = refused
@@ -216,7 +216,7 @@ func TestGoldenServiceTableInverseRoundTrips(t *testing.T) {
 }
 
 // primeroCaseSchema is a hand-built schema of the Primero case fields the
-// golden mapping fills (primero.md §4), with the deployment's lookups.
+// golden mapping fills (see docs/systems/primero.md), with the deployment's lookups.
 func primeroCaseSchema() *Schema {
 	f := map[string]Field{
 		"unhcr_individual_no": {Required: true}, "unhcr_id_no": {Required: true},

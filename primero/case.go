@@ -77,7 +77,9 @@ type Service struct {
 
 // codec binds one JSON key to a typed field. dec receives the value as
 // encoding/json decodes it with UseNumber and reports whether it was
-// stored typed, losslessly; enc returns the value and whether it is set.
+// stored typed, losslessly; when it reports false it must have left the
+// value untouched, since the value then stays in Fields as it is. enc
+// returns the value and whether it is set.
 type codec[T any] struct {
 	key string
 	dec func(t *T, v any) bool
@@ -240,13 +242,17 @@ var caseCodecs = []codec[Case]{
 			if !ok {
 				return false
 			}
-			svcs := make([]Service, len(rows))
-			for i, r := range rows {
-				m, ok := r.(map[string]any)
-				if !ok {
+			// Check every row before decoding any: decodeTyped consumes
+			// its map, and a list refused halfway through would stay in
+			// Fields with the typed keys of its first rows gone.
+			for _, r := range rows {
+				if _, ok := r.(map[string]any); !ok {
 					return false
 				}
-				svcs[i].Fields = decodeTyped(&svcs[i], serviceIndex, m)
+			}
+			svcs := make([]Service, len(rows))
+			for i, r := range rows {
+				svcs[i].Fields = decodeTyped(&svcs[i], serviceIndex, r.(map[string]any))
 			}
 			c.Services = svcs
 			return true

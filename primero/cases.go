@@ -7,7 +7,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/casebridge/casebridge/internal/transport"
 )
@@ -15,21 +14,18 @@ import (
 // CasesService reads and writes cases: /api/v2/cases.
 type CasesService struct{ c *Client }
 
-type listEnvelope struct {
-	Data     []map[string]any `json:"data"`
-	Metadata pageMeta         `json:"metadata"`
-}
-
-// List returns one page of cases. Invalid options (an unknown filter, per
-// above 1000, "..b") fail with a *ValidationError before any request.
+// List returns one page of cases and its paging metadata (Response.Total
+// counts every matching case). Invalid options (an unknown filter, per
+// above 1000, "..b") fail with a *ValidationError before any request; an
+// answer that is not a list page is a *DecodeError.
 func (s *CasesService) List(ctx context.Context, opts *ListOptions) ([]*Case, *Response, error) {
 	q, err := s.c.listValues(opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	raw, resp, err := s.listRaw(ctx, q)
+	raw, resp, err := getPage[map[string]any](ctx, s.c, "cases", q)
 	if err != nil {
-		return nil, resp, err
+		return nil, nil, err
 	}
 	out := make([]*Case, len(raw))
 	for i, m := range raw {
@@ -45,29 +41,36 @@ func caseFromMap(m map[string]any) *Case {
 	return c
 }
 
-// listRaw fetches one page as decoded JSON objects (one decoding pass).
-func (s *CasesService) listRaw(ctx context.Context, q url.Values) ([]map[string]any, *Response, error) {
-	var env listEnvelope
-	status, err := s.c.do(ctx, http.MethodGet, "cases", q, nil, &env)
-	if err != nil {
-		return nil, nil, err
-	}
-	return env.Data, env.Metadata.response(status), nil
-}
-
-// All iterates over every case matching opts, fetching pages lazily
-// (per 1000 unless opts.Per is set) in a stable order (created_at asc, the
-// sort of opts is ignored) and skipping a case already yielded on the
-// previous page (rows can shift between pages). Memory stays flat: one page
-// and the ids of the last two pages. It stops at break, and yields an
-// error once, as the last item.
+// All iterates over every case matching opts, fetching pages lazily (per
+// 1000 unless opts.Per is set). It stops at break, and yields an error
+// once, as the last item.
+//
+// The order is opts.OrderBy and opts.Order, by default created_at and
+// ascending (List's default direction is Primero's, desc). Paging is by
+// offset, so rows shift when cases change during the run: a case already
+// yielded on the previous page is skipped. created_at asc is stable. With
+// a field that changes, such as last_updated_at, a case updated during
+// the run moves to the end (it may be yielded again, with its new value)
+// and the cases behind it move up one place, so one of them can be missed
+// at a page boundary: a cursor sync should start each run again from its
+// saved cursor, which picks such a case up.
+//
+// opts.OnPage, when set, is called with each page's Response (Total
+// counts every matching case) before the page's cases are yielded.
+// Memory stays flat: one page and the ids of the last two pages.
 func (s *CasesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[*Case, error] {
 	return func(yield func(*Case, error) bool) {
 		o := ListOptions{}
 		if opts != nil {
 			o = *opts
 		}
-		o.Page, o.OrderBy, o.Order = 0, "created_at", "asc"
+		o.Page = 0
+		if o.OrderBy == "" {
+			o.OrderBy = "created_at"
+		}
+		if o.Order == "" {
+			o.Order = "asc"
+		}
 		if o.Per == 0 {
 			o.Per = MaxPer
 		}
@@ -77,9 +80,7 @@ func (s *CasesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[*Ca
 			return
 		}
 		prev, cur := map[string]struct{}{}, map[string]struct{}{}
-		for page := 1; ; page++ {
-			q.Set("page", strconv.Itoa(page))
-			raw, resp, err := s.listRaw(ctx, q)
+		for raw, err := range pages[map[string]any](ctx, s.c, "cases", q, o.Per, o.OnPage) {
 			if err != nil {
 				yield(nil, err)
 				return
@@ -100,13 +101,6 @@ func (s *CasesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[*Ca
 					return
 				}
 			}
-			per := resp.Per
-			if per <= 0 {
-				per = o.Per
-			}
-			if len(raw) == 0 || page*per >= resp.Total {
-				return
-			}
 			prev, cur = cur, prev
 			clear(cur)
 		}
@@ -118,7 +112,7 @@ func (s *CasesService) Get(ctx context.Context, id string) (*Case, error) {
 	if err := checkID("id", id); err != nil {
 		return nil, err
 	}
-	return doData[Case](ctx, s.c, http.MethodGet, "cases/"+url.PathEscape(id), nil, nil, "GET case")
+	return doData[Case](ctx, s.c, http.MethodGet, "cases/"+url.PathEscape(id), nil, nil)
 }
 
 // Create creates a case. When c.ID is set (a client-made UUID) Primero
@@ -145,7 +139,7 @@ func (s *CasesService) Create(ctx context.Context, c *Case) (*Case, error) {
 	return env.Data, nil
 }
 
-// Update sends a PATCH deep merge (reference §3.6) and returns what Primero
+// Update sends a PATCH deep merge (see docs/systems/primero.md) and returns what Primero
 // answers: id, enabled, last_updated_at and the changed fields. Build the
 // patch with Patch helpers or PatchFrom; it is validated first (subform
 // rows with _destroy need a unique_id, an empty subform array is refused
@@ -157,7 +151,7 @@ func (s *CasesService) Update(ctx context.Context, id string, p Patch) (*Case, e
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return doData[Case](ctx, s.c, http.MethodPatch, "cases/"+url.PathEscape(id), nil, map[string]any(p), "PATCH case")
+	return doData[Case](ctx, s.c, http.MethodPatch, "cases/"+url.PathEscape(id), nil, map[string]any(p))
 }
 
 // Delete disables the case (a soft delete: record_state false). Re-enable

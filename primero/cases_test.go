@@ -255,7 +255,7 @@ func TestUpdateSubformRowsAndValidation(t *testing.T) {
 	p := primero.Patch{}.
 		UpdateRow("services_section", svc1, map[string]any{"service_implemented_day_time": "2026-01-05T10:00:00Z"}).
 		DestroyRow("services_section", svc2).
-		AppendRow("services_section", map[string]any{"unique_id": svc3, "service_type": "medical"})
+		AppendRow("services_section", map[string]any{"unique_id": svc3, "service_type": "health"})
 	_, err := c.Cases.Update(ctx, id, p)
 	require.NoError(t, err)
 	after, _ := s.Case(id)

@@ -92,18 +92,13 @@ func (s *FormsService) List(ctx context.Context, opts *FormOptions) ([]*Form, er
 			q.Set("exclude_subforms", "true")
 		}
 	}
-	var env struct {
-		Data []*Form `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodGet, "forms", q, nil, &env); err != nil {
-		return nil, err
-	}
-	return env.Data, nil
+	forms, _, _, err := getList[*Form](ctx, s.c, http.MethodGet, "forms", q, nil)
+	return forms, err
 }
 
 // Get returns the form with the integer id.
 func (s *FormsService) Get(ctx context.Context, id int) (*Form, error) {
-	return doData[Form](ctx, s.c, http.MethodGet, "forms/"+strconv.Itoa(id), nil, nil, "form")
+	return doData[Form](ctx, s.c, http.MethodGet, "forms/"+strconv.Itoa(id), nil, nil)
 }
 
 // Lookup is a value list (GET /api/v2/lookups); records store LookupValue.ID.
@@ -196,19 +191,6 @@ func (o *PageOptions) values() (url.Values, error) {
 	return q, nil
 }
 
-// listPage fetches one page of a paginated configuration list.
-func listPage[T any](ctx context.Context, c *Client, path string, q url.Values) ([]*T, *Response, error) {
-	var env struct {
-		Data     []*T     `json:"data"`
-		Metadata pageMeta `json:"metadata"`
-	}
-	status, err := c.do(ctx, http.MethodGet, path, q, nil, &env)
-	if err != nil {
-		return nil, nil, err
-	}
-	return env.Data, env.Metadata.response(status), nil
-}
-
 // listAll pages through a configuration list, 1000 per page.
 func listAll[T any](ctx context.Context, c *Client, path string, base url.Values) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
@@ -217,9 +199,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, base url.Values
 			q[k] = v
 		}
 		q.Set("per", strconv.Itoa(MaxPer))
-		for page := 1; ; page++ {
-			q.Set("page", strconv.Itoa(page))
-			items, resp, err := listPage[T](ctx, c, path, q)
+		for items, err := range pages[*T](ctx, c, path, q, MaxPer, nil) {
 			if err != nil {
 				yield(nil, err)
 				return
@@ -228,13 +208,6 @@ func listAll[T any](ctx context.Context, c *Client, path string, base url.Values
 				if !yield(it, nil) {
 					return
 				}
-			}
-			per := resp.Per
-			if per <= 0 {
-				per = MaxPer
-			}
-			if len(items) == 0 || page*per >= resp.Total {
-				return
 			}
 		}
 	}
@@ -249,7 +222,7 @@ func (s *LookupsService) List(ctx context.Context, opts *PageOptions) ([]*Lookup
 	if err != nil {
 		return nil, nil, err
 	}
-	return listPage[Lookup](ctx, s.c, "lookups", q)
+	return getPage[*Lookup](ctx, s.c, "lookups", q)
 }
 
 // All iterates over every lookup.
@@ -270,8 +243,7 @@ func (s *LookupsService) Get(ctx context.Context, uniqueID string) (*Lookup, err
 			return l, nil
 		}
 	}
-	return nil, &APIError{Method: http.MethodGet, URL: "/api/v2/lookups", StatusCode: http.StatusNotFound,
-		Errors: []ErrorDetail{{Status: 404, Message: []string{"lookup not found"}, Detail: []string{uniqueID}}}}
+	return nil, notFound("lookups", "lookup not found")
 }
 
 // LocationsService reads locations (with hierarchy).
@@ -284,7 +256,7 @@ func (s *LocationsService) List(ctx context.Context, opts *PageOptions) ([]*Loca
 		return nil, nil, err
 	}
 	q.Set("hierarchy", "true")
-	return listPage[Location](ctx, s.c, "locations", q)
+	return getPage[*Location](ctx, s.c, "locations", q)
 }
 
 // All iterates over every location, with its hierarchy.
@@ -301,7 +273,7 @@ func (s *UsersService) List(ctx context.Context, opts *PageOptions) ([]*User, *R
 	if err != nil {
 		return nil, nil, err
 	}
-	return listPage[User](ctx, s.c, "users", q)
+	return getPage[*User](ctx, s.c, "users", q)
 }
 
 // All iterates over every user.
@@ -315,7 +287,7 @@ func (s *UsersService) Get(ctx context.Context, userName string) (*User, error) 
 	if err := transport.RequireString("userName", userName); err != nil {
 		return nil, err
 	}
-	users, _, err := listPage[User](ctx, s.c, "users", url.Values{"user_name": {userName}})
+	users, _, err := getPage[*User](ctx, s.c, "users", url.Values{"user_name": {userName}})
 	if err != nil {
 		return nil, err
 	}
@@ -324,8 +296,7 @@ func (s *UsersService) Get(ctx context.Context, userName string) (*User, error) 
 			return u, nil
 		}
 	}
-	return nil, &APIError{Method: http.MethodGet, URL: "/api/v2/users", StatusCode: http.StatusNotFound,
-		Errors: []ErrorDetail{{Status: 404, Message: []string{"user not found"}}}}
+	return nil, notFound("users", "user not found")
 }
 
 // AgenciesService reads agencies.
@@ -337,7 +308,7 @@ func (s *AgenciesService) List(ctx context.Context, opts *PageOptions) ([]*Agenc
 	if err != nil {
 		return nil, nil, err
 	}
-	return listPage[Agency](ctx, s.c, "agencies", q)
+	return getPage[*Agency](ctx, s.c, "agencies", q)
 }
 
 // All iterates over every agency.

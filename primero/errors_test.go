@@ -18,9 +18,8 @@ import (
 
 func TestWrongPasswordSentOnceAndExplained(t *testing.T) {
 	s := primerotest.NewServer(t)
-	c, err := primero.New(s.URL(), primero.WithBasicAuth(primerotest.DefaultUser, "wrong-password"), primero.WithRetry(fastRetry))
-	require.NoError(t, err)
-	_, _, err = c.Cases.List(context.Background(), nil)
+	c := wrongPasswordClient(t, s)
+	_, _, err := c.Cases.List(context.Background(), nil)
 	require.ErrorIs(t, err, primero.ErrUnauthorized)
 	var ae *primero.APIError
 	require.ErrorAs(t, err, &ae)
@@ -60,8 +59,9 @@ func TestStatusErrorsMapOntoSentinels(t *testing.T) {
 			var ae *primero.APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, tc.status, ae.StatusCode)
-			require.NotEmpty(t, ae.Errors, "the errors[] envelope is decoded")
-			assert.Equal(t, tc.status, ae.Errors[0].Status)
+			require.NotEmpty(t, ae.ServerErrors(), "the errors[] envelope is decoded")
+			assert.Equal(t, tc.status, ae.ServerErrors()[0].Status)
+			assert.NotEmpty(t, ae.Codes, "Primero's fixed text is a code")
 			assert.Len(t, s.Requests(), 1, "4xx is not retried")
 		})
 	}
@@ -161,14 +161,19 @@ func TestAPIErrorDecodesBothEnvelopeShapes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ae := primero.DecodeErrorBody(422, []byte(tc.body))
-			require.Len(t, ae.Errors, 1)
-			assert.Equal(t, tc.wantMsg, ae.Errors[0].Message)
-			assert.Equal(t, tc.wantDetail, ae.Errors[0].Detail)
-			assert.NotZero(t, ae.Errors[0].Status)
+			require.Len(t, ae.ServerErrors(), 1)
+			assert.Equal(t, tc.wantMsg, ae.ServerErrors()[0].Message)
+			assert.Equal(t, tc.wantDetail, ae.ServerErrors()[0].Detail)
+			assert.NotZero(t, ae.ServerErrors()[0].Status)
+			assert.Equal(t, tc.wantMsg, ae.Codes, "keys and fixed texts are codes")
+			assert.Equal(t, tc.wantDetail, ae.Fields, "field names and pointers are fields")
 		})
 	}
 	ae := primero.DecodeErrorBody(401, []byte(`{"error":"Invalid User name or password."}`))
-	assert.Equal(t, "Invalid User name or password.", ae.AuthMessage)
+	require.Len(t, ae.ServerErrors(), 1)
+	assert.Equal(t, []string{"Invalid User name or password."}, ae.ServerErrors()[0].Message)
+	assert.NotContains(t, ae.Error(), "Invalid User name", "the server's text is withheld")
+	assert.Equal(t, 1, ae.Withheld)
 	assert.True(t, errors.Is(ae, primero.ErrUnauthorized))
 	ae = primero.DecodeErrorBody(429, []byte("Retry later\n"))
 	assert.True(t, ae.PlainText)

@@ -15,14 +15,14 @@ import (
 const MaxPer = 1000
 
 // idFilterFields are always filterable and matched as exact strings, never
-// split on commas nor converted (reference §3.2, child.rb#filterable_id_fields).
+// split on commas nor converted (docs/systems/primero.md; Primero's Child#filterable_id_fields).
 var idFilterFields = []string{"unique_identifier", "short_id", "case_id_display", "case_id",
 	"client_code", "ration_card_no", "icrc_ref_no", "rc_id_no", "unhcr_id_no", "unhcr_individual_no",
 	"un_no", "other_agency_id", "survivor_code_no", "national_id_no", "other_id_no", "biometrics_id",
 	"family_count_no", "dss_id", "camp_id", "tent_number", "nfi_distribution_id", "oscar_number",
 	"registry_no", "family_number"}
 
-// otherFilterFields are the other names of reference §3.2 (always
+// otherFilterFields are the other names Primero filters on (docs/systems/primero.md: always
 // filterable, filterable with read permission, and the case-only ones).
 var otherFilterFields = []string{"record_in_scope", "associated_user_names",
 	"not_edited_by_owner", "has_photo", "survivor_code", "created_at", "has_incidents",
@@ -66,7 +66,7 @@ var fieldNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 func validFieldName(s string) bool { return fieldNameRe.MatchString(s) }
 
 // IsFilterable reports whether Primero's case list accepts name as a
-// filter: the built-in names of reference §3.2 plus WithFilterableFields.
+// filter: the built-in names (docs/systems/primero.md) plus WithFilterableFields.
 func (c *Client) IsFilterable(name string) bool { return c.filterable[name] }
 
 // Filter is one condition of a case list query. Build filters with the
@@ -324,8 +324,8 @@ type ListOptions struct {
 	// Per is the page size, 1..1000 (0 means Primero's default of 20 for
 	// List, 1000 for All). Larger values are refused (pitfall 15).
 	Per int
-	// OrderBy and Order sort the list (default created_at desc on the
-	// server). All always uses created_at asc, a stable order.
+	// OrderBy and Order sort the list. List's default is the server's,
+	// created_at desc; All's is created_at asc (see CasesService.All).
 	OrderBy string
 	Order   string // "asc" or "desc"
 	// Fields restricts the returned fields ("short" or field names).
@@ -334,6 +334,10 @@ type ListOptions struct {
 	Query string
 	// Filters are ANDed.
 	Filters []Filter
+	// OnPage, when set, is called by All with each page's Response (its
+	// Total counts every matching case) before the page's cases are
+	// yielded. List ignores it: it returns the Response.
+	OnPage func(*Response)
 }
 
 // listValues renders the options as a query, or returns a *ValidationError

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,9 @@ func FuzzDecodeCase(f *testing.F) {
 		`{"assigned_user_names":["a",1],"last_updated_at":"2025-01-01","enabled":"true","age":-0}`,
 		`{"services_section":[1,2],"x":{"nested":{"a":1e400}}}`,
 		`{"age":99999999999999999999999,"status":"","record_state":false}`,
+		// A malformed row must not cost the valid rows their fields.
+		`{"services_section":[{"unique_id":"u1","service_type":"x"},null]}`,
+		`{"services_section":[{"unique_id":"u1","service_status_referred":true},"row",{"service_type":"y"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -134,6 +138,18 @@ func FuzzDecodeCase(f *testing.F) {
 		if !bytes.Equal(o1, o2) {
 			t.Fatalf("round trip changed the case:\n%s\n%s", o1, o2)
 		}
+		// The mapping.Record path (what a dashboard sync writes) keeps it too.
+		back, err := primero.FromRecord(c.ToRecord())
+		if err != nil {
+			t.Fatalf("FromRecord(ToRecord) failed: %v", err)
+		}
+		o3, err := json.Marshal(back)
+		if err != nil {
+			t.Fatalf("re-encoding after FromRecord failed: %v", err)
+		}
+		if !bytes.Equal(out, o3) {
+			t.Fatalf("record round trip changed the case:\n%s\n%s", out, o3)
+		}
 	})
 }
 
@@ -145,6 +161,7 @@ func FuzzDecodeErrorBody(f *testing.F) {
 		`{"errors":[{"code":"404","message":"Not Found","detail":["/age"]}]}`,
 		`{"error":"Invalid User name or password."}`, "Retry later\n", `{"errors":"x"}`, `[]`, ``,
 		`{"errors":[{"status":{"a":1},"message":[1,{"b":2}],"detail":null}]}`,
+		`{"errors":[{"status":422,"message":["Test Child 1 +000 0000 0001"],"detail":["/name_first","Test Child 1"]}]}`,
 	} {
 		f.Add(422, []byte(s))
 	}
@@ -156,6 +173,15 @@ func FuzzDecodeErrorBody(f *testing.F) {
 		msg := e.Error()
 		if e.PlainText && len(body) > 8 && strings.Contains(msg, string(body)) {
 			t.Fatal("plain-text body echoed in the error")
+		}
+		// A server text that is neither a code nor a field reference is
+		// never printed (short ones could match the fixed text by chance).
+		for _, d := range e.ServerErrors() {
+			for _, m := range append(append([]string{}, d.Message...), d.Detail...) {
+				if len(m) >= 8 && !slices.Contains(e.Codes, m) && !slices.Contains(e.Fields, m) && strings.Contains(msg, m) {
+					t.Fatalf("server text %q echoed in %q", m, msg)
+				}
+			}
 		}
 		if status == 404 && !errors.Is(e, primero.ErrNotFound) {
 			t.Fatal("404 does not map to ErrNotFound")

@@ -25,6 +25,15 @@ func newClient(t testing.TB, s *primerotest.Server, opts ...primero.Option) *pri
 	return c
 }
 
+// wrongPasswordClient returns a Basic-auth client for the fake whose
+// password the fake refuses.
+func wrongPasswordClient(t testing.TB, s *primerotest.Server) *primero.Client {
+	t.Helper()
+	c, err := primero.New(s.URL(), primero.WithBasicAuth(primerotest.DefaultUser, "wrong-password"), primero.WithRetry(fastRetry))
+	require.NoError(t, err)
+	return c
+}
+
 // countMethod counts the fake's recorded requests with the method.
 func countMethod(s *primerotest.Server, method string) int {
 	n := 0

@@ -1,19 +1,17 @@
 package primero
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/casebridge/casebridge/internal/transport"
-	"golang.org/x/oauth2"
 )
 
 // legacyLifetime is Primero's JWT lifetime when the token carries no exp.
@@ -22,68 +20,101 @@ const legacyLifetime = time.Hour
 // reloginMargin: a new login happens this long before the token expires.
 const reloginMargin = 5 * time.Minute
 
-// legacyTokenSource logs in with POST /api/v2/tokens (legacy JWT shape)
-// and renews the token reloginMargin before it expires.
-type legacyTokenSource struct {
-	base       *url.URL
-	http       *transport.Client
+// legacyLogin logs in with POST /api/v2/tokens (the legacy JWT shape),
+// renews the token reloginMargin before it expires, and never posts a
+// password Primero refused until reset (each refusal counts toward the
+// account lock, pitfall 29).
+//
+// One login runs at a time; callers waiting for it give up when their own
+// context ends, and the login itself is bound to the context of the call
+// that started it.
+type legacyLogin struct {
+	c          *Client
 	user, pass string
 	now        func() time.Time
 
-	mu  sync.Mutex
-	tok *oauth2.Token
+	sem chan struct{} // held while a login is in flight
+
+	mu      sync.Mutex
+	tok     string
+	expiry  time.Time
+	refused bool // the server answered the login with 401
 }
 
-func newLegacyTokenSource(base *url.URL, hc *transport.Client, user, pass string) *legacyTokenSource {
-	return &legacyTokenSource{base: base, http: hc, user: user, pass: pass, now: time.Now}
+func newLegacyLogin(c *Client, user, pass string) *legacyLogin {
+	return &legacyLogin{c: c, user: user, pass: pass, now: time.Now, sem: make(chan struct{}, 1)}
 }
 
-// Token returns the cached token or logs in again when it is within
-// reloginMargin of its expiry.
-func (s *legacyTokenSource) Token() (*oauth2.Token, error) {
+// cached returns the token if it is still good, or the refusal.
+func (s *legacyLogin) cached() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tok != nil && s.now().Add(reloginMargin).Before(s.tok.Expiry) {
+	if s.refused {
+		return "", &transport.CredentialsRejectedError{Method: http.MethodPost, URL: transport.RedactURL(s.c.endpoint("tokens", nil))}
+	}
+	if s.tok != "" && s.now().Add(reloginMargin).Before(s.expiry) {
 		return s.tok, nil
 	}
-	tok, err := s.login()
-	if err != nil {
-		return nil, err
+	return "", nil
+}
+
+// token returns a valid token, logging in when needed.
+func (s *legacyLogin) token(ctx context.Context) (string, error) {
+	if tok, err := s.cached(); tok != "" || err != nil {
+		return tok, err
 	}
-	s.tok = tok
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("primero: waiting for the login in progress: %w", ctx.Err())
+	}
+	defer func() { <-s.sem }()
+	// Another caller may have logged in (or been refused) meanwhile.
+	if tok, err := s.cached(); tok != "" || err != nil {
+		return tok, err
+	}
+	tok, expiry, err := s.login(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
+			s.refused = true
+		}
+		return "", err
+	}
+	s.tok, s.expiry = tok, expiry
 	return tok, nil
 }
 
-func (s *legacyTokenSource) login() (*oauth2.Token, error) {
-	body, _ := json.Marshal(map[string]any{"user": map[string]string{"user_name": s.user, "password": s.pass}})
-	u := *s.base
-	u.Path = s.base.Path + "/api/v2/tokens"
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, errors.New("primero: building login request failed")
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := s.http.Do(req) // POST: never retried, so a wrong password counts once
-	if err != nil {
-		return nil, wrapErr(err)
-	}
-	defer resp.Body.Close()
+// reset forgets the token and a refusal: the next call logs in.
+func (s *legacyLogin) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tok, s.expiry, s.refused = "", time.Time{}, false
+}
+
+// login posts the credentials once (a POST is never retried, so a wrong
+// password counts once) and reads the token from the body or the
+// Authorization header.
+func (s *legacyLogin) login(ctx context.Context) (string, time.Time, error) {
+	body := map[string]any{"user": map[string]string{"user_name": s.user, "password": s.pass}}
 	var out struct {
 		Token string `json:"token"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, errors.New("primero: login answer is not JSON")
+	_, hdr, err := s.c.send(ctx, http.MethodPost, s.c.endpoint("tokens", nil), body, &out, nil)
+	if err != nil {
+		return "", time.Time{}, err
 	}
 	if out.Token == "" {
-		if h := resp.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		if h := hdr.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 			out.Token = strings.TrimPrefix(h, "Bearer ")
 		}
 	}
 	if out.Token == "" {
-		return nil, errors.New("primero: login returned no token: the server uses v2.11+ sessions; use WithBasicAuth")
+		return "", time.Time{}, errors.New("primero: login returned no token: the server uses v2.11+ sessions; use WithBasicAuth")
 	}
-	return &oauth2.Token{AccessToken: out.Token, TokenType: "Bearer", Expiry: jwtExpiry(out.Token, s.now())}, nil
+	return out.Token, jwtExpiry(out.Token, s.now()), nil
 }
 
 // jwtExpiry reads the exp claim of a JWT without verifying it (the server

@@ -1,11 +1,11 @@
 package primero
 
 import (
+	"context"
 	"encoding/base64"
 	"testing"
 	"time"
 
-	"github.com/casebridge/casebridge/internal/transport"
 	"github.com/casebridge/casebridge/primero/primerotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,24 +20,23 @@ func TestJWTExpiry(t *testing.T) {
 
 func TestLegacyTokenRenewedBeforeExpiry(t *testing.T) {
 	s := primerotest.NewServer(t, primerotest.WithAuthMode(primerotest.AuthLegacyJWT), primerotest.WithTokenLifetime(10*time.Minute))
-	base, err := transport.ParseBaseURL(s.URL())
-	require.NoError(t, err)
-	hc, err := transport.New(transport.Config{})
+	c, err := New(s.URL(), WithLegacyLogin(primerotest.DefaultUser, primerotest.DefaultPassword))
 	require.NoError(t, err)
 	now := time.Now()
-	src := newLegacyTokenSource(base, hc, primerotest.DefaultUser, primerotest.DefaultPassword)
+	src := c.legacy
 	src.now = func() time.Time { return now }
+	ctx := context.Background()
 
-	first, err := src.Token()
+	first, err := src.token(ctx)
 	require.NoError(t, err)
-	again, err := src.Token()
+	again, err := src.token(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, first.AccessToken, again.AccessToken, "reused while more than 5 minutes remain")
+	assert.Equal(t, first, again, "reused while more than 5 minutes remain")
 	assert.Len(t, s.Requests(), 1)
 
 	now = now.Add(6 * time.Minute) // 4 minutes left: log in again
-	renewed, err := src.Token()
+	renewed, err := src.token(ctx)
 	require.NoError(t, err)
-	assert.NotEqual(t, first.AccessToken, renewed.AccessToken)
+	assert.NotEqual(t, first, renewed)
 	assert.Len(t, s.Requests(), 2)
 }

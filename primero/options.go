@@ -38,6 +38,7 @@ type config struct {
 	logger     *slog.Logger
 	userAgent  string
 	filterable []string
+	maxBody    int64
 }
 
 func (c *config) setAuth(k authKind) {
@@ -79,6 +80,11 @@ func WithToken(token string) Option {
 
 // WithOAuth2 takes bearer tokens from ts (identity-provider installs,
 // PRIMERO_ID_EXTERNAL=true). Wrap ts in oauth2.ReuseTokenSource to cache.
+// A token Primero refuses with 401 is not sent again: calls fail at once
+// (ErrCredentialsRejected) for as long as ts returns that token, and go
+// out again as soon as it returns another one (a refresh), or after
+// Client.ResetAuth. A source that mints a new token for every call thus
+// gets one refused request per call: cache it.
 func WithOAuth2(ts oauth2.TokenSource) Option {
 	return func(c *config) error {
 		if ts == nil {
@@ -94,7 +100,10 @@ func WithOAuth2(ts oauth2.TokenSource) Option {
 // JWT as a bearer (Primero v2.0 to v2.10). The token is renewed by logging in
 // again shortly before it expires. A v2.11+ server answers the login
 // without a token; the client then fails with an error advising
-// WithBasicAuth (pitfall 30). A failed login is never retried (pitfall 29).
+// WithBasicAuth (pitfall 30). A refused login is never retried nor posted
+// again, and a refused token not sent again, until Client.ResetAuth
+// (pitfall 29). The login is bound to the context of the call that needs
+// it; other calls waiting for it give up at the end of their own context.
 func WithLegacyLogin(userName, password string) Option {
 	return func(c *config) error {
 		if err := transport.RequireString("WithLegacyLogin.userName", userName); err != nil {
@@ -133,6 +142,26 @@ func WithRetry(p RetryPolicy) Option {
 	}
 }
 
+// DefaultMaxResponseBytes is the cap on an answer's body unless
+// WithMaxResponseBytes is given: 64 MiB, room for a page of 1000 large
+// cases.
+const DefaultMaxResponseBytes = transport.DefaultMaxResponseBytes
+
+// WithMaxResponseBytes caps the body of every successful answer (each
+// page of a list, each login): a longer body fails with an error matching
+// ErrResponseTooLarge, and reading stops at the cap; a body whose
+// Content-Length is larger is not read at all. Error answers keep at most
+// 64 KiB whatever the cap. n must be positive.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return transport.NewValidationError("WithMaxResponseBytes.n", "must be positive")
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
 // WithLogger logs one record per HTTP attempt (method, redacted URL,
 // status, attempt, duration). Without it the client is silent.
 func WithLogger(l *slog.Logger) Option {
@@ -161,8 +190,8 @@ func WithUserAgent(ua string) Option {
 
 // WithFilterableFields declares form fields of the deployment that the
 // integration role may filter on, in addition to the built-in filterable
-// names of reference §3.2. Filters on any other name are refused before
-// sending (pitfall 3).
+// names Primero always accepts (docs/systems/primero.md). Filters on any
+// other name are refused before sending (pitfall 3).
 func WithFilterableFields(names ...string) Option {
 	return func(c *config) error {
 		for i, n := range names {

@@ -7,7 +7,7 @@ import (
 )
 
 // Patch is the data of a PATCH /api/v2/cases/:id: top-level keys to set.
-// Primero deep-merges it (reference §3.6): absent keys are untouched,
+// Primero deep-merges it (docs/systems/primero.md): absent keys are untouched,
 // scalars and multi-selects replaced, subform rows merged by unique_id,
 // rows without a known unique_id appended, {"unique_id", "_destroy": true}
 // removes a row.
@@ -99,7 +99,7 @@ func (p Patch) Validate() error {
 	return v.Err()
 }
 
-// subformKeys are the CPIMS+ subforms of reference §4.
+// subformKeys are the CPIMS+ subforms (docs/systems/primero.md).
 var subformKeys = map[string]struct{}{
 	"services_section": {}, "family_details_section": {}, "followup_subform_section": {},
 	"notes_section": {}, "protection_concern_detail_subform_section": {},

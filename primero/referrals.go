@@ -11,7 +11,7 @@ import (
 	"github.com/casebridge/casebridge/internal/transport"
 )
 
-// Referral statuses (reference §5.4).
+// Referral statuses (docs/systems/primero.md).
 const (
 	ReferralInProgress = "in_progress"
 	ReferralAccepted   = "accepted"
@@ -23,7 +23,7 @@ const (
 // GBVModule is the module id whose consent rule needs only consent_for_services.
 const GBVModule = "primeromodule-gbv"
 
-// Referral is a Primero referral transition (reference §5.3). Fields Primero
+// Referral is a Primero referral transition (docs/systems/primero.md). Fields Primero
 // omits when null stay zero.
 type Referral struct {
 	ID                    string    `json:"id"`
@@ -58,7 +58,7 @@ type ConsentOverride struct {
 	Reason string
 }
 
-// ReferralRequest is the body of a referral (reference §5.1).
+// ReferralRequest is the body of a referral (docs/systems/primero.md).
 type ReferralRequest struct {
 	TransitionedTo         string // recipient user_name; required unless Remote
 	TransitionedToAgency   string // agency unique_id (free text when Remote)
@@ -153,18 +153,15 @@ func MissingConsent(c *Case) []string {
 // ReferralsService lists, creates and decides referrals of cases.
 type ReferralsService struct{ c *Client }
 
-// List returns the referrals of a case (not paginated).
+// List returns the referrals of a case (not paginated). An answer without
+// a data array is a *DecodeError, never an empty list, so that "not
+// referred yet" is never read from a proxy's "{}".
 func (s *ReferralsService) List(ctx context.Context, caseID string) ([]*Referral, error) {
 	if err := checkID("caseID", caseID); err != nil {
 		return nil, err
 	}
-	var env struct {
-		Data []*Referral `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodGet, "cases/"+url.PathEscape(caseID)+"/referrals", nil, nil, &env); err != nil {
-		return nil, err
-	}
-	return env.Data, nil
+	refs, _, _, err := getList[*Referral](ctx, s.c, http.MethodGet, "cases/"+url.PathEscape(caseID)+"/referrals", nil, nil)
+	return refs, err
 }
 
 // consentFields are read to apply the consent rule.
@@ -173,7 +170,7 @@ var consentFields = []string{"id", "module_id", "consent_for_services", "disclos
 // checkConsent reads the case's consent fields and applies the rule.
 func (s *ReferralsService) checkConsent(ctx context.Context, caseID string) error {
 	q := url.Values{"fields": {strings.Join(consentFields, ",")}}
-	c, err := doData[Case](ctx, s.c, http.MethodGet, "cases/"+url.PathEscape(caseID), q, nil, "GET case")
+	c, err := doData[Case](ctx, s.c, http.MethodGet, "cases/"+url.PathEscape(caseID), q, nil)
 	if err != nil {
 		return err
 	}
@@ -198,7 +195,7 @@ func (s *ReferralsService) Create(ctx context.Context, caseID string, req *Refer
 			return nil, err
 		}
 	}
-	return doData[Referral](ctx, s.c, http.MethodPost, "cases/"+url.PathEscape(caseID)+"/referrals", nil, req.body(), "referral")
+	return doData[Referral](ctx, s.c, http.MethodPost, "cases/"+url.PathEscape(caseID)+"/referrals", nil, req.body())
 }
 
 // CreateBulk refers several cases with one call (POST /cases/referrals).
@@ -236,16 +233,11 @@ func (s *ReferralsService) CreateBulk(ctx context.Context, caseIDs []string, req
 	}
 	body := req.body()
 	body["ids"] = caseIDs
-	var env struct {
-		Data []*Referral `json:"data"`
-	}
-	if _, err := s.c.do(ctx, http.MethodPost, "cases/referrals", nil, body, &env); err != nil {
-		return nil, err
-	}
-	return env.Data, nil
+	refs, _, _, err := getList[*Referral](ctx, s.c, http.MethodPost, "cases/referrals", nil, body)
+	return refs, err
 }
 
-// allowedTransition is Primero's referral state machine (reference §5.4).
+// allowedTransition is Primero's referral state machine (docs/systems/primero.md).
 func allowedTransition(from, to string) bool {
 	switch to {
 	case ReferralAccepted, ReferralRejected:
@@ -297,12 +289,12 @@ func (s *ReferralsService) UpdateStatus(ctx context.Context, caseID, referralID 
 	if u.RejectionNote != "" {
 		body["rejection_note"] = u.RejectionNote
 	}
-	r, err := doData[Referral](ctx, s.c, http.MethodPatch, "cases/"+url.PathEscape(caseID)+"/referrals/"+url.PathEscape(referralID), nil, body, "referral PATCH")
+	r, err := doData[Referral](ctx, s.c, http.MethodPatch, "cases/"+url.PathEscape(caseID)+"/referrals/"+url.PathEscape(referralID), nil, body)
 	if err != nil {
 		return nil, err
 	}
 	if r.Status != u.Status {
-		return r, &TransitionError{ReferralID: referralID, Requested: u.Status, Got: r.Status}
+		return r, &TransitionError{ReferralID: referralID, Requested: u.Status, Got: referralStatus(r.Status)}
 	}
 	return r, nil
 }
@@ -314,12 +306,12 @@ func (s *ReferralsService) transition(ctx context.Context, caseID, referralID st
 		return nil, err
 	}
 	if !allowedTransition(cur.Status, u.Status) {
-		return nil, &TransitionError{ReferralID: referralID, From: cur.Status, Requested: u.Status}
+		return nil, &TransitionError{ReferralID: referralID, From: referralStatus(cur.Status), Requested: u.Status}
 	}
 	r, err := s.UpdateStatus(ctx, caseID, referralID, u)
 	var te *TransitionError
 	if errors.As(err, &te) {
-		te.From = cur.Status
+		te.From = referralStatus(cur.Status)
 	}
 	return r, err
 }
@@ -337,8 +329,7 @@ func (s *ReferralsService) find(ctx context.Context, caseID, referralID string) 
 			return r, nil
 		}
 	}
-	return nil, &APIError{Method: http.MethodGet, URL: "/api/v2/cases/" + caseID + "/referrals", StatusCode: http.StatusNotFound,
-		Errors: []ErrorDetail{{Status: 404, Message: []string{"referral not among the case's referrals"}}}}
+	return nil, notFound("cases/"+caseID+"/referrals", "referral not among the case's referrals")
 }
 
 // Accept accepts an in_progress referral.
@@ -367,14 +358,14 @@ func (s *ReferralsService) Revoke(ctx context.Context, caseID, referralID string
 		return nil, err
 	}
 	if !allowedTransition(cur.Status, ReferralRevoked) {
-		return nil, &TransitionError{ReferralID: referralID, From: cur.Status, Requested: ReferralRevoked}
+		return nil, &TransitionError{ReferralID: referralID, From: referralStatus(cur.Status), Requested: ReferralRevoked}
 	}
-	r, err := doData[Referral](ctx, s.c, http.MethodDelete, "cases/"+url.PathEscape(caseID)+"/referrals/"+url.PathEscape(referralID), nil, nil, "referral DELETE")
+	r, err := doData[Referral](ctx, s.c, http.MethodDelete, "cases/"+url.PathEscape(caseID)+"/referrals/"+url.PathEscape(referralID), nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	if r.Status != ReferralRevoked {
-		return r, &TransitionError{ReferralID: referralID, From: cur.Status, Requested: ReferralRevoked, Got: r.Status}
+		return r, &TransitionError{ReferralID: referralID, From: referralStatus(cur.Status), Requested: ReferralRevoked, Got: referralStatus(r.Status)}
 	}
 	return r, nil
 }

@@ -17,8 +17,9 @@ import (
 type fake interface {
 	// Name identifies the fake in the printed listing.
 	Name() string
-	// Start starts the fake on addr with n synthetic demo records.
-	Start(addr string, n int) (running, error)
+	// Start starts the fake on addr with n synthetic demo records and the
+	// given login flow.
+	Start(addr string, n int, auth string) (running, error)
 }
 
 // running is a started fake.
@@ -46,6 +47,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("casebridge-fakes", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback); port 0 picks a free port")
 	cases := fs.Int("cases", 20, "synthetic demo records per fake")
+	auth := fs.String("auth", "basic", "login flow: basic, session (v2.11+ cookie and CSRF), legacy (v2.0-2.10 token) or bearer (identity provider)")
 	for _, f := range fakes {
 		if fl, ok := f.(flagger); ok {
 			fl.RegisterFlags(fs)
@@ -53,6 +55,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !validAuth[*auth] {
+		return fmt.Errorf("-auth: %q is not basic, session, legacy or bearer", *auth)
 	}
 	if *cases < 0 {
 		return errors.New("-cases must not be negative")
@@ -76,7 +81,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		r, err := f.Start(a, *cases)
+		r, err := f.Start(a, *cases, *auth)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Name(), err)
 		}
@@ -93,6 +98,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	<-ctx.Done()
 	return nil
 }
+
+// validAuth are the values of -auth.
+var validAuth = map[string]bool{"basic": true, "session": true, "legacy": true, "bearer": true}
 
 // nthAddr gives fake i its address: port 0 stays 0, a fixed port p becomes
 // p+i.

@@ -49,7 +49,8 @@ func (f progresDTPFake) RegisterFlags(fs *flag.FlagSet) {
 // Start implements fake: the DTP fake, its certificates written to files,
 // n synthetic referrals (and a decision for every second one) queued for
 // pushing.
-func (f progresDTPFake) Start(addr string, n int) (running, error) {
+// The -auth flag selects Primero's login flow; the proGres fakes ignore it.
+func (f progresDTPFake) Start(addr string, n int, _ string) (running, error) {
 	o := f.o
 	if o.inbound != "" {
 		u, err := url.Parse(o.inbound)
@@ -135,7 +136,7 @@ func (progresPINGFake) Name() string { return "progres-ping" }
 
 // Start implements fake: the PING fake with n synthetic interventions and
 // n/2 decisions.
-func (progresPINGFake) Start(addr string, n int) (running, error) {
+func (progresPINGFake) Start(addr string, n int, _ string) (running, error) {
 	s, err := progrestest.StartPING(progrestest.WithAddr(addr))
 	if err != nil {
 		return nil, err

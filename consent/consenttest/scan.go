@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,8 +29,11 @@ type Leak struct {
 	Text int
 	// Offset is the byte offset in that text.
 	Offset int
-	// Form says how the value was written: "string", "number", "digits",
-	// or a date layout such as "02/01/2006".
+	// Form says how the value was written: "string" (as is), "joined"
+	// (its words joined by '_', '.', '-', several spaces or nothing, as in
+	// "Firstname_Lastname"), "number", "digits" (a phone number's digits
+	// with any spaces, '-', '.', '/', brackets or '+' between them), or a
+	// date layout such as "02/01/2006".
 	Form string
 }
 
@@ -38,9 +42,48 @@ func (l Leak) String() string {
 	return fmt.Sprintf("field %s leaked in text %d at offset %d (form %s)", l.Field, l.Text, l.Offset, l.Form)
 }
 
-// needle is one searchable form of a value.
+// needle is one searchable form of a value: a lower-case text, or a
+// pattern over lower-case text.
 type needle struct {
 	field, form, text string
+	re                *regexp.Regexp
+}
+
+// find returns the byte offset of every occurrence of n in t.
+func (n needle) find(t string) []int {
+	var offs []int
+	if n.re != nil {
+		for _, m := range n.re.FindAllStringIndex(t, -1) {
+			offs = append(offs, m[0])
+		}
+		return offs
+	}
+	for off := 0; ; {
+		j := strings.Index(t[off:], n.text)
+		if j < 0 {
+			return offs
+		}
+		offs = append(offs, off+j)
+		off += j + len(n.text)
+	}
+}
+
+// wordSep is what may stand between the words of a value when it is
+// written as an identifier: "Testname Synthetic" as "testname_synthetic",
+// "testname.synthetic", "testname-synthetic" or "testnamesynthetic".
+const wordSep = `[\s_.\-]*`
+
+// digitSep is what may stand between the digits of a phone number:
+// spaces, '-', '.', '/', brackets and '+'.
+const digitSep = `[\s\-.()/+]*`
+
+// spacedPattern matches the words (or digits) of parts joined by sep.
+func spacedPattern(parts []string, sep string) *regexp.Regexp {
+	q := make([]string, len(parts))
+	for i, p := range parts {
+		q[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile(strings.Join(q, sep))
 }
 
 // dateLayouts are the forms a date is searched in.
@@ -52,7 +95,11 @@ var dateLayouts = []string{
 }
 
 // Scan returns every place a value of one of rec's fields (paths as in a
-// consent policy: "a.b", "list[*].c") occurs in texts. Malformed paths are
+// consent policy: "a.b", "list[*].c") occurs in texts, case-insensitively:
+// as written, in the shapes that would pass for an identifier in an audit
+// event (a name's words joined by '_', '.', '-' or nothing; a phone
+// number's digits with other punctuation or none; an email as is), and a
+// date in the common layouts. Each place is reported once. Malformed paths are
 // reported as a leak with Form "bad_path" so they cannot silently check
 // nothing.
 func Scan(rec mapping.Record, fields []string, texts ...string) []Leak {
@@ -72,20 +119,19 @@ func Scan(rec mapping.Record, fields []string, texts ...string) []Leak {
 	for i, t := range texts {
 		lowered[i] = strings.ToLower(t)
 	}
-	seen := map[Leak]bool{}
+	// One leak per field and place: the first form that found it.
+	type place struct {
+		field     string
+		text, off int
+	}
+	seen := map[place]bool{}
 	for _, n := range needles {
 		for i, t := range lowered {
-			for off := 0; ; {
-				j := strings.Index(t[off:], n.text)
-				if j < 0 {
-					break
+			for _, off := range n.find(t) {
+				if pl := (place{n.field, i, off}); !seen[pl] {
+					seen[pl] = true
+					leaks = append(leaks, Leak{Field: n.field, Text: i, Offset: off, Form: n.form})
 				}
-				l := Leak{Field: n.field, Text: i, Offset: off + j, Form: n.form}
-				if !seen[l] {
-					seen[l] = true
-					leaks = append(leaks, l)
-				}
-				off += j + len(n.text)
 			}
 		}
 	}
@@ -118,8 +164,11 @@ func appendNeedles(ns []needle, field string, v any) []needle {
 		if d, ok := parseDate(x); ok {
 			addDate(d)
 		}
-		if digits := onlyDigits(x); len(digits) >= 7 && digits != strings.TrimSpace(x) {
-			add("digits", digits)
+		digits := onlyDigits(x)
+		if len(digits) >= 7 {
+			ns = append(ns, needle{field: field, form: "digits", re: spacedPattern(strings.Split(digits, ""), digitSep)})
+		} else if words := strings.Fields(strings.ToLower(x)); len(words) > 1 && len([]rune(strings.Join(words, ""))) >= MinLen {
+			ns = append(ns, needle{field: field, form: "joined", re: spacedPattern(words, wordSep)})
 		}
 	case time.Time:
 		add("string", x.Format(time.RFC3339Nano))

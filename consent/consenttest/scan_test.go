@@ -23,6 +23,8 @@ func record() mapping.Record {
 		"case_id":           "803-00000001",
 		"name_first":        "Testname",
 		"name_last":         "Synthetic",
+		"name":              "Testname Synthetic",
+		"email":             "testname.synthetic@example.org",
 		"sex":               "f",
 		"age":               float64(12),
 		"date_of_birth":     "2014-03-07",
@@ -54,6 +56,16 @@ func TestScanFindsEachForm(t *testing.T) {
 		{"compact date", "date_of_birth", "x20140307x", "20060102"},
 		{"phone digits", "telephone_current", "tel=0005550000123", "digits"},
 		{"phone as is", "telephone_current", "tel=+000 555 0000 123", "string"},
+		// The shapes that pass for identifiers without spaces.
+		{"name joined by underscore", "name", "user=Testname_Synthetic", "joined"},
+		{"name joined by dot", "name", "testname.synthetic", "joined"},
+		{"name joined by dash", "name", "id:testname-synthetic", "joined"},
+		{"name run together", "name", "TestnameSynthetic", "joined"},
+		{"name with two spaces", "name", "Testname  Synthetic", "joined"},
+		{"phone with dashes", "telephone_current", "tel=000-555-0000-123", "digits"},
+		{"phone in brackets", "telephone_current", "tel=(000) 555.0000.123", "digits"},
+		{"phone with plus and no spaces", "telephone_current", "+0005550000123", "digits"},
+		{"email", "email", "from testname.synthetic@example.org", "string"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +94,7 @@ func TestScanIgnoresShortValuesAndAbsentFields(t *testing.T) {
 
 func TestScanCleanText(t *testing.T) {
 	assert.Empty(t, Scan(record(), LeafPaths(record(), "case_id"), "case 803-00000001 denied: consent_missing"))
+	assert.Empty(t, Scan(record(), []string{"name", "telephone_current", "email"}, "case 803-00000001 test synthetic-0001 testname"))
 }
 
 func TestScanBadPath(t *testing.T) {

@@ -5,19 +5,24 @@
 // For every open case of a child in one location it asks the consent gate
 // (policy.yaml, default deny) whether the case may be referred to a service
 // provider; it refers the allowed ones, skips a case already referred (so a
-// second pass creates nothing), writes every decision and delivery to a
-// hash-chained audit trail, then lets the provider accept the referrals and
-// verifies the trail. It prints identifiers and counts only.
+// second pass creates nothing), writes every decision, and every referral's
+// intent before it is sent and its outcome after, to a hash-chained audit
+// trail, then lets the provider accept the referrals and verifies the
+// trail. It reports in plain sentences, with identifiers and counts only.
 //
 // Its state lives in SQLite, the embedded default (no database server): a
 // run lock so that two bridges never run the flow at once, the links from
-// each case to its referral, and the audit trail. Give -db a postgres://
-// DSN to keep it in PostgreSQL instead.
+// each case to its referral, and the audit trail, all kept apart per
+// Primero server, so that one state database can serve staging and
+// production, or outlive a reset server. Give -db a file path to keep it,
+// or a postgres:// URL to keep it in PostgreSQL.
 //
 //	go run ./examples/primero-referral
 //
 // Flags point it at another Primero (-url, with -user/-password and the
-// provider's -recipient credentials); the default is the fake.
+// provider's -recipient credentials); the default is the fake. -h lists
+// them. Interrupt it (Ctrl-C, SIGTERM) at any time: it stops after the case
+// at hand, records what it did, and releases the run lock.
 package main
 
 import (
@@ -27,9 +32,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/primero"
@@ -43,51 +49,66 @@ var policyYAML []byte
 const (
 	flow    = "example-primero-referral"
 	service = "alternative_care"
-	// linkKind and referralSystem name the links from a case to the
-	// referral the bridge made for it.
-	linkKind       = "referral"
-	referralSystem = "primero-referral"
+	// linkKind names the links from a case to the referral the bridge
+	// made for it.
+	linkKind = "referral"
 )
 
 // provider is the receiving party the policy names.
 var provider = consent.Party{System: "primero", Agency: primerotest.DefaultAgency}
 
+// exitInterrupted is the exit status after SIGINT or SIGTERM.
+const exitInterrupted = 130
+
 func main() {
-	log.SetFlags(0)
-	if err := run(context.Background(), os.Stdout, os.Args[1:]); err != nil {
-		log.Fatal(err)
+	os.Exit(mainWithSignals(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// mainWithSignals runs the command until it ends or SIGINT or SIGTERM
+// arrives, and returns the exit status.
+func mainWithSignals(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return exitStatus(ctx, args, stdout, stderr)
+}
+
+// exitStatus runs the command and turns its result into an exit status:
+// 0 when done or for -h, 2 for a bad command line, 130 when interrupted,
+// 1 for any other failure.
+func exitStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(stdout)
+		return 0
+	case err != nil:
+		fmt.Fprintf(stderr, "primero-referral: %v\n", err)
+		return 2
 	}
+	err = runConfig(ctx, stdout, cfg)
+	switch {
+	case err == nil:
+		return 0
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "primero-referral: stopped on request. What was done is recorded, and the run lock is released; run again to continue.")
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "primero-referral: %v\n", err)
+	return 1
 }
 
-// config is what the command line can change.
-type config struct {
-	url, user, password      string
-	recipient, recipientPass string
-	location                 string
-	cases                    int
-	dsn                      string
-}
-
-func parseFlags(args []string) (config, error) {
-	var c config
-	fs := flag.NewFlagSet("primero-referral", flag.ContinueOnError)
-	fs.StringVar(&c.url, "url", "", "Primero base URL (default: start the fake in-process)")
-	fs.StringVar(&c.user, "user", primerotest.DefaultUser, "caseworker account")
-	fs.StringVar(&c.password, "password", primerotest.DefaultPassword, "caseworker password")
-	fs.StringVar(&c.recipient, "recipient", primerotest.DefaultRecipient, "provider account that receives the referrals")
-	fs.StringVar(&c.recipientPass, "recipient-password", primerotest.DefaultRecipientPassword, "provider password")
-	fs.StringVar(&c.location, "location", "XX01", "refer open cases in this location and its descendants")
-	fs.IntVar(&c.cases, "cases", 60, "synthetic cases to seed the fake with")
-	fs.StringVar(&c.dsn, "db", "", "state database: a SQLite path or a postgres:// DSN (default: SQLite in a temporary directory)")
-	return c, fs.Parse(args)
-}
-
+// run parses args and runs the command (tests call it as the command).
 func run(ctx context.Context, out io.Writer, args []string) error {
 	cfg, err := parseFlags(args)
 	if err != nil {
 		return err
 	}
-	if cfg.url == "" {
+	return runConfig(ctx, out, cfg)
+}
+
+func runConfig(ctx context.Context, out io.Writer, cfg config) error {
+	usingFake := cfg.url == ""
+	if usingFake {
 		fake, err := primerotest.Start()
 		if err != nil {
 			return err
@@ -95,9 +116,17 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 		defer fake.Close()
 		fake.AddSyntheticCases(cfg.cases)
 		cfg.url = fake.URL()
-		fmt.Fprintf(out, "fake Primero at %s with %d synthetic cases\n", cfg.url, cfg.cases)
+		fmt.Fprintf(out, "Primero: a fake server started for this run at %s, seeded with %d made-up test cases.\n", cfg.url, cfg.cases)
 	}
-	if cfg.dsn == "" {
+	srv, err := identify(cfg.url)
+	if err != nil {
+		return err
+	}
+	if !usingFake {
+		fmt.Fprintf(out, "Primero: %s, as the caseworker account given by -user.\n", srv.url)
+	}
+	temporary := cfg.dsn == ""
+	if temporary {
 		dir, err := os.MkdirTemp("", "casebridge-state-")
 		if err != nil {
 			return err
@@ -105,6 +134,9 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 		defer os.RemoveAll(dir)
 		cfg.dsn = "sqlite:" + filepath.Join(dir, "state.db")
 	}
+	fmt.Fprintf(out, "State: %s.\n", describeState(cfg.dsn, temporary))
+	fmt.Fprintf(out, "  It holds the run lock, which case became which referral, and the audit trail, kept apart for this Primero (known there as %s).\n", srv.system)
+
 	db, err := sqlsink.Open(ctx, cfg.dsn)
 	if err != nil {
 		return err
@@ -114,11 +146,21 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	lock, err := state.Lock(ctx, flow) // a second bridge on the same state stops here
+	scope := flow + "." + srv.system
+	lock, err := state.Lock(ctx, scope) // a second bridge on the same state and server stops here
 	if err != nil {
 		return err
 	}
 	defer func() { _ = lock.Release() }()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-lock.Lost():
+			cancel(errors.New("the run lock was lost: another bridge may be running"))
+		case <-ctx.Done():
+		}
+	}()
 
 	policy, err := consent.Compile(policyYAML)
 	if err != nil {
@@ -128,140 +170,50 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	trail, err := sqlsink.ResumeTrail(ctx, state.AuditLog(flow))
+	log := state.AuditLog(scope)
+	trail, err := sqlsink.ResumeTrail(ctx, log)
 	if err != nil {
 		return err
 	}
+	defer func() { _ = trail.Flush(context.WithoutCancel(ctx)) }()
 
 	b := &bridge{
-		client: caseworker, recipient: cfg.recipient, trail: trail, policy: policy, state: state,
+		client: caseworker, server: srv, recipient: cfg.recipient, trail: trail, log: log,
+		policy: policy, state: state, scope: scope, out: out, progress: cfg.progress,
 		gate: policy.Gate(consent.Request{Recipient: provider, Purpose: policy.Purpose(), ServiceType: service}),
 	}
-	filters := []primero.Filter{primero.Status("open"), primero.AgeBetween(0, 17), primero.LocatedIn(cfg.location)}
+	if msg, err := b.resume(ctx); err != nil {
+		return err
+	} else if msg != "" {
+		fmt.Fprintln(out, msg)
+	}
+	filters, chosen := caseSelection(cfg.location)
+	fmt.Fprintf(out, "Cases: %s.\n", chosen)
+	fmt.Fprintln(out, describeAgreement(policy))
 	for pass := 1; pass <= 2; pass++ {
-		st, err := b.pass(ctx, filters)
+		st, err := b.pass(ctx, filters, pass)
 		if err != nil {
-			return err
+			return errors.Join(err, context.Cause(ctx))
 		}
-		fmt.Fprintf(out, "pass %d: %d cases, %d referred, %d already referred, %d denied %v\n",
-			pass, st.seen, st.referred, st.already, st.denied, st.reasons)
+		printPass(out, pass, st)
 	}
 
-	provider, err := primero.New(cfg.url, primero.WithBasicAuth(cfg.recipient, cfg.recipientPass))
+	providerClient, err := primero.New(cfg.url, primero.WithBasicAuth(cfg.recipient, cfg.recipientPass))
 	if err != nil {
 		return err
 	}
-	accepted, err := acceptAll(ctx, provider, b.referred)
+	accepted, err := acceptAll(ctx, providerClient, b.referred)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "provider accepted %d referrals\n", accepted)
+	fmt.Fprintf(out, "The provider accepted the %d referrals made in this run.\n", accepted)
 
-	sum, err := sqlsink.VerifyAudit(ctx, state.AuditLog(flow))
+	sum, err := sqlsink.VerifyAudit(ctx, log)
 	if err != nil {
 		return fmt.Errorf("audit trail: %w", err)
 	}
-	fmt.Fprintf(out, "audit trail verified: %d events\n", sum.Events)
+	fmt.Fprintf(out, "Audit trail verified: %d events for this Primero, none altered, removed or reordered.\n", sum.Events)
 	return nil
-}
-
-// bridge refers the cases the policy allows, once each.
-type bridge struct {
-	client    *primero.Client
-	recipient string
-	policy    *consent.Policy
-	gate      *consent.Gate
-	trail     *consent.Trail
-	state     sqlsink.State
-	// referred maps case id to the id of the referral this run made, for
-	// the provider's side.
-	referred map[string]string
-}
-
-type passStats struct {
-	seen, referred, already, denied int
-	reasons                         map[consent.Reason]int
-}
-
-func (b *bridge) pass(ctx context.Context, filters []primero.Filter) (passStats, error) {
-	st := passStats{reasons: map[consent.Reason]int{}}
-	if b.referred == nil {
-		b.referred = map[string]string{}
-	}
-	for c, err := range b.client.Cases.All(ctx, &primero.ListOptions{Filters: filters}) {
-		if err != nil {
-			return st, err
-		}
-		st.seen++
-		ref := consent.RecordRef{System: "primero", ID: c.ID}
-		d := b.gate.Check(c.ToRecord())
-		if _, err := b.trail.Append(ctx, consent.DecisionEvent(flow, ref, provider, d, "")); err != nil {
-			return st, err
-		}
-		if !d.Allowed {
-			st.denied++
-			for _, r := range d.Reasons {
-				st.reasons[r]++
-			}
-			continue
-		}
-		refID, err := b.alreadyReferred(ctx, c.ID)
-		if err != nil {
-			return st, err
-		}
-		if refID != "" {
-			st.already++
-			continue
-		}
-		r, err := b.client.Referrals.Create(ctx, c.ID, &primero.ReferralRequest{TransitionedTo: b.recipient, Service: service})
-		outcome := consent.OutcomeDelivered
-		if err != nil {
-			outcome = consent.OutcomeFailed
-		}
-		if _, aerr := b.trail.Append(ctx, consent.DeliveryEvent(flow, ref, provider, b.policy, "", outcome)); aerr != nil {
-			return st, errors.Join(err, aerr)
-		}
-		if err != nil {
-			return st, fmt.Errorf("refer case %s: %w", c.ID, err)
-		}
-		if err := b.link(ctx, c.ID, r.ID); err != nil {
-			return st, err
-		}
-		b.referred[c.ID] = r.ID
-		st.referred++
-	}
-	return st, nil
-}
-
-// alreadyReferred returns the id of the referral the bridge already made
-// for the case, or "". The stored link answers first; without one Primero
-// is asked, because a bridge stopped between creating a referral and
-// storing its link must not refer the case again, and the link is stored
-// then.
-func (b *bridge) alreadyReferred(ctx context.Context, caseID string) (string, error) {
-	ref := consent.RecordRef{System: "primero", ID: caseID}
-	if id, ok, err := b.state.LinkTo(ctx, linkKind, ref, referralSystem); err != nil || ok {
-		return id, err
-	}
-	refs, err := b.client.Referrals.List(ctx, caseID)
-	if err != nil {
-		return "", err
-	}
-	for _, r := range refs {
-		if r.TransitionedTo == b.recipient && r.Status != "revoked" && r.Status != "rejected" {
-			return r.ID, b.link(ctx, caseID, r.ID)
-		}
-	}
-	return "", nil
-}
-
-// link stores that the case was referred as referral refID.
-func (b *bridge) link(ctx context.Context, caseID, refID string) error {
-	return b.state.Update(ctx, flow, func(tx sqlsink.StateTx) error {
-		return tx.PutLink(ctx, sqlsink.Link{Kind: linkKind,
-			From: consent.RecordRef{System: "primero", ID: caseID},
-			To:   consent.RecordRef{System: referralSystem, ID: refID}})
-	})
 }
 
 // acceptAll accepts, as the provider, every referral the bridge created.

@@ -48,7 +48,7 @@ func TestRunRefersOnlyConsentedCasesOnce(t *testing.T) {
 	}
 	require.Positive(t, consented)
 	assert.Equal(t, consented, referred)
-	assert.Contains(t, out.String(), "0 referred, "+strconv.Itoa(consented)+" already referred")
+	assert.Contains(t, out.String(), "0 referred now, "+strconv.Itoa(consented)+" already referred")
 
 	// The state database (links, lock, audit trail), read as raw bytes
 	// with its write-ahead log, holds nothing personal.

@@ -103,9 +103,10 @@ type RequestError struct {
 	Err      error
 }
 
-// Error returns "METHOD redacted-url: after N attempt(s): cause".
+// Error returns "METHOD redacted-url: after N attempt(s): cause", with
+// the quoted parts of the cause (bytes the server sent) elided.
 func (e *RequestError) Error() string {
-	return fmt.Sprintf("%s %s: after %d attempt(s): %v", e.Method, e.URL, e.Attempts, e.Err)
+	return fmt.Sprintf("%s %s: after %d attempt(s): %s", e.Method, e.URL, e.Attempts, elideQuoted(fmt.Sprint(e.Err)))
 }
 
 // Unwrap returns the underlying cause (for errors.Is with context.Canceled,
@@ -115,18 +116,26 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // TokenError wraps a failure of the oauth2.TokenSource. It is never retried.
 type TokenError struct{ Err error }
 
-// Error says the token could not be obtained, without the token endpoint's body.
+// Error says the token could not be obtained, without the token endpoint's
+// body, a non-standard error code, or the quoted parts of the cause.
 func (e *TokenError) Error() string {
 	var re *oauth2.RetrieveError
 	if errors.As(e.Err, &re) && re.Response != nil {
 		// RetrieveError.Error quotes the token endpoint's body: never print it.
 		msg := fmt.Sprintf("obtaining access token: token endpoint answered status %d", re.Response.StatusCode)
-		if re.ErrorCode != "" {
+		if oauth2ErrorCodes[re.ErrorCode] {
+			// Only the standard codes: a server may put anything in "error".
 			msg += " (" + re.ErrorCode + ")"
 		}
 		return msg
 	}
-	return "obtaining access token: " + cleanErr(e.Err).Error()
+	return "obtaining access token: " + elideQuoted(cleanErr(e.Err).Error())
+}
+
+// oauth2ErrorCodes are the token endpoint error codes of RFC 6749 §5.2.
+var oauth2ErrorCodes = map[string]bool{
+	"invalid_request": true, "invalid_client": true, "invalid_grant": true,
+	"unauthorized_client": true, "unsupported_grant_type": true, "invalid_scope": true,
 }
 
 // Unwrap returns the token source's error.

@@ -1,7 +1,11 @@
 package transport_test
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 
 	"github.com/casebridge/casebridge/internal/transport"
 )
@@ -20,4 +24,31 @@ func ExampleValidationError() {
 	v.Add("services_section[0].unique_id", "must be a UUID")
 	fmt.Println(v.Err())
 	// Output: validation failed: data.date_of_birth: must be a date (YYYY-MM-DD); services_section[0].unique_id: must be a UUID
+}
+
+// With StopAfterUnauthorized, credentials the server refused are kept back
+// until ResetUnauthorized: a second attempt could lock the account.
+func ExampleClient_ResetUnauthorized() {
+	var sent atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	c, _ := transport.New(transport.Config{StopAfterUnauthorized: true})
+	get := func() error {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.SetBasicAuth("svc", "wrong")
+		_, err := c.Do(req)
+		return err
+	}
+	fmt.Println(errors.Is(get(), transport.ErrUnauthorized))
+	fmt.Println(errors.Is(get(), transport.ErrCredentialsRejected), "sent:", sent.Load())
+	c.ResetUnauthorized()
+	_ = get()
+	fmt.Println("sent:", sent.Load())
+	// Output:
+	// true
+	// true sent: 1
+	// sent: 2
 }

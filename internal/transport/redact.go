@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -112,6 +113,15 @@ func RedactHeader(h http.Header) http.Header {
 	}
 	return c
 }
+
+// quotedRe is a double-quoted run in an error text.
+var quotedRe = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// elideQuoted replaces every quoted run of an error text by "…": the
+// standard library quotes the bytes it could not read (net/http a
+// malformed status line, net/url a bad escape), which come from the
+// server and could hold anything.
+func elideQuoted(s string) string { return quotedRe.ReplaceAllString(s, `"…"`) }
 
 // cleanErr strips the URL that *url.Error quotes (it may hold secrets in the
 // query) and keeps only the operation and the underlying cause.

@@ -18,8 +18,17 @@ type RetryPolicy struct {
 	// MaxWait caps the exponential backoff.
 	MaxWait time.Duration
 	// MaxRetryAfter caps a server's Retry-After: a longer request is waited
-	// for only this long.
+	// for only this long. Zero means the default cap (60s): a Retry-After is
+	// never ignored.
 	MaxRetryAfter time.Duration
+}
+
+// withDefaults fills the fields whose zero value means "the default".
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = DefaultRetryPolicy().MaxRetryAfter
+	}
+	return p
 }
 
 // DefaultRetryPolicy is 3 retries, 200ms doubling up to 5s, Retry-After capped at 60s.
@@ -107,7 +116,8 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	safe := st != nil && st.retry
 	if err != nil {
 		var te *TokenError
-		if errors.As(err, &te) {
+		var cre *CredentialsRejectedError
+		if errors.As(err, &te) || errors.As(err, &cre) {
 			return false, nil
 		}
 		return safe, nil

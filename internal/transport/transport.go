@@ -35,6 +35,18 @@ type Config struct {
 	Logger *slog.Logger
 	// UserAgent is sent when a request has none.
 	UserAgent string
+	// MaxResponseBytes caps the body of a response with a status below
+	// 400: a longer one fails with a *ResponseTooLargeError. Zero means
+	// DefaultMaxResponseBytes. Error bodies are capped at MaxErrorBody.
+	MaxResponseBytes int64
+	// StopAfterUnauthorized, when true, stops the client from sending
+	// credentials the server refused: after a 401 to a request carrying an
+	// Authorization header, every later request carrying the same header
+	// value fails at once with a *CredentialsRejectedError, without being
+	// sent, until ResetUnauthorized. Requests with other credentials (a
+	// token source's new token) are sent. For servers that lock an account
+	// after a few failed attempts (Primero: 6).
+	StopAfterUnauthorized bool
 }
 
 // Client sends requests with the retry policy, the optional token source
@@ -44,6 +56,8 @@ type Client struct {
 	policy    RetryPolicy
 	logger    *slog.Logger
 	userAgent string
+	maxBody   int64
+	guard     *authGuard // nil unless StopAfterUnauthorized
 }
 
 // New builds a Client from cfg after validating it.
@@ -55,8 +69,16 @@ func New(cfg Config) (*Client, error) {
 	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
+	policy = policy.withDefaults()
 	if err := RequireNoControl("UserAgent", cfg.UserAgent); err != nil {
 		return nil, err
+	}
+	if cfg.MaxResponseBytes < 0 {
+		return nil, NewValidationError("MaxResponseBytes", "must not be negative")
+	}
+	maxBody := cfg.MaxResponseBytes
+	if maxBody == 0 {
+		maxBody = DefaultMaxResponseBytes
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -71,6 +93,11 @@ func New(cfg Config) (*Client, error) {
 		hc.Timeout = cfg.HTTPClient.Timeout
 		hc.Jar = cfg.HTTPClient.Jar
 		hc.CheckRedirect = cfg.HTTPClient.CheckRedirect
+	}
+	var guard *authGuard
+	if cfg.StopAfterUnauthorized {
+		guard = &authGuard{next: base}
+		base = guard
 	}
 	rt := base
 	if cfg.TokenSource != nil {
@@ -97,8 +124,21 @@ func New(cfg Config) (*Client, error) {
 		}
 		return nil, err
 	}
-	return &Client{rc: rc, policy: policy, logger: logger, userAgent: cfg.UserAgent}, nil
+	return &Client{rc: rc, policy: policy, logger: logger, userAgent: cfg.UserAgent, maxBody: maxBody, guard: guard}, nil
 }
+
+// ResetUnauthorized forgets the credentials the server refused, so that the
+// next request carrying them is sent again (Config.StopAfterUnauthorized).
+// Call it only once the credentials are fixed or the account unlocked:
+// each reset may cost one more failed attempt toward a lockout.
+func (c *Client) ResetUnauthorized() {
+	if c.guard != nil {
+		c.guard.reset()
+	}
+}
+
+// MaxResponseBytes returns the cap on successful response bodies in force.
+func (c *Client) MaxResponseBytes() int64 { return c.maxBody }
 
 // Policy returns the retry policy in force.
 func (c *Client) Policy() RetryPolicy { return c.policy }
@@ -108,8 +148,10 @@ func (c *Client) Logger() *slog.Logger { return c.logger }
 
 // Do sends req with retries as the policy allows.
 //
-// A response with a status below 400 is returned as is; the caller closes
-// its body. A status of 400 or more is returned as an *HTTPError holding the
+// A response with a status below 400 is returned with its body capped at
+// the MaxResponseBytes limit (reading past it fails with a
+// *ResponseTooLargeError; a larger Content-Length fails at once); the
+// caller closes its body. A status of 400 or more is returned as an *HTTPError holding the
 // status, headers (credentials removed) and up to MaxErrorBody bytes of body;
 // the response itself is closed and nil. A request that got no response at
 // all returns a *RequestError (errors.Is works with context.Canceled and
@@ -132,6 +174,10 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		if resp != nil {
 			resp.Body.Close()
 		}
+		var cre *CredentialsRejectedError
+		if errors.As(err, &cre) {
+			return nil, cre
+		}
 		cause := cleanErr(err)
 		if ctx.Err() != nil {
 			cause = ctx.Err()
@@ -139,6 +185,12 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		return nil, &RequestError{Method: req.Method, URL: redacted, Attempts: st.attempts, Err: cause}
 	}
 	if resp.StatusCode < 400 {
+		tooLarge := &ResponseTooLargeError{Method: req.Method, URL: redacted, Limit: c.maxBody}
+		if resp.ContentLength > c.maxBody {
+			resp.Body.Close()
+			return nil, tooLarge
+		}
+		resp.Body = &limitedBody{rc: resp.Body, left: c.maxBody, err: tooLarge}
 		return resp, nil
 	}
 	defer resp.Body.Close()

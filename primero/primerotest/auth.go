@@ -49,6 +49,7 @@ func (s *Server) AddUser(u User) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.schemaChanged()
 	if old, ok := s.users[u.UserName]; ok {
 		old.User = u
 		return
@@ -129,9 +130,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*userStat
 	case http.StatusUnauthorized:
 		if msg != "" {
 			// IdP token errors come from the controller, in the envelope.
-			writeError(w, r, http.StatusUnauthorized, msg, nil)
+			writeUnauthorizedEnvelope(w, r, msg)
 		} else {
-			s.writeUnauthorized(w)
+			writeUnauthorized(w)
 		}
 	default:
 		writeError(w, r, status, msg, nil)
@@ -158,6 +159,9 @@ func (s *Server) resolveCaller(r *http.Request) (*userState, int, string) {
 		return u, 0, ""
 	case strings.HasPrefix(auth, "Bearer "):
 		tok := strings.TrimPrefix(auth, "Bearer ")
+		if s.blacklisted[tok] {
+			return nil, http.StatusUnauthorized, "Blacklisted JWT token"
+		}
 		if name, ok := s.bearers[tok]; ok {
 			if u, ok := s.users[name]; ok && !u.Disabled {
 				return u, 0, ""
@@ -231,6 +235,15 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, body []byte
 		defer s.mu.Unlock()
 		tok := r.Header.Get("Authorization")[len("Bearer "):]
 		if _, idp := s.bearers[tok]; idp {
+			if s.cfg.version >= 14 {
+				// expire_other_user_sessions: the user's other tokens are
+				// blacklisted.
+				for other, name := range s.bearers {
+					if name == u.UserName && other != tok {
+						s.blacklisted[other] = true
+					}
+				}
+			}
 			writeJSON(w, http.StatusOK, map[string]any{
 				"id": u.id, "user_name": u.UserName, "group_permission": u.Permission, "token": tok,
 			})
@@ -248,10 +261,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	// Rack::Attack throttles before authentication.
 	if s.throttled(name) {
-		// Rack::Attack's plain-text body (unconfirmed; Quirks.PlainText429).
+		// Rack::Attack's default answer: plain text, no Retry-After
+		// (Quirks.PlainText429).
 		if s.cfg.quirks.PlainText429 {
 			w.Header().Set("Content-Type", "text/plain")
-			w.Header().Set("Retry-After", "60")
 			w.WriteHeader(http.StatusTooManyRequests)
 			_, _ = w.Write([]byte("Retry later\n"))
 			return
@@ -259,14 +272,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, body []byte
 		writeError(w, r, http.StatusTooManyRequests, "Retry later", nil)
 		return
 	}
-	// Re-login with a live session (unconfirmed; Quirks.ReloginRedirects).
-	if s.cfg.authMode != AuthLegacyJWT && s.cfg.quirks.ReloginRedirects && s.liveSession(r) {
-		// Devise's require_no_authentication (unconfirmed for the API).
-		w.Header().Set("Location", "/")
-		w.WriteHeader(http.StatusFound)
-		return
-	}
-	// The login itself CSRF-checked (unconfirmed; Quirks.LoginNeedsCSRF).
+	// The login itself is CSRF-checked from v2.11, before any credential
+	// check (Quirks.LoginNeedsCSRF).
 	if s.cfg.authMode == AuthSession && s.cfg.quirks.LoginNeedsCSRF {
 		c, err := r.Cookie(csrfCookie)
 		if err != nil || c.Value == "" || r.Header.Get(csrfHeader) != c.Value {
@@ -274,14 +281,25 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, body []byte
 			return
 		}
 	}
+	// Re-login with a live session: Devise's require_no_authentication does
+	// nothing for the API's JSON format, so it is a normal login
+	// (Quirks.ReloginRedirects for the redirect instead).
+	if s.cfg.authMode != AuthLegacyJWT && s.cfg.quirks.ReloginRedirects && s.liveSession(r) {
+		w.Header().Set("Location", "/")
+		w.WriteHeader(http.StatusFound)
+		return
+	}
 	if lb.User == nil {
 		writeError(w, r, http.StatusUnprocessableEntity, "param is missing or the value is empty: user", nil)
 		return
 	}
 	u, ok := s.checkPassword(lb.User.UserName, lb.User.Password, true)
 	if !ok {
-		s.writeUnauthorized(w)
+		writeUnauthorized(w)
 		return
+	}
+	if s.cfg.version >= 12 {
+		s.expireSessions(u.UserName) // expire_other_user_sessions on login
 	}
 	switch s.cfg.authMode {
 	case AuthLegacyJWT:
@@ -292,9 +310,20 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, body []byte
 		s.sessions[sid] = &session{user: u.UserName, csrf: csrf, expires: now.Add(s.cfg.tokenLifetime), lastSeen: now}
 		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", SameSite: http.SameSiteLaxMode})
-		writeJSON(w, http.StatusOK, map[string]any{
-			"id": u.id, "user_name": u.UserName, "group_permission": u.Permission,
-		})
+		answer := map[string]any{"id": u.id, "user_name": u.UserName}
+		if s.cfg.version >= 16 {
+			answer["group_permission"] = u.Permission
+		}
+		writeJSON(w, http.StatusOK, answer)
+	}
+}
+
+// expireSessions ends every cookie session of a user, under s.mu.
+func (s *Server) expireSessions(user string) {
+	for id, sess := range s.sessions {
+		if sess.user == user {
+			delete(s.sessions, id)
+		}
 	}
 }
 
@@ -340,17 +369,29 @@ func (s *Server) issueToken(w http.ResponseWriter, u *userState) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": u.id, "user_name": u.UserName, "token": tok})
 }
 
-// handleLogout implements DELETE /api/v2/tokens: 200 {} and every session of
-// the user expired (not only the caller's); a legacy token is revoked.
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, u *userState) {
+// handleLogout implements DELETE /api/v2/tokens: 200 {} always. With a
+// session it expires every session of the user, not only the caller's; a
+// legacy token is revoked and an identity-provider token blacklisted.
+// Without a session (a Basic client, or no credentials) nothing is expired.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	for id, sess := range s.sessions {
-		if sess.user == u.UserName {
-			delete(s.sessions, id)
+	if c, err := r.Cookie(sessionCookie); err == nil && s.liveSession(r) {
+		sess := s.sessions[c.Value]
+		if r.Header.Get(csrfHeader) != sess.csrf {
+			s.mu.Unlock()
+			writeError(w, r, http.StatusForbidden, "Can't verify CSRF token authenticity.", nil)
+			return
 		}
+		s.expireSessions(sess.user)
 	}
-	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
-		delete(s.tokens, strings.TrimPrefix(auth, "Bearer "))
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		if it, ok := s.tokens[tok]; ok {
+			s.expireSessions(it.user)
+			delete(s.tokens, tok)
+		}
+		if _, ok := s.bearers[tok]; ok {
+			s.blacklisted[tok] = true
+		}
 	}
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1})

@@ -20,7 +20,11 @@ func TestCreateSetsServerFields(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
 	c := r.data(t)
 
-	id, caseID, uid := c["id"].(string), c["case_id"].(string), c["unique_identifier"].(string)
+	id, caseID := c["id"].(string), c["case_id"].(string)
+	stored, ok := s.Case(id)
+	require.True(t, ok)
+	uid := stored["unique_identifier"].(string)
+	assert.NotContains(t, c, "unique_identifier", "stored, never rendered")
 	assert.Regexp(t, uuidRe, id)
 	assert.Regexp(t, uuidRe, caseID)
 	assert.NotEqual(t, id, caseID, "id and case_id are distinct UUIDs")
@@ -36,9 +40,6 @@ func TestCreateSetsServerFields(t *testing.T) {
 	assert.Equal(t, c["created_at"], c["last_updated_at"])
 	assert.Equal(t, []any{DefaultUser}, c["associated_user_names"])
 	assert.NotContains(t, c, "not_a_field_xyz", "unknown fields are dropped silently")
-
-	stored, ok := s.Case(id)
-	require.True(t, ok)
 	assert.Equal(t, "Test", stored["name_first"])
 }
 
@@ -58,14 +59,30 @@ func TestCreateWithClientIDAnd409(t *testing.T) {
 	assert.Equal(t, "Conflict: A record with this id already exists", e["message"])
 
 	c, _ := s.Case(synthID)
-	r = call(t, s, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"case_id": c["case_id"]}))
+	r = call(t, s, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"module_id": "primeromodule-cp", "case_id": c["case_id"]}))
 	assert.Equal(t, http.StatusConflict, r.status, "duplicate case_id")
 
 	q := DefaultQuirks()
 	q.DuplicateCaseIDConflict = false
 	s2 := NewServer(t, WithQuirks(q))
-	call(t, s2, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"case_id": "dup-case-id"}))
-	assert.Equal(t, http.StatusOK, call(t, s2, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"case_id": "dup-case-id"})).status)
+	dup := dataOf(map[string]any{"module_id": "primeromodule-cp", "case_id": "dup-case-id"})
+	call(t, s2, http.MethodPost, "/api/v2/cases", dup)
+	assert.Equal(t, http.StatusOK, call(t, s2, http.MethodPost, "/api/v2/cases", dup).status)
+	assert.Len(t, s2.Cases(), 2)
+}
+
+// cpData wraps fields of a CP case in {"data": ...}.
+func cpData(fields map[string]any) map[string]any {
+	fields["module_id"] = "primeromodule-cp"
+	return dataOf(fields)
+}
+
+func TestMalformedJSONIs400(t *testing.T) {
+	s := NewServer(t)
+	r := call(t, s, http.MethodPost, "/api/v2/cases", `{"data":`)
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	r.firstError(t)
+	assert.Empty(t, s.Cases())
 }
 
 func TestWriteValidation(t *testing.T) {
@@ -76,15 +93,13 @@ func TestWriteValidation(t *testing.T) {
 		wantMsg    any
 		wantDetail any
 	}{
-		{"missing data", map[string]any{"name_first": "Test"}, "param is missing or the value is empty: data", nil},
-		{"malformed JSON", `{"data":`, "param is missing or the value is empty: data", nil},
-		{"date not YYYY-MM-DD", dataOf(map[string]any{"date_of_birth": "02/04/2015"}), "Invalid Record JSON", []any{"/date_of_birth"}},
-		{"age not integer", dataOf(map[string]any{"age": 7.5}), "Invalid Record JSON", []any{"/age"}},
-		{"age as string", dataOf(map[string]any{"age": "7"}), "Invalid Record JSON", []any{"/age"}},
-		{"two bad fields", dataOf(map[string]any{"age": "x", "consent_for_services": "yes"}), "Invalid Record JSON", []any{"/age", "/consent_for_services"}},
-		{"bad status", dataOf(map[string]any{"status": "deleted"}), "Invalid Record JSON", []any{"/status"}},
-		{"subform unique_id not UUID", dataOf(map[string]any{"services_section": []any{map[string]any{"unique_id": "svc-1"}}}), "Invalid Record JSON", []any{"/services_section/0/unique_id"}},
-		{"future birth year", dataOf(map[string]any{"date_of_birth": "2999-01-01"}), []any{"errors.models.child.date_of_birth.not_future"}, "date_of_birth"},
+		{"date not YYYY-MM-DD", cpData(map[string]any{"date_of_birth": "02/04/2015"}), "Invalid Record JSON", []any{"/date_of_birth"}},
+		{"age not integer", cpData(map[string]any{"age": 7.5}), "Invalid Record JSON", []any{"/age"}},
+		{"age as string", cpData(map[string]any{"age": "7"}), "Invalid Record JSON", []any{"/age"}},
+		{"two bad fields", cpData(map[string]any{"age": "x", "consent_for_services": "yes"}), "Invalid Record JSON", []any{"/age", "/consent_for_services"}},
+		{"bad status", cpData(map[string]any{"status": "deleted"}), "Invalid Record JSON", []any{"/status"}},
+		{"subform unique_id not UUID", cpData(map[string]any{"services_section": []any{map[string]any{"unique_id": "svc-1"}}}), "Invalid Record JSON", []any{"/services_section/0/unique_id"}},
+		{"future birth year", cpData(map[string]any{"date_of_birth": "2999-01-01"}), []any{"errors.models.child.date_of_birth.not_future"}, "date_of_birth"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,7 +169,7 @@ func TestPatchDeepMerge(t *testing.T) {
 	)
 	s := NewServer(t)
 	c := s.AddCase(map[string]any{
-		"name_first": "Test", "name_last": "Child", "nationality": []any{"nat1", "nat2"},
+		"module_id": "primeromodule-cp", "name_first": "Test", "name_last": "Child", "nationality": []any{"nat1", "nat2"},
 		"services_section": []any{
 			map[string]any{"unique_id": svc1, "service_type": "health"},
 			map[string]any{"unique_id": svc2, "service_type": "education_formal"},
@@ -230,7 +245,9 @@ func TestAddCaseKeepsPresetFields(t *testing.T) {
 		"created_at": "2025-01-01T00:00:00.000Z", "last_updated_at": "2025-01-02T00:00:00.000Z"})
 	assert.Equal(t, synthID, c["id"])
 	assert.Equal(t, "case-id-1", c["case_id"])
-	assert.Equal(t, "kept", c["custom_field_a4ac8a5"])
+	assert.NotContains(t, c, "custom_field_a4ac8a5", "no form defines it: not rendered")
+	stored, _ := s.Case(synthID)
+	assert.Equal(t, "kept", stored["custom_field_a4ac8a5"], "but stored")
 	assert.Equal(t, "2025-01-02T00:00:00.000Z", c["last_updated_at"])
 	assert.Panics(t, func() { s.AddCase(map[string]any{"id": synthID}) })
 

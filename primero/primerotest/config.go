@@ -46,7 +46,7 @@ func (s *Server) handleForm(w http.ResponseWriter, r *http.Request, id string) {
 			return
 		}
 	}
-	writeError(w, r, http.StatusNotFound, "Not Found", nil)
+	writeError(w, r, http.StatusNotFound, "Not Found", "Couldn't find FormSection with 'id'="+id)
 }
 
 func jsonIntString(v any) string {
@@ -94,7 +94,7 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request, id string)
 			return
 		}
 	}
-	writeError(w, r, http.StatusNotFound, "Not Found", nil)
+	writeError(w, r, http.StatusNotFound, "Not Found", "Couldn't find Lookup with 'id'="+id)
 }
 
 // handleLocations implements GET /api/v2/locations (paginated, per 100;

@@ -42,18 +42,19 @@ func TestLookupsAgenciesForms(t *testing.T) {
 	r = call(t, s, http.MethodGet, "/api/v2/agencies", nil)
 	assert.Equal(t, DefaultAgency, r.list(t)[0]["unique_id"])
 
-	s.AddForm(map[string]any{"unique_id": "synthetic_form", "module_ids": []any{"primeromodule-cp"},
+	all := len(call(t, s, http.MethodGet, "/api/v2/forms?exclude_subforms=true", nil).list(t))
+	s.AddForm(map[string]any{"unique_id": "synthetic_form", "module_ids": []any{"primeromodule-mrm"},
 		"fields": []any{map[string]any{"name": "synthetic_date", "type": "date_field"}}})
 	s.AddForm(map[string]any{"unique_id": "synthetic_sub", "is_nested": true, "fields": []any{}})
-	r = call(t, s, http.MethodGet, "/api/v2/forms?module_id=primeromodule-cp", nil)
+	r = call(t, s, http.MethodGet, "/api/v2/forms?module_id=primeromodule-mrm", nil)
 	require.Len(t, r.list(t), 1)
 	id := r.list(t)[0]["id"]
 	r = call(t, s, http.MethodGet, fmt.Sprintf("/api/v2/forms/%v", id), nil)
 	assert.Equal(t, "synthetic_form", r.data(t)["unique_id"])
-	assert.Len(t, call(t, s, http.MethodGet, "/api/v2/forms?exclude_subforms=true", nil).list(t), 1)
+	assert.Len(t, call(t, s, http.MethodGet, "/api/v2/forms?exclude_subforms=true", nil).list(t), all+1)
 
 	// A form's typed field is validated on write.
-	w := call(t, s, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"synthetic_date": "soon"}))
+	w := call(t, s, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"module_id": "primeromodule-mrm", "synthetic_date": "soon"}))
 	require.Equal(t, http.StatusUnprocessableEntity, w.status)
 	assert.Equal(t, []any{"/synthetic_date"}, w.firstError(t)["detail"])
 }

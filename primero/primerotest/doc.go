@@ -1,21 +1,40 @@
 // Package primerotest is a faithful fake of the Primero v2 API for tests.
 //
 // A Server is a real HTTP server on loopback that keeps cases, referrals,
-// users and configuration in memory and behaves as reference/primero.md
-// describes, including the awkward parts: HTTP Basic, cookie-session and
-// legacy-JWT logins, the lockout after 6 failed logins, the login throttle,
-// the filter grammar (unknown filters silently ignored, `..b` dropped,
-// inclusive ranges, `loc:` matching descendants), the PATCH deep merge of
-// subforms by unique_id, 204 on a client-made id, 409 on a duplicate,
-// referrals with their consent and recipient rules, silent no-op
-// transitions and side effects, and Primero's error envelopes.
+// users, roles and configuration in memory and behaves as
+// docs/systems/primero.md describes, including the unfriendly parts that
+// hide a client's bugs when a fake is kinder:
 //
-// Seed it (AddCase, AddSyntheticCases, AddUser, AddLocation, AddLookup,
-// AddAgency, AddForm), inspect it (Cases, Case, Referrals, Requests with
-// secrets redacted, FailedLogins, Locked) and break it on purpose
-// (FailNext, RateLimitNext, DropNext, SetLatency, LockSystem).
+//   - authentication: HTTP Basic on every call, cookie-session login with
+//     CSRF (the login itself included), legacy JWT and identity-provider
+//     bearer tokens; the lockout after 6 failed attempts, the login
+//     throttle (plain-text 429 without Retry-After), a Bearer challenge on
+//     every 401, a login expiring the user's other sessions;
+//   - bodies: parsed only with Content-Type: application/json, so a create
+//     without it stores an empty case and still answers 200;
+//   - permissions, from one mechanism (Role, AddForm): records render only
+//     the fields the role reads, filters on other fields are dropped (ID
+//     fields included), writes keep only the fields of the module's
+//     read-write forms (none without module_id) and the subform rows' own
+//     keys, and select values are checked against their lookups;
+//   - the filter grammar (unknown filters ignored, `..b` and `-1..10`
+//     dropped, inclusive ranges, `false` matching missing values, date
+//     bounds at midnight on timestamp columns, whole-second
+//     last_updated_at, `loc:` matching descendants), paging capped at 1000;
+//   - the PATCH deep merge of subforms by unique_id, 204 on a client-made
+//     id (lowercase UUIDs only), 409 on a duplicate;
+//   - referrals with the consent rule re-checked on every answer, the
+//     recipient rule, silent no-op transitions, bulk referrals that stop at
+//     the first failure and answer its error alone, and their side effects;
+//   - Primero's error envelopes.
 //
-// Behaviours the reference marks "(unconfirmed)" are switchable through
-// Quirks (WithQuirks). The package works on map[string]any and does not
-// import casebridge's primero client.
+// Seed it (AddCase, AddSyntheticCases, AddUser, AddRole, AddLocation,
+// AddLookup, AddAgency, AddForm), inspect it (Cases, Case, Referrals,
+// Requests with secrets redacted, FailedLogins, Locked) and break it on
+// purpose (FailNext, RateLimitNext, DropNext, SetLatency, LockSystem).
+//
+// Behaviours that differ by Primero version follow WithVersion; behaviours
+// read in Primero's source but not confirmed on a running server are
+// switchable through Quirks (WithQuirks). The package works on
+// map[string]any and does not import casebridge's primero client.
 package primerotest

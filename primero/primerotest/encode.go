@@ -3,6 +3,7 @@ package primerotest
 import (
 	"encoding/json"
 	"math"
+	"net/http"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -29,20 +30,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		for k := range x {
 			keys = append(keys, k)
 		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSON(b, x[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, keys, func(k string) any { return x[k] })
 	case []any:
 		b = append(b, '[')
 		for i, e := range x {
@@ -63,6 +51,25 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	return append(b, enc...), nil
 }
 
+// appendObject appends a JSON object of keys, sorted in place as
+// encoding/json sorts them, with the values val gives.
+func appendObject(b []byte, keys []string, val func(string) any) ([]byte, error) {
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = appendJSON(b, val(k)); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
 // appendString appends a JSON string; strings needing escapes go through
 // encoding/json.
 func appendString(b []byte, s string) []byte {
@@ -76,4 +83,57 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// hiddenName is how Primero renders name when hidden_name is set.
+const hiddenName = "*******"
+
+// appendRecord appends the record JSON of rec as view v renders it: only
+// readable fields, or of those only id, enabled, last_updated_at and the
+// selected fields when fields is non-nil; name masked when hidden_name is
+// set (app/views/api/v2/records/_record.json.jbuilder).
+func appendRecord(b []byte, rec map[string]any, v *view, fields map[string]bool) ([]byte, error) {
+	keys := make([]string, 0, len(rec))
+	for k := range rec {
+		if !v.readable(k) {
+			continue
+		}
+		if fields != nil && !fields[k] && k != "id" && k != "enabled" && k != "last_updated_at" {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	hidden, _ := rec["hidden_name"].(bool)
+	return appendObject(b, keys, func(k string) any {
+		if k == "name" && hidden {
+			return hiddenName
+		}
+		return rec[k]
+	})
+}
+
+// writeRecord writes {"data": <record JSON>} with status.
+func writeRecord(w http.ResponseWriter, status int, rec map[string]any, v *view, fields map[string]bool) {
+	b, err := appendRecord(append(make([]byte, 0, 1600), `{"data":`...), rec, v, fields)
+	if err != nil {
+		http.Error(w, "encode: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeRawJSON(w, status, append(b, '}'))
+}
+
+// renderRecord returns the record JSON of rec as v renders it, as a map
+// (for answers that embed a record, such as a transition's).
+func renderRecord(rec map[string]any, v *view) map[string]any {
+	out := make(map[string]any, len(rec))
+	hidden, _ := rec["hidden_name"].(bool)
+	for k, val := range rec {
+		if v.readable(k) {
+			out[k] = val
+		}
+	}
+	if _, ok := out["name"]; ok && hidden {
+		out["name"] = hiddenName
+	}
+	return out
 }

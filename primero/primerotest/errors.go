@@ -46,11 +46,20 @@ func writeErrors(w http.ResponseWriter, status int, errs []apiError) {
 // unknown user, a wrong password and a locked account).
 const unauthorizedMessage = "Invalid User name or password."
 
+// bearerChallenge is the WWW-Authenticate header of every 401: Primero's
+// middleware replaces Devise's Basic challenge with it, so a client that
+// waits for a Basic challenge never sends its credentials.
+const bearerChallenge = `Bearer realm="Primero" charset="UTF8"`
+
 // writeUnauthorized writes Devise's 401, which is not the errors[] envelope.
-func (s *Server) writeUnauthorized(w http.ResponseWriter) {
-	if s.cfg.quirks.WWWAuthenticate {
-		// Likely sent by Devise's http_authenticatable (unconfirmed).
-		w.Header().Set("WWW-Authenticate", `Basic realm="Primero"`)
-	}
+func writeUnauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", bearerChallenge)
 	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": unauthorizedMessage})
+}
+
+// writeUnauthorizedEnvelope writes a 401 raised inside a controller (an
+// identity-provider token error), which uses the errors[] envelope.
+func writeUnauthorizedEnvelope(w http.ResponseWriter, r *http.Request, message string) {
+	w.Header().Set("WWW-Authenticate", bearerChallenge)
+	writeError(w, r, http.StatusUnauthorized, message, nil)
 }

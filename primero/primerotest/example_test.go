@@ -1,6 +1,7 @@
 package primerotest_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -150,4 +151,47 @@ func ExampleWithQuirks() {
 	}
 	fmt.Println(s.FailedLogins(primerotest.DefaultUser))
 	// Output: 0
+}
+
+// Give a user a narrower role: the fake then renders, filters and writes
+// only what that role's forms allow, as Primero does.
+func ExampleWithRole() {
+	reader := primerotest.Role{UniqueID: "role-identity-reader",
+		Forms: map[string]primerotest.FormAccess{"basic_identity": primerotest.Read}}
+	s, _ := primerotest.Start(primerotest.WithRole(reader),
+		primerotest.WithUser(primerotest.User{UserName: "reader", Password: "synthetic-pass-20", Role: reader.UniqueID}))
+	defer s.Close()
+	s.AddCase(map[string]any{"name_first": "Test", "consent_for_services": true})
+	s.AddCase(map[string]any{"name_first": "Test", "consent_for_services": false})
+
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/v2/cases?protection_concerns=separated", nil)
+	req.SetBasicAuth("reader", "synthetic-pass-20")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Data     []map[string]any `json:"data"`
+		Metadata struct{ Total int }
+	}
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	_, hasConsent := body.Data[0]["consent_for_services"]
+	// The filter names a field the role cannot read: it is dropped, and
+	// every case comes back, without the unreadable consent field.
+	fmt.Println(body.Metadata.Total, hasConsent)
+	// Output: 2 false
+}
+
+// Behave as an older Primero: before v2.12 a login does not end the user's
+// other sessions, and the login answer has no group_permission.
+func ExampleWithVersion() {
+	s, err := primerotest.Start(primerotest.WithAuthMode(primerotest.AuthSession), primerotest.WithVersion("2.11"))
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	_, err = primerotest.Start(primerotest.WithVersion("3.0"))
+	fmt.Println(err)
+	// Output: primerotest: version "3.0" is not a Primero v2 version
 }

@@ -3,14 +3,13 @@ package primerotest
 import (
 	"net/url"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// filter is one parsed query filter (reference §3.2,
+// filter is one parsed query filter (docs/systems/primero.md,
 // app/services/search_filter_service.rb).
 type filter interface {
 	match(rec map[string]any) bool
@@ -38,16 +37,22 @@ type fieldParams struct {
 }
 
 // parseFilters turns the query parameters of GET /cases into filters,
-// under s.mu. Parameters that are not filterable fields are ignored, as
-// Primero ignores them (pitfall 3).
-//
-// denied names the fields the caller's role may not read (User.ReadDenied):
-// filters on them are ignored too, except on ID fields.
-func (s *Server) parseFilters(q url.Values, denied []string) []filter {
-	return s.parseFilterGroup(q, denied, true)
+// under s.mu. Parameters that are not filterable for the caller's view are
+// ignored, as Primero ignores them (pitfall 3): unknown fields, and fields
+// the role cannot read, ID fields included.
+func (s *Server) parseFilters(q url.Values, v *view) []filter {
+	return s.parseFilterGroup(q, v, true)
 }
 
-func (s *Server) parseFilterGroup(q url.Values, denied []string, top bool) []filter {
+// filterable reports whether a field may be used as a filter by v's user.
+func (v *view) filterable(name string) bool {
+	if v.denied[name] {
+		return false
+	}
+	return v.read[name] || (alwaysFilterable[name] && !neverRendered[name])
+}
+
+func (s *Server) parseFilterGroup(q url.Values, v *view, top bool) []filter {
 	groups := map[string]*fieldParams{}
 	orParams := url.Values{}
 	notParams := url.Values{}
@@ -114,20 +119,20 @@ func (s *Server) parseFilterGroup(q url.Values, denied []string, top bool) []fil
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if !s.filterable(name) || (!idFields[name] && slices.Contains(denied, name)) {
-			continue // unknown or unpermitted: silently ignored
+		if !v.filterable(name) {
+			continue // unknown or unreadable: silently ignored
 		}
 		if f := s.fieldFilter(name, groups[name]); f != nil {
 			out = append(out, f)
 		}
 	}
 	if len(orParams) > 0 {
-		if inner := s.parseFilterGroup(orParams, denied, false); len(inner) > 0 {
+		if inner := s.parseFilterGroup(orParams, v, false); len(inner) > 0 {
 			out = append(out, orFilter(inner))
 		}
 	}
 	if len(notParams) > 0 {
-		for _, f := range s.parseFilterGroup(notParams, denied, false) {
+		for _, f := range s.parseFilterGroup(notParams, v, false) {
 			out = append(out, notFilter{f})
 		}
 	}
@@ -204,37 +209,46 @@ func (s *Server) valueFilter(field, v string) filter {
 }
 
 var digitsRe = regexp.MustCompile(`^[0-9]+$`)
-var numberRe = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
 // scalarFilter converts a single value: boolean, integer, date/time, else
 // an exact, case-sensitive string.
 func (s *Server) scalarFilter(field, v string) filter {
 	switch {
-	case v == "true" || v == "false":
-		return eqFilter{field: field, want: v == "true"}
+	case v == "true":
+		return eqFilter{field: field, want: true}
+	case v == "false":
+		// false also matches records lacking the field, except on a
+		// boolean srch_ column (search_filters/boolean_value.rb).
+		return boolFalse{field: field, orMissing: !srchBoolean[field]}
 	case digitsRe.MatchString(v):
 		n, _ := strconv.ParseFloat(v, 64)
 		return eqFilter{field: field, want: n}
 	}
 	if t, dateOnly, ok := parseDateOrTime(v); ok {
-		hi := t
-		if dateOnly {
-			hi = t.Add(24*time.Hour - time.Nanosecond)
+		b := timeBound{t: t, date: dateOnly, set: true}
+		if dateOnly && !srchTimestamp[field] {
+			return newTimeRange(field, b, b)
 		}
-		return timeRange{field: field, lo: t, hi: hi, hasHi: true}
+		hi := b
+		if dateOnly {
+			hi = timeBound{t: t.Add(24*time.Hour - time.Nanosecond), set: true}
+		}
+		return newTimeRange(field, b, hi)
 	}
 	return eqFilter{field: field, want: v}
 }
 
 // rangeFilter builds an inclusive range whose type comes from the lower
-// bound: numeric, or date/time. An empty or untyped lower bound drops the
-// filter (so `..b` is silently ignored, pitfall 4).
+// bound: numeric when it is digits only, or date/time. An empty or untyped
+// lower bound drops the filter, so `..b`, `-1..10` and `1.5..3` are
+// silently ignored (pitfall 4).
 func (s *Server) rangeFilter(field, lo, hi string) filter {
-	if numberRe.MatchString(lo) {
+	if digitsRe.MatchString(lo) {
 		l, _ := strconv.ParseFloat(lo, 64)
 		if hi == "" {
-			// `a..` on a number compared with NULL (unconfirmed; Quirks.OpenNumericRangeMatchesNothing).
-			if s.cfg.quirks.OpenNumericRangeMatchesNothing {
+			// `a..` on a srch_ integer column compares with NULL
+			// (search_filters/numeric_range.rb; Quirks.OpenNumericRangeMatchesNothing).
+			if srchInteger[field] && s.cfg.quirks.OpenNumericRangeMatchesNothing {
 				return nothing{}
 			}
 			return numRange{field: field, lo: l}
@@ -245,20 +259,20 @@ func (s *Server) rangeFilter(field, lo, hi string) filter {
 		}
 		return numRange{field: field, lo: l, hi: h, hasHi: true}
 	}
-	if t, _, ok := parseDateOrTime(lo); ok {
+	if t, dateOnly, ok := parseDateOrTime(lo); ok {
+		lb := timeBound{t: t, date: dateOnly && !srchTimestamp[field], set: true}
 		if hi == "" {
-			return timeRange{field: field, lo: t}
+			return newTimeRange(field, lb, timeBound{})
 		}
 		h, dateOnly, ok := parseDateOrTime(hi)
 		if !ok {
 			return nothing{}
 		}
-		if dateOnly {
-			h = h.Add(24*time.Hour - time.Nanosecond)
-		}
-		return timeRange{field: field, lo: t, hi: h, hasHi: true}
+		// On a srch_ timestamp column a date-only bound is midnight: the
+		// end day itself is left out.
+		return newTimeRange(field, lb, timeBound{t: h, date: dateOnly && !srchTimestamp[field], set: true})
 	}
-	return nil // range class nil: no filter (unconfirmed for non-date strings)
+	return nil // range class nil: no filter
 }
 
 // anyElem applies pred to v, or to each element when v is an array
@@ -336,10 +350,42 @@ func (f numRange) match(rec map[string]any) bool {
 	})
 }
 
+// boolFalse is `f=false`.
+type boolFalse struct {
+	field     string
+	orMissing bool
+}
+
+func (f boolFalse) match(rec map[string]any) bool {
+	v, ok := rec[f.field]
+	if !ok || v == nil {
+		return f.orMissing
+	}
+	return anyElem(v, func(e any) bool { return e == false })
+}
+
+// timeBound is one end of a time range: a date compares the value's date,
+// a time compares the value at whole seconds, unless the field has a srch_
+// timestamp column, where it compares exactly.
+type timeBound struct {
+	t    time.Time
+	date bool // compare dates only
+	set  bool
+}
+
 type timeRange struct {
 	field  string
-	lo, hi time.Time
-	hasHi  bool
+	lo, hi timeBound
+	exact  bool // a srch_ timestamp column: no truncation to seconds
+}
+
+func newTimeRange(field string, lo, hi timeBound) timeRange {
+	exact := srchTimestamp[field]
+	if !exact {
+		// TO_TIMESTAMP(x, 'YYYY-MM-DD"T"HH24:MI:SS') on both sides.
+		lo.t, hi.t = lo.t.Truncate(time.Second), hi.t.Truncate(time.Second)
+	}
+	return timeRange{field: field, lo: lo, hi: hi, exact: exact}
 }
 
 func (f timeRange) match(rec map[string]any) bool {
@@ -349,8 +395,41 @@ func (f timeRange) match(rec map[string]any) bool {
 			return false
 		}
 		t, _, ok := parseDateOrTime(s)
-		return ok && !t.Before(f.lo) && (!f.hasHi || !t.After(f.hi))
+		if !ok {
+			return false
+		}
+		if !f.exact {
+			t = t.Truncate(time.Second)
+		}
+		return f.lo.below(t) && f.hi.above(t)
 	})
+}
+
+// below reports t >= the lower bound.
+func (b timeBound) below(t time.Time) bool {
+	if !b.set {
+		return true
+	}
+	if b.date {
+		return !dateOf(t).Before(b.t)
+	}
+	return !t.Before(b.t)
+}
+
+// above reports t <= the upper bound.
+func (b timeBound) above(t time.Time) bool {
+	if !b.set {
+		return true
+	}
+	if b.date {
+		return !dateOf(t).After(b.t)
+	}
+	return !t.After(b.t)
+}
+
+func dateOf(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // locFilter matches a location and its descendants.

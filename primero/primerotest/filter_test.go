@@ -52,15 +52,15 @@ func TestFilterGrammar(t *testing.T) {
 		{"integer", "age=18", []string{"B"}},
 		{"integer range inclusive", "age=5..15", []string{"A", "C", "D"}},
 		{"age 0..17 excludes 18", "age=0..17", []string{"A", "C", "D"}},
-		{"open upper range", "age=15..", []string{"B", "D"}},
+		{"open upper range on a srch_ integer column", "age=15..", []string{}},
 		{"..b silently dropped", "age=..5", all},
 		{"from/to", "age[from]=10&age[to]=15", []string{"C", "D"}},
 		{"indexed list", "sex[0]=male&sex[1]=Female", []string{"B", "C", "D"}},
 		{"boolean", "consent_for_services=true", []string{"A"}},
-		{"boolean false", "consent_for_services=false", []string{"B"}},
+		{"boolean false also matches a missing value", "consent_for_services=false", []string{"B", "C", "D", "E"}},
 		{"date equal", "registration_date=2024-01-31", []string{"B"}},
 		{"date range inclusive", "registration_date=2024-01-01..2024-01-31", []string{"A", "B"}},
-		{"datetime field with date range", "created_at=2024-01-01..2024-01-31", []string{"A", "B"}},
+		{"timestamp column with date range ends at midnight", "created_at=2024-01-01..2024-01-31", []string{"A"}},
 		{"datetime open range", "last_updated_at=2024-02-01T00:00:00Z..", []string{"C", "D", "E"}},
 		{"datetime with offset", "last_updated_at=2024-02-01T01:00:00%2B01:00..", []string{"C", "D", "E"}},
 		{"raw plus decodes as space: range dropped", "last_updated_at=2024-02-01T01:00:00+01:00..", all},
@@ -138,7 +138,7 @@ func FuzzParseFilters(f *testing.F) {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		matchAll(s.parseFilters(q, nil), rec) // must not panic
+		matchAll(s.parseFilters(q, s.viewFor(s.users[DefaultUser], "")), rec) // must not panic
 	})
 }
 
@@ -149,7 +149,7 @@ func TestUnpermittedFilterIgnored(t *testing.T) {
 	r := call(t, s, http.MethodGet, "/api/v2/cases?consent_for_services=true", nil, limited)
 	assert.Len(t, r.list(t), 5, "a field the role cannot read is not a filter: every case in scope")
 	r = call(t, s, http.MethodGet, "/api/v2/cases?unhcr_individual_no=10", nil, limited)
-	assert.Equal(t, []string{"C"}, names(r.list(t)), "ID fields stay filterable")
+	assert.Len(t, r.list(t), 5, "an unreadable ID field is no filter either")
 	r = call(t, s, http.MethodGet, "/api/v2/cases?consent_for_services=true", nil)
 	assert.Len(t, r.list(t), 1)
 }

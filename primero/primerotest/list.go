@@ -2,7 +2,6 @@ package primerotest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,11 +10,11 @@ import (
 )
 
 // shortFields is `fields=short` (app/services/field_selection_service.rb).
-var shortFields = []string{"created_at", "owned_by", "owned_by_agency_id", "photos", "flag_count",
+var shortFields = setOf("created_at", "owned_by", "owned_by_agency_id", "photos", "flag_count",
 	"status", "record_in_scope", "short_id", "alert_count", "case_id_display", "name",
 	"survivor_code_no", "age", "sex", "registration_date", "hidden_name", "workflow",
 	"case_status_reopened", "module_id", "registry_record_id", "client_code", "gender",
-	"reporting_location_hierarchy", "location_current"}
+	"reporting_location_hierarchy", "location_current")
 
 // pageParams reads page and per: page defaults to 1, per to def, capped at
 // 1000 (app/controllers/api/v2/concerns/pagination.rb).
@@ -51,7 +50,8 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request, u *user
 	}
 	desc := true
 	if o := q.Get("order"); o != "" {
-		desc = o == "desc" // an invalid value behaves as asc
+		// ActiveRecord accepts asc/desc in either case; anything else is asc.
+		desc = o == "desc" || o == "DESC"
 	}
 	fields := selectedFields(q.Get("fields"))
 	if idSearch {
@@ -60,7 +60,8 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request, u *user
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	filters := s.parseFilters(q, u.ReadDenied)
+	v := s.viewFor(u, "")
+	filters := s.parseFilters(q, v)
 	scoped := !idSearch && u.Permission != "" && u.Permission != "all"
 	n := len(s.cases)
 	natural := orderBy == "created_at" && s.createdSorted
@@ -104,50 +105,40 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request, u *user
 		if k > 0 {
 			buf.WriteByte(',')
 		}
-		var b []byte
 		var err error
 		if fields == nil {
-			b, err = s.encode(i)
+			var b []byte
+			if b, err = s.encode(i, v); err == nil {
+				buf.Write(b)
+			}
 		} else {
-			b, err = json.Marshal(project(s.cases[i], fields))
+			var b []byte
+			if b, err = appendRecord(buf.AvailableBuffer(), s.cases[i], v, fields); err == nil {
+				buf.Write(b)
+			}
 		}
 		if err != nil {
 			writeError(w, r, http.StatusInternalServerError, err.Error(), nil)
 			return
 		}
-		buf.Write(b)
 	}
 	fmt.Fprintf(&buf, `],"metadata":{"total":%d,"per":%d,"page":%d}}`, n, per, page)
 	writeRawJSON(w, http.StatusOK, buf.Bytes())
 }
 
-// selectedFields parses the fields parameter; nil means every field.
-func selectedFields(v string) []string {
+// selectedFields parses the fields parameter; nil means every readable
+// field.
+func selectedFields(v string) map[string]bool {
 	if v == "" {
 		return nil
 	}
 	if v == "short" {
 		return shortFields
 	}
-	var out []string
+	out := map[string]bool{}
 	for f := range strings.SplitSeq(v, ",") {
 		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// project returns the record JSON of rec: the whole record, or id, enabled,
-// last_updated_at and the selected fields.
-func project(rec map[string]any, fields []string) map[string]any {
-	if fields == nil {
-		return rec
-	}
-	out := map[string]any{"id": rec["id"], "enabled": rec["enabled"], "last_updated_at": rec["last_updated_at"]}
-	for _, f := range fields {
-		if v, ok := rec[f]; ok {
-			out[f] = v
+			out[f] = true
 		}
 	}
 	return out
@@ -163,9 +154,10 @@ func matchesQuery(rec map[string]any, lowerQuery string) bool {
 	return false
 }
 
-// compareValues orders JSON values for order_by: nil first, then numbers,
-// strings (datetimes sort as strings, as the server renders them
-// uniformly) and booleans.
+// compareValues orders JSON values for order_by: numbers, strings
+// (datetimes sort as strings, as the server renders them uniformly) and
+// booleans, then missing values last, as PostgreSQL sorts NULLs last
+// ascending (and so first descending).
 func compareValues(a, b any) int {
 	ra, rb := rank(a), rank(b)
 	if ra != rb {
@@ -197,14 +189,14 @@ func compareValues(a, b any) int {
 
 func rank(v any) int {
 	switch v.(type) {
-	case nil:
-		return 0
 	case float64:
 		return 1
 	case string:
 		return 2
 	case bool:
 		return 3
+	case nil:
+		return 5
 	}
 	return 4
 }

@@ -1,7 +1,7 @@
 package primerotest
 
 // mergeRecord applies a PATCH body to a stored record as Primero's
-// RecordMergeDataHashService does (reference §3.6):
+// RecordMergeDataHashService does (docs/systems/primero.md):
 //   - absent keys are untouched;
 //   - scalars and arrays of scalars are replaced ([] clears a multi-select);
 //   - nested objects are deep-merged;

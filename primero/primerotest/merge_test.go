@@ -55,9 +55,11 @@ func FuzzWriteBody(f *testing.F) {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		_ = s.validateWrite(data)
+		v := s.viewFor(s.users[DefaultUser], "primeromodule-cp")
+		permitted := v.permit(data, false)
+		_ = v.validate(permitted)
 		stored := map[string]any{"services_section": []any{map[string]any{"unique_id": "x"}}, "o": map[string]any{"a": 1.0}}
-		mergeRecord(stored, s.permitted(data), s.subformFields())
+		mergeRecord(stored, permitted, s.schema().subforms)
 		if _, err := appendJSON(nil, stored); err != nil {
 			t.Fatalf("merged record does not encode: %v", err)
 		}

@@ -1,6 +1,11 @@
 package primerotest
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // AuthMode selects which login flow POST /api/v2/tokens implements. HTTP
 // Basic is accepted in every mode.
@@ -19,6 +24,17 @@ const (
 	AuthLegacyJWT
 )
 
+// String returns the mode's name: basic, session or legacy.
+func (m AuthMode) String() string {
+	switch m {
+	case AuthSession:
+		return "session"
+	case AuthLegacyJWT:
+		return "legacy"
+	}
+	return "basic"
+}
+
 // User is a Primero user known to the fake.
 type User struct {
 	UserName, Password, FullName, Agency, Email, Phone, Position string
@@ -34,9 +50,13 @@ type User struct {
 	// CanReceiveReferrals means the user holds receive_referral (a valid
 	// referral recipient).
 	CanReceiveReferrals bool
-	// ReadDenied are case fields the user's role may not read: filters on
-	// them are silently ignored (ID fields stay filterable), as Primero
-	// does (pitfall 3). Records are still returned whole.
+	// Role is the unique_id of the user's role (AddRole, WithRole); empty
+	// or unknown means DefaultRole, which reads and writes every form.
+	Role string
+	// ReadDenied are case fields taken out of what the user's role reads,
+	// a shortcut for a narrower role: they are not rendered, and filters
+	// on them are silently ignored, ID fields included, as Primero ignores
+	// filters on unreadable fields (pitfall 3).
 	ReadDenied []string
 	// CanOverrideConsent means the user holds consent_override (only
 	// checked with Quirks.ConsentOverrideNeedsPermission).
@@ -45,24 +65,23 @@ type User struct {
 	Disabled bool
 }
 
-// Quirks switches the behaviours that reference/primero.md marks
-// "(unconfirmed)": each field's default is the fake's best reading of the
-// Primero source, and tests can flip it to check a client copes either way.
+// Quirks switches the behaviours docs/systems/primero.md lists as
+// unconfirmed on a running server: each field's default is the fake's best
+// reading of the Primero source, and tests can flip it to check a client
+// copes either way.
 type Quirks struct {
 	// BasicFailuresCountTowardLockout: failed HTTP Basic attempts count
 	// toward the 6-failure lockout like failed logins (unconfirmed on a live
 	// server). Default true.
 	BasicFailuresCountTowardLockout bool
 	// PlainText429: the login throttle answers Rack::Attack's plain text
-	// "Retry later" (unconfirmed); false answers the JSON error envelope.
-	// Default true.
+	// "Retry later" with no Retry-After; false answers the JSON error
+	// envelope. Default true.
 	PlainText429 bool
-	// WWWAuthenticate: a 401 carries `WWW-Authenticate: Basic
-	// realm="Primero"` (unconfirmed). Default true.
-	WWWAuthenticate bool
 	// LoginNeedsCSRF: in AuthSession mode the login POST itself must carry
-	// the X-CSRF-Token of a CSRF-TOKEN cookie obtained from an earlier GET
-	// (unconfirmed). Default false.
+	// the X-CSRF-Token of a CSRF-TOKEN cookie obtained from an earlier GET,
+	// such as the public GET /api/v2/primero (v2.11+; read in source).
+	// Default true.
 	LoginNeedsCSRF bool
 	// DuplicateCaseIDConflict: creating a case whose case_id exists is a
 	// 409 like a duplicate id (unique index; unconfirmed). Default true.
@@ -74,9 +93,10 @@ type Quirks struct {
 	// with null and matches nothing (unconfirmed); false ignores it.
 	// Default true.
 	EmptyFilterMatchesNothing bool
-	// OpenNumericRangeMatchesNothing: `age=5..` (open upper bound on a
-	// number) matches nothing, as one Primero code path compares with NULL
-	// (unconfirmed); false treats it as >= 5. Default false.
+	// OpenNumericRangeMatchesNothing: `age=5..` (open upper bound) on a
+	// field with a srch_ integer column matches nothing, as Primero compares
+	// the upper bound with NULL (read in source); false treats it as >= 5.
+	// Other numeric fields always take `a..` as >= a. Default true.
 	OpenNumericRangeMatchesNothing bool
 	// BulkReferralPartial: a failing record in a bulk referral stops the
 	// batch with earlier ones already referred, no transaction
@@ -85,38 +105,35 @@ type Quirks struct {
 	// RemoteReferralsRespondable: an integrator may PATCH a remote referral
 	// to accepted/rejected/done (unconfirmed). Default true.
 	RemoteReferralsRespondable bool
-	// DisabledRecipientBlocksResponse: reject, done or revoke of a
-	// non-remote referral whose recipient was disabled since fails with 422
-	// to_user_can_receive (unconfirmed). Default true.
+	// DisabledRecipientBlocksResponse: accept, reject or done of a
+	// non-remote referral whose recipient was disabled (or lost
+	// receive_referral) since fails with 422 to_user_can_receive; revoke is
+	// never blocked (read in source). Default true.
 	DisabledRecipientBlocksResponse bool
 	// AnyoneMayRespond: a referral may be accepted/rejected/done by anyone
-	// who can see the case, not only the recipient (unconfirmed). Default
-	// true.
+	// who can read and update the case, not only the recipient (read in
+	// source). Default true.
 	AnyoneMayRespond bool
-	// AcceptBumpsCase: accepting a referral recomputes referred_users_accepted
-	// and so bumps the case's last_updated_at (unconfirmed; §5.6 lists only
-	// create, reject, done and revoke). Default true.
+	// AcceptBumpsCase: accepting a referral saves the case, so its
+	// last_updated_at moves (last_updated_by does not). Default true.
 	AcceptBumpsCase bool
 	// BasicWithIdP: HTTP Basic keeps working when identity-provider bearer
 	// tokens are configured (service accounts; unconfirmed in practice).
 	// False refuses Basic with 401 once WithBearerToken is used. Default true.
 	BasicWithIdP bool
 	// ReloginRedirects: POST /api/v2/tokens while a live session cookie is
-	// sent gets Devise's 302 redirect, not JSON (unconfirmed). Default true.
+	// sent gets a 302 redirect. Devise answers JSON there for the API's
+	// non-navigational format (read in source), so the default is false.
 	ReloginRedirects bool
 	// RequireModuleID: creating a case without module_id is a 422 "Invalid
-	// Record JSON" at /module_id, since permitted fields are computed per
-	// module (unconfirmed as a hard requirement). Default false.
+	// Record JSON" at /module_id. Primero instead keeps only the core
+	// fields and answers 200 (read in source); this switch is for clients
+	// that want the loud variant in tests. Default false.
 	RequireModuleID bool
 	// ConsentOverrideNeedsPermission: consent_overridden is refused with 403
 	// unless the caller holds consent_override (User.CanOverrideConsent).
 	// Primero checks this only in the UI (unconfirmed). Default false.
 	ConsentOverrideNeedsPermission bool
-	// DropUnknownFields: POST and PATCH silently drop top-level fields that
-	// no form defines (Primero's permitted-field filtering). Default true;
-	// fields become known through the built-in CPIMS+ list, AddForm and
-	// WithFields.
-	DropUnknownFields bool
 }
 
 // DefaultQuirks returns the default Quirks.
@@ -124,18 +141,17 @@ func DefaultQuirks() Quirks {
 	return Quirks{
 		BasicFailuresCountTowardLockout: true,
 		PlainText429:                    true,
-		WWWAuthenticate:                 true,
+		LoginNeedsCSRF:                  true,
 		DuplicateCaseIDConflict:         true,
 		PutIsPatch:                      true,
 		EmptyFilterMatchesNothing:       true,
+		OpenNumericRangeMatchesNothing:  true,
 		BulkReferralPartial:             true,
 		RemoteReferralsRespondable:      true,
 		DisabledRecipientBlocksResponse: true,
 		AnyoneMayRespond:                true,
 		AcceptBumpsCase:                 true,
-		DropUnknownFields:               true,
 		BasicWithIdP:                    true,
-		ReloginRedirects:                true,
 	}
 }
 
@@ -153,6 +169,9 @@ type config struct {
 	lockFor         time.Duration
 	loginsPerMinute int
 	fields          map[string]string
+	roles           []Role
+	version         int // Primero 2.x minor version
+	err             error
 }
 
 func defaultConfig() config {
@@ -166,7 +185,46 @@ func defaultConfig() config {
 		lockFor:         30 * time.Minute,
 		loginsPerMinute: 6,
 		fields:          map[string]string{},
+		version:         DefaultVersion,
 	}
+}
+
+// DefaultVersion is the Primero v2 minor version the fake behaves as by
+// default: the development line after v2.16.
+const DefaultVersion = 16
+
+// WithVersion selects the Primero version ("2.11", "v2.14.3") whose
+// version-dependent behaviours the fake reproduces:
+//
+//   - from 2.12 a password login expires the user's other sessions;
+//   - from 2.14 a bearer POST /api/v2/tokens (identity provider) expires
+//     the user's other bearer tokens, which then get 401;
+//   - from 2.16 the login answer carries group_permission.
+//
+// The login flow itself is WithAuthMode (session login exists from 2.11,
+// the legacy JWT until 2.10). An unparsable version is reported by Start.
+func WithVersion(v string) Option {
+	return func(c *config) {
+		minor, err := parseMinor(v)
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.version = minor
+	}
+}
+
+// parseMinor reads the minor version of a "2.x[.y]" version string.
+func parseMinor(v string) (int, error) {
+	parts := strings.Split(strings.TrimPrefix(v, "v"), ".")
+	if len(parts) < 2 || parts[0] != "2" {
+		return 0, fmt.Errorf("primerotest: version %q is not a Primero v2 version", v)
+	}
+	minor, err := strconv.Atoi(parts[1])
+	if err != nil || minor < 0 {
+		return 0, fmt.Errorf("primerotest: version %q is not a Primero v2 version", v)
+	}
+	return minor, nil
 }
 
 // Option configures a Server.
@@ -213,10 +271,11 @@ func WithLoginRateLimit(perMinute int) Option {
 	return func(c *config) { c.loginsPerMinute = perMinute }
 }
 
-// WithFields declares extra known case fields (name → Primero form field
-// type such as "text_field", "date_field", "numeric_field", "tick_box",
-// "select_box", "subform"); known fields are writable, filterable and
-// validated by type.
+// WithFields declares extra case fields (name → Primero form field type
+// such as "text_field", "date_field", "numeric_field", "tick_box",
+// "select_box", "subform") on a form of every module, which the default
+// role reads and writes: they are rendered, writable, filterable and
+// validated by type (the rows of a declared subform are kept whole).
 func WithFields(fields map[string]string) Option {
 	return func(c *config) {
 		for k, v := range fields {

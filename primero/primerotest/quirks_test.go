@@ -17,8 +17,8 @@ func TestReloginWithLiveSessionRedirects(t *testing.T) {
 		c := &http.Client{Jar: must(cookiejar.New(nil)), CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}
-		require.Equal(t, http.StatusOK, login(t, s, c, DefaultUser, DefaultPassword).status)
-		r := login(t, s, c, DefaultUser, DefaultPassword)
+		require.Equal(t, http.StatusOK, csrfLogin(t, s, c, DefaultUser, DefaultPassword).status)
+		r := csrfLogin(t, s, c, DefaultUser, DefaultPassword)
 		if redirects {
 			assert.Equal(t, http.StatusFound, r.status)
 			assert.Equal(t, "/", r.header.Get("Location"))
@@ -91,15 +91,13 @@ func TestAcceptBumpsCaseQuirk(t *testing.T) {
 	}
 }
 
-func TestDropUnknownFieldsQuirk(t *testing.T) {
-	q := DefaultQuirks()
-	q.DropUnknownFields = false
-	s := NewServer(t, WithQuirks(q))
-	r := call(t, s, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"custom_x": "kept"}))
-	assert.Equal(t, "kept", r.data(t)["custom_x"])
+func TestDeclaredFieldsAreWritableAndTyped(t *testing.T) {
+	s := NewServer(t)
+	r := call(t, s, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"module_id": "primeromodule-cp", "custom_x": "dropped"}))
+	assert.NotContains(t, r.data(t), "custom_x", "no form defines it")
 	s2 := NewServer(t, WithFields(map[string]string{"custom_x": "text_field"}))
-	r = call(t, s2, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"custom_x": "kept"}))
+	r = call(t, s2, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"module_id": "primeromodule-cp", "custom_x": "kept"}))
 	assert.Equal(t, "kept", r.data(t)["custom_x"])
-	r = call(t, s2, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"custom_x": 5}))
+	r = call(t, s2, http.MethodPost, "/api/v2/cases", dataOf(map[string]any{"module_id": "primeromodule-cp", "custom_x": 5}))
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, "declared type is validated")
 }

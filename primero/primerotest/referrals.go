@@ -3,11 +3,14 @@ package primerotest
 import (
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // Referral statuses (app/models/transition.rb).
 const (
+	typeReferral = "Referral"
+	typeTransfer = "Transfer"
+	typeAssign   = "Assign"
+
 	statusInProgress = "in_progress"
 	statusAccepted   = "accepted"
 	statusRejected   = "rejected"
@@ -22,14 +25,18 @@ func (s *Server) Referrals(caseID string) []map[string]any {
 	defer s.mu.Unlock()
 	var out []map[string]any
 	for _, t := range s.transitions[caseID] {
-		out = append(out, transitionJSON(t))
+		if t["type"] == typeReferral {
+			out = append(out, transitionJSON(t, ""))
+		}
 	}
 	return out
 }
 
-// transitionJSON renders a stored transition: its non-null columns plus the
-// computed record_access_denied and user_can_accept_or_reject.
-func transitionJSON(t map[string]any) map[string]any {
+// transitionJSON renders a stored transition for caller: its non-null
+// columns plus the computed record_access_denied and
+// user_can_accept_or_reject, true only for the recipient of a non-remote
+// referral still in progress.
+func transitionJSON(t map[string]any, caller string) map[string]any {
 	out := make(map[string]any, len(t)+2)
 	for k, v := range t {
 		if v != nil {
@@ -38,7 +45,8 @@ func transitionJSON(t map[string]any) map[string]any {
 	}
 	remote, _ := t["remote"].(bool)
 	out["record_access_denied"] = false
-	out["user_can_accept_or_reject"] = !remote && t["status"] == statusInProgress
+	out["user_can_accept_or_reject"] = !remote && t["status"] == statusInProgress &&
+		caller != "" && t["transitioned_to"] == caller
 	return out
 }
 
@@ -63,27 +71,65 @@ func consentGiven(rec map[string]any) bool {
 	return truthy(rec["consent_for_services"]) && truthy(rec["disclosure_other_orgs"])
 }
 
-// canReceive is UserTransitionService's recipient rule, under s.mu.
-func (s *Server) canReceive(name string, caller *userState) (*userState, bool) {
-	to, ok := s.users[name]
-	if !ok || to.Disabled || !to.CanReceiveReferrals || to.UserName == caller.UserName {
-		return nil, false
-	}
-	return to, true
+// canReceive is UserTransitionService's recipient rule for a case of
+// module, under s.mu: enabled, holding receive_referral, not the caller,
+// and in a role that works in the case's module.
+func (s *Server) canReceive(to *userState, caller, module string) bool {
+	return !to.Disabled && to.CanReceiveReferrals && to.UserName != caller &&
+		inModules(s.roleOf(to).Modules, module)
 }
 
-// referralErrors checks the consent and recipient rules, under s.mu.
-func (s *Server) referralErrors(resource string, rec, data map[string]any, caller *userState) []apiError {
+// errNoRecipient is the 500 Primero raises when transitioned_to names no
+// user: the recipient rule calls a method on nil.
+const errNoRecipient = "undefined method `user_name' for nil"
+
+// consentError is the 422 of the consent rule.
+func consentError(resource string) apiError {
+	return apiError{Status: 422, Resource: resource, Message: []string{"transition.errors.consent"}, Detail: "consent"}
+}
+
+// recipientError is the 422 of the recipient rule.
+func recipientError(resource string) apiError {
+	return apiError{Status: 422, Resource: resource, Message: []string{"transition.errors.to_user_can_receive"},
+		Detail: "transitioned_to"}
+}
+
+// referralErrors runs a new referral's validations, under s.mu: the status
+// is 500 when the recipient is no user (Primero raises), else 422 with the
+// consent and recipient errors, or 0 when the referral is valid.
+func (s *Server) referralErrors(resource string, rec, data map[string]any, caller *userState) (int, []apiError) {
 	var errs []apiError
-	if !consentGiven(rec) && !truthy(data["consent_overridden"]) {
-		errs = append(errs, apiError{Status: 422, Resource: resource,
-			Message: []string{"transition.errors.consent"}, Detail: "consent"})
-	}
 	if !truthy(data["remote"]) {
-		if _, ok := s.canReceive(stringOf(data["transitioned_to"]), caller); !ok {
-			errs = append(errs, apiError{Status: 422, Resource: resource,
-				Message: []string{"transition.errors.to_user_can_receive"}, Detail: "transitioned_to"})
+		to, ok := s.users[stringOf(data["transitioned_to"])]
+		if !ok {
+			return http.StatusInternalServerError, []apiError{{Status: 500, Resource: resource, Message: errNoRecipient}}
 		}
+		if !s.canReceive(to, caller.UserName, stringOf(rec["module_id"])) {
+			errs = append(errs, recipientError(resource))
+		}
+	}
+	if !consentGiven(rec) && !truthy(data["consent_overridden"]) {
+		errs = append(errs, consentError(resource))
+	}
+	if len(errs) > 0 {
+		return http.StatusUnprocessableEntity, errs
+	}
+	return 0, nil
+}
+
+// answerErrors re-runs a referral's validations when it is saved again
+// (accept, reject, done, revoke), under s.mu: the consent rule always, the
+// recipient rule except on revoke (Quirks.DisabledRecipientBlocksResponse).
+func (s *Server) answerErrors(resource string, rec, t map[string]any, revoke bool) []apiError {
+	var errs []apiError
+	if !revoke && !truthy(t["remote"]) && s.cfg.quirks.DisabledRecipientBlocksResponse {
+		to, ok := s.users[stringOf(t["transitioned_to"])]
+		if !ok || !s.canReceive(to, stringOf(t["transitioned_by"]), stringOf(rec["module_id"])) {
+			errs = append(errs, recipientError(resource))
+		}
+	}
+	if !consentGiven(rec) && !truthy(t["consent_overridden"]) {
+		errs = append(errs, consentError(resource))
 	}
 	return errs
 }
@@ -93,54 +139,63 @@ func (s *Server) overrideRefused(data map[string]any, u *userState) bool {
 	return s.cfg.quirks.ConsentOverrideNeedsPermission && truthy(data["consent_overridden"]) && !u.CanOverrideConsent
 }
 
-// refer creates a referral and applies its side effects, under s.mu. The
-// rules must have been checked.
-func (s *Server) refer(rec, data map[string]any, caller *userState) map[string]any {
+// refer creates a referral and applies its side effects, under s.mu; before
+// is the case as it was, for its history. The rules must have been checked.
+func (s *Server) refer(rec, before, data map[string]any, caller *userState) map[string]any {
 	remote := truthy(data["remote"])
-	now := formatTime(s.nextStamp())
-	t := map[string]any{
-		"id": randomUUID(), "type": "Referral", "status": statusInProgress,
-		"record_id": rec["id"], "record_type": "case",
-		"transitioned_by": caller.UserName, "transitioned_by_user_agency": nilIfEmpty(caller.Agency),
-		"transitioned_by_user_groups": stringsToAny(caller.Groups),
-		"record_owned_by":             rec["owned_by"], "record_owned_by_agency": rec["owned_by_agency_id"],
-		"record_owned_by_groups": rec["owned_by_groups"],
-		"notes":                  data["notes"], "service": data["service"], "service_record_id": data["service_record_id"],
-		"remote": remote, "type_of_export": data["type_of_export"],
-		"consent_overridden":          truthy(data["consent_overridden"]),
-		"consent_individual_transfer": truthy(data["consent_individual_transfer"]),
-		"allow_case_creation":         truthy(data["allow_case_creation"]),
-		"authorized_role_unique_id":   data["authorized_role_unique_id"],
-		"transitioned_to_agency":      data["transitioned_to_agency"],
-		"created_at":                  now,
-	}
+	t := s.newTransition(typeReferral, statusInProgress, rec, data, caller)
+	t["service"], t["service_record_id"] = data["service"], data["service_record_id"]
+	t["remote"], t["type_of_export"] = remote, data["type_of_export"]
+	t["allow_case_creation"] = truthy(data["allow_case_creation"])
+	t["authorized_role_unique_id"] = data["authorized_role_unique_id"]
+	// stored only when sent; the server fills transitioned_to_user_agency
+	t["transitioned_to_agency"] = data["transitioned_to_agency"]
 	if remote {
 		t["transitioned_to"] = data["transitioned_to"]
 		t["transitioned_to_remote"] = data["transitioned_to_remote"]
 	} else {
-		to := s.users[stringOf(data["transitioned_to"])]
-		t["transitioned_to"] = to.UserName
-		t["transitioned_to_user_agency"] = nilIfEmpty(to.Agency)
-		t["transitioned_to_user_groups"] = stringsToAny(to.Groups)
-		if t["transitioned_to_agency"] == nil {
-			t["transitioned_to_agency"] = nilIfEmpty(to.Agency)
-		}
 		// The recipient sees the case at once, before accepting.
-		assigned, _ := rec["assigned_user_names"].([]any)
-		if !slices.Contains(assigned, any(to.UserName)) {
-			rec["assigned_user_names"] = append(slices.Clone(assigned), to.UserName)
-		}
+		s.setRecipient(t, rec, s.users[stringOf(data["transitioned_to"])], true)
 	}
 	if sid := stringOf(data["service_record_id"]); sid != "" {
 		if svc := findService(rec, sid); svc != nil {
 			svc["service_status_referred"] = true
 		}
 	}
+	s.recomputeReferred(rec)
+	s.touch(rec, before, caller.UserName)
+	return t
+}
+
+// newTransition stores a new transition of a case with the columns every
+// type shares, under s.mu.
+func (s *Server) newTransition(typ, status string, rec, data map[string]any, caller *userState) map[string]any {
+	t := map[string]any{
+		"id": randomUUID(), "type": typ, "status": status,
+		"record_id": rec["id"], "record_type": "case",
+		"transitioned_by": caller.UserName, "transitioned_by_user_agency": nilIfEmpty(caller.Agency),
+		"transitioned_by_user_groups": stringsToAny(caller.Groups),
+		"record_owned_by":             rec["owned_by"], "record_owned_by_agency": rec["owned_by_agency_id"],
+		"record_owned_by_groups": rec["owned_by_groups"], "notes": data["notes"],
+		"consent_overridden":          truthy(data["consent_overridden"]),
+		"consent_individual_transfer": truthy(data["consent_individual_transfer"]),
+		"created_at":                  formatTime(s.nextStamp()),
+	}
 	id := stringOf(rec["id"])
 	s.transitions[id] = append(s.transitions[id], t)
-	s.recomputeReferred(rec)
-	s.touch(rec, caller.UserName)
 	return t
+}
+
+// setRecipient fills a transition's recipient columns and, when assign is
+// set, adds the recipient to the case's assigned users, under s.mu.
+func (s *Server) setRecipient(t, rec map[string]any, to *userState, assign bool) {
+	t["transitioned_to"] = to.UserName
+	t["transitioned_to_user_agency"] = nilIfEmpty(to.Agency)
+	t["transitioned_to_user_groups"] = stringsToAny(to.Groups)
+	assigned, _ := rec["assigned_user_names"].([]any)
+	if assign && !slices.Contains(assigned, any(to.UserName)) {
+		rec["assigned_user_names"] = append(slices.Clone(assigned), to.UserName)
+	}
 }
 
 func nilIfEmpty(s string) any {
@@ -167,7 +222,7 @@ func (s *Server) recomputeReferred(rec map[string]any) {
 	s.dirty(rec)
 	var all, pending, accepted []string
 	for _, t := range s.transitions[stringOf(rec["id"])] {
-		if truthy(t["remote"]) {
+		if truthy(t["remote"]) || t["type"] != typeReferral {
 			continue
 		}
 		to := stringOf(t["transitioned_to"])
@@ -183,7 +238,9 @@ func (s *Server) recomputeReferred(rec map[string]any) {
 	rec["referred_users"] = stringsToAny(all)
 	rec["referred_users_present"] = len(all) > 0
 	rec["referred_users_pending"] = stringsToAny(pending)
+	rec["referred_users_pending_present"] = len(pending) > 0
 	rec["referred_users_accepted"] = stringsToAny(accepted)
+	rec["referred_users_accepted_present"] = len(accepted) > 0
 }
 
 func appendUnique(ss []string, s string) []string {
@@ -193,16 +250,20 @@ func appendUnique(ss []string, s string) []string {
 	return append(ss, s)
 }
 
-// unassign removes a referral's recipient from assigned_user_names unless
-// another active (in_progress or accepted) referral needs them, under s.mu.
+// unassign removes a transition's recipient from assigned_user_names
+// unless another active (in_progress or accepted) referral or transfer
+// needs them, under s.mu.
 func (s *Server) unassign(rec, t map[string]any) {
 	if truthy(t["remote"]) {
 		return
 	}
 	to := stringOf(t["transitioned_to"])
 	for _, o := range s.transitions[stringOf(rec["id"])] {
-		if o["id"] != t["id"] && !truthy(o["remote"]) && o["transitioned_to"] == to &&
-			(o["status"] == statusInProgress || o["status"] == statusAccepted) {
+		if o["id"] == t["id"] || truthy(o["remote"]) || o["transitioned_to"] != to {
+			continue
+		}
+		// transition.rb#progress_or_accepted_transition?
+		if o["status"] == statusInProgress || (o["type"] == typeReferral && o["status"] == statusAccepted) {
 			return
 		}
 	}
@@ -216,25 +277,17 @@ func (s *Server) unassign(rec, t map[string]any) {
 	rec["assigned_user_names"] = kept
 }
 
-// withRecord adds the `record` of a mutation response.
-func withRecord(t, before, after map[string]any) map[string]any {
-	out := transitionJSON(t)
-	out["record"] = changedFields(before, after)
+// withRecord renders a transition for caller with the `record` of a
+// mutation response: the case's changed fields the caller may read.
+func (s *Server) withRecord(t, before, after map[string]any, caller *userState) map[string]any {
+	out := transitionJSON(t, caller.UserName)
+	out["record"] = renderRecord(changedFields(before, after), s.viewFor(caller, ""))
 	return out
 }
 
-// handleListReferrals implements GET /api/v2/cases/:id/referrals (and
-// /transitions, where only referrals exist in the fake).
-func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *userState, id string) {
-	if types := r.URL.Query().Get("types"); types != "" && !slices.Contains(strings.Split(types, ","), "Referral") {
-		s.mu.Lock()
-		_, ok := s.lookupCase(w, r, u, id)
-		s.mu.Unlock()
-		if ok {
-			writeJSON(w, http.StatusOK, map[string]any{"data": []any{}})
-		}
-		return
-	}
+// handleListReferrals implements GET /api/v2/cases/:id/referrals, and
+// /transitions of the types listed in `types` (all when absent).
+func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *userState, id string, types []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.lookupCase(w, r, u, id)
@@ -243,14 +296,14 @@ func (s *Server) handleListReferrals(w http.ResponseWriter, r *http.Request, u *
 	}
 	out := []any{}
 	for _, t := range s.transitions[id] {
-		if s.canSeeReferral(u, rec, t) {
-			out = append(out, transitionJSON(t))
+		if (types == nil || slices.Contains(types, stringOf(t["type"]))) && s.canSeeReferral(u, rec, t) {
+			out = append(out, transitionJSON(t, u.UserName))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
 
-// canSeeReferral applies the visibility of reference §5.7: the owner and
+// canSeeReferral applies the referral visibility of docs/systems/primero.md: the owner and
 // "all" users see every referral; others those of their own, group or
 // agency.
 func (s *Server) canSeeReferral(u *userState, rec, t map[string]any) bool {
@@ -271,36 +324,33 @@ func (s *Server) canSeeReferral(u *userState, rec, t map[string]any) bool {
 
 // handleCreateReferral implements POST /api/v2/cases/:id/referrals.
 func (s *Server) handleCreateReferral(w http.ResponseWriter, r *http.Request, u *userState, id string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.lookupCase(w, r, u, id)
+	data, rec, ok := s.beginAction(w, r, u, id, body)
 	if !ok {
 		return
 	}
+	defer s.mu.Unlock()
 	if s.overrideRefused(data, u) {
 		writeError(w, r, http.StatusForbidden, "Forbidden", nil)
 		return
 	}
-	if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
-		writeErrors(w, http.StatusUnprocessableEntity, errs)
+	if status, errs := s.referralErrors(r.URL.Path, rec, data, u); status != 0 {
+		writeErrors(w, status, errs)
 		return
 	}
 	before := deepCopyMap(rec)
-	t := s.refer(rec, data, u)
-	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+	t := s.refer(rec, before, data, u)
+	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }
 
 // handleBulkReferral implements POST /api/v2/cases/referrals: any unknown id
-// is a 404 before anything runs; then records are referred in order.
+// is a 404 before anything runs; then records are referred in order, each
+// saved on its own, and the first failure answers its error alone
+// (pitfall 33).
 func (s *Server) handleBulkReferral(w http.ResponseWriter, r *http.Request, u *userState, body []byte) {
 	data, err := decodeData(body)
 	if err != nil {
-		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
+		// find_records reads params['data']['ids'] first: a nil error.
+		writeError(w, r, http.StatusInternalServerError, "undefined method `[]' for nil", nil)
 		return
 	}
 	ids, _ := data["ids"].([]any)
@@ -330,69 +380,75 @@ func (s *Server) handleBulkReferral(w http.ResponseWriter, r *http.Request, u *u
 	// Partial application of a bulk referral (unconfirmed; Quirks.BulkReferralPartial).
 	if !s.cfg.quirks.BulkReferralPartial {
 		for _, rec := range recs {
-			if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
-				writeErrors(w, http.StatusUnprocessableEntity, errs)
+			if status, errs := s.referralErrors(r.URL.Path, rec, data, u); status != 0 {
+				writeErrors(w, status, errs)
 				return
 			}
 		}
 	}
 	out := []any{}
 	for _, rec := range recs {
-		if errs := s.referralErrors(r.URL.Path, rec, data, u); len(errs) > 0 {
-			// The first failing record raises; earlier ones stay referred.
-			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"data": out, "errors": errs})
+		if status, errs := s.referralErrors(r.URL.Path, rec, data, u); status != 0 {
+			// The first failing record raises; earlier ones stay referred
+			// and the answer does not say which they were.
+			writeErrors(w, status, errs)
 			return
 		}
-		out = append(out, transitionJSON(s.refer(rec, data, u)))
+		before := deepCopyMap(rec)
+		t := s.refer(rec, before, data, u)
+		out = append(out, s.withRecord(t, before, rec, u))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
 
 // findReferral looks up a case and one of its referrals, writing 404/403.
 func (s *Server) findReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string) (map[string]any, map[string]any, bool) {
+	return s.findTransition(w, r, u, id, rid, typeReferral)
+}
+
+// findTransition looks up a case and one of its transitions of type typ,
+// writing 404/403.
+func (s *Server) findTransition(w http.ResponseWriter, r *http.Request, u *userState, id, rid, typ string) (map[string]any, map[string]any, bool) {
 	rec, ok := s.lookupCase(w, r, u, id)
 	if !ok {
 		return nil, nil, false
 	}
 	for _, t := range s.transitions[id] {
-		if t["id"] == rid {
+		if t["id"] == rid && t["type"] == typ {
 			return rec, t, true
 		}
 	}
-	writeError(w, r, http.StatusNotFound, "Not Found", nil)
+	writeError(w, r, http.StatusNotFound, "Not Found", "Couldn't find "+typ+" with 'id'="+rid)
 	return nil, nil, false
 }
 
-// recipientGone reports a non-remote referral whose recipient was disabled
-// since (unconfirmed 422 on reject, done and revoke).
-func (s *Server) recipientGone(t map[string]any) bool {
-	if !s.cfg.quirks.DisabledRecipientBlocksResponse || truthy(t["remote"]) {
-		return false
+// beginAnswer decodes the body of an answer to transition tid of type typ
+// on case id and finds both, writing the error and returning false when
+// any of it fails. On success it returns with s.mu held.
+func (s *Server) beginAnswer(w http.ResponseWriter, r *http.Request, u *userState, id, tid, typ string, body []byte) (map[string]any, map[string]any, map[string]any, bool) {
+	data, err := decodeData(body)
+	if err != nil {
+		writeDecodeError(w, r, err)
+		return nil, nil, nil, false
 	}
-	to, ok := s.users[stringOf(t["transitioned_to"])]
-	return !ok || to.Disabled
-}
-
-func (s *Server) writeRecipientError(w http.ResponseWriter, r *http.Request) {
-	writeErrors(w, http.StatusUnprocessableEntity, []apiError{{Status: 422, Resource: r.URL.Path,
-		Message: []string{"transition.errors.to_user_can_receive"}, Detail: "transitioned_to"}})
+	s.mu.Lock()
+	rec, t, ok := s.findTransition(w, r, u, id, tid, typ)
+	if !ok {
+		s.mu.Unlock()
+		return nil, nil, nil, false
+	}
+	return data, rec, t, true
 }
 
 // handleUpdateReferral implements PATCH /api/v2/cases/:id/referrals/:rid:
 // accept, reject or done; any other transition is a silent 200 no-op that
 // returns the unchanged referral (pitfall 32).
 func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string, body []byte) {
-	data, err := decodeData(body)
-	if err != nil {
-		writeError(w, r, http.StatusUnprocessableEntity, err.Error(), nil)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, t, ok := s.findReferral(w, r, u, id, rid)
+	data, rec, t, ok := s.beginAnswer(w, r, u, id, rid, typeReferral, body)
 	if !ok {
 		return
 	}
+	defer s.mu.Unlock()
 	// Any reader of the case may respond (unconfirmed; Quirks.AnyoneMayRespond).
 	if !s.cfg.quirks.AnyoneMayRespond && t["transitioned_to"] != u.UserName {
 		writeError(w, r, http.StatusForbidden, "Forbidden", nil)
@@ -409,11 +465,12 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 	valid := (from == statusInProgress && (to == statusAccepted || to == statusRejected)) ||
 		(from == statusAccepted && to == statusDone)
 	if !valid {
-		writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+		writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 		return
 	}
-	if to != statusAccepted && s.recipientGone(t) {
-		s.writeRecipientError(w, r)
+	// Saving the referral re-runs its validations.
+	if errs := s.answerErrors(r.URL.Path, rec, t, false); len(errs) > 0 {
+		writeErrors(w, http.StatusUnprocessableEntity, errs)
 		return
 	}
 	now := formatTime(s.nextStamp())
@@ -422,20 +479,19 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 	case statusAccepted:
 		t["responded_at"] = now
 		s.recomputeReferred(rec)
-		// Accept saves the case (unconfirmed; Quirks.AcceptBumpsCase).
+		// Accept saves the case: last_updated_at moves, last_updated_by
+		// does not (Quirks.AcceptBumpsCase).
 		if s.cfg.quirks.AcceptBumpsCase {
-			s.touch(rec, u.UserName)
+			s.bump(rec, before, u.UserName)
 		}
 	case statusRejected:
 		t["responded_at"] = now
 		t["rejected_reason"] = data["rejected_reason"]
-		if v, ok := data["rejection_note"]; ok {
-			t["rejection_note"] = v
-		}
+		// rejection_note is not stored: only done reads it.
 		s.unassign(rec, t)
 		rec["last_referral_rejected_at"] = now
 		s.recomputeReferred(rec)
-		s.touch(rec, u.UserName)
+		s.touch(rec, before, u.UserName)
 	case statusDone:
 		if v, ok := data["rejection_note"]; ok {
 			t["rejection_note"] = v // the provider's note
@@ -451,13 +507,14 @@ func (s *Server) handleUpdateReferral(w http.ResponseWriter, r *http.Request, u 
 		s.unassign(rec, t)
 		rec["last_referral_done_at"] = now
 		s.recomputeReferred(rec)
-		s.touch(rec, u.UserName)
+		s.touch(rec, before, u.UserName)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }
 
 // handleRevokeReferral implements DELETE /api/v2/cases/:id/referrals/:rid:
-// revoked from any status, the recipient unassigned.
+// revoked from any status, the recipient unassigned. The consent rule is
+// re-run (revoke before withdrawing consent), the recipient rule is not.
 func (s *Server) handleRevokeReferral(w http.ResponseWriter, r *http.Request, u *userState, id, rid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -465,14 +522,14 @@ func (s *Server) handleRevokeReferral(w http.ResponseWriter, r *http.Request, u 
 	if !ok {
 		return
 	}
-	if s.recipientGone(t) {
-		s.writeRecipientError(w, r)
+	if errs := s.answerErrors(r.URL.Path, rec, t, true); len(errs) > 0 {
+		writeErrors(w, http.StatusUnprocessableEntity, errs)
 		return
 	}
 	before := deepCopyMap(rec)
 	t["status"] = statusRevoked
 	s.unassign(rec, t)
 	s.recomputeReferred(rec)
-	s.touch(rec, u.UserName)
-	writeJSON(w, http.StatusOK, map[string]any{"data": withRecord(t, before, rec)})
+	s.touch(rec, before, u.UserName)
+	writeJSON(w, http.StatusOK, map[string]any{"data": s.withRecord(t, before, rec, u)})
 }

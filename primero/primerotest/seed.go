@@ -2,6 +2,7 @@ package primerotest
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -29,8 +30,16 @@ func (s *Server) seedDefaults() {
 		Groups: []string{"usergroup-synthetic"}, Location: "XX0101",
 		Services: []string{"alternative_care", "health"}, CanReceiveReferrals: true})
 	s.AddAgency(DefaultAgency, "Synthetic Agency")
-	s.AddLookup("lookup-gender", "male", "female")
-	s.AddLookup("lookup-service-type", "alternative_care", "health", "education_formal", "psychosocial")
+	s.AddRole(Role{UniqueID: DefaultRole})
+	for _, id := range slices.Sorted(maps.Keys(defaultLookups)) {
+		s.AddLookup(id, defaultLookups[id]...)
+	}
+	for _, f := range defaultForms {
+		s.AddForm(f.formJSON())
+	}
+	if len(s.cfg.fields) > 0 {
+		s.AddForm(declaredFieldsForm(s.cfg.fields))
+	}
 	s.AddLocation("XX", "", "country", "Synthetic Country", 0)
 	s.AddLocation("XX01", "XX", "province", "Synthetic Province 1", 1)
 	s.AddLocation("XX0101", "XX01", "district", "Synthetic District 1", 2)
@@ -91,6 +100,7 @@ func (s *Server) AddLookup(uniqueID string, values ...string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.schemaChanged()
 	for _, l := range s.lookups {
 		if l["unique_id"] == uniqueID {
 			l["values"] = vals
@@ -118,48 +128,48 @@ func (s *Server) AddAgency(uniqueID, name string) {
 		"description": map[string]any{"en": ""}, "services": []any{}, "telephone": "000-000-0000", "disabled": false})
 }
 
-// AddForm adds a form given as Primero's JSON (unique_id, fields, ...); an
-// int id is assigned when absent. Its fields become known case fields:
-// writable, filterable and validated by type (fields of a nested form are
-// subform element fields and stay unchecked).
+// AddForm adds a form given as Primero's JSON (unique_id, parent_form,
+// module_ids, is_nested, fields with name, type, option_strings_source or
+// option_strings_text, multi_select, date_include_time, and for subforms
+// subform_section_unique_id or subform_section_id); an int id is assigned
+// when absent, and a form with the same unique_id is replaced. Its fields
+// become case fields that roles read and write through the form (see Role):
+// rendered, filterable, writable in the form's modules and validated by
+// type and options.
 func (s *Server) AddForm(form map[string]any) {
 	var f map[string]any
 	b, _ := json.Marshal(form)
 	_ = json.Unmarshal(b, &f)
+	if f == nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.schemaChanged()
+	for i, old := range s.forms {
+		if old["unique_id"] == f["unique_id"] {
+			if _, ok := f["id"]; !ok {
+				f["id"] = old["id"]
+			}
+			s.forms[i] = f
+			return
+		}
+	}
 	if _, ok := f["id"]; !ok {
 		s.nextCfgID++
 		f["id"] = s.nextCfgID
 	}
-	if nested, _ := f["is_nested"].(bool); !nested {
-		fields, _ := f["fields"].([]any)
-		for _, fe := range fields {
-			m, ok := fe.(map[string]any)
-			if !ok {
-				continue
-			}
-			name := stringOf(m["name"])
-			if name == "" {
-				continue
-			}
-			t := stringOf(m["type"])
-			if t == typeDate {
-				if inc, _ := m["date_include_time"].(bool); inc {
-					t = typeDateTime
-				}
-			}
-			switch t {
-			case typeText, "textarea":
-				t = typeText
-			case typeDate, typeDateTime, typeNumeric, typeTickBox, typeSubform:
-			case typeSelect, "radio_button":
-				t = typeSelect
-			default:
-				t = typeAny
-			}
-			s.extraKnown[name] = t
-		}
-	}
 	s.forms = append(s.forms, f)
+}
+
+// declaredFieldsForm is the form WithFields declares: its fields in every
+// module.
+func declaredFieldsForm(fields map[string]string) map[string]any {
+	list := make([]any, 0, len(fields))
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		list = append(list, map[string]any{"name": name, "type": fields[name], "display_name": map[string]any{"en": name}})
+	}
+	return map[string]any{"unique_id": "synthetic_declared_fields", "name": map[string]any{"en": "Declared fields"},
+		"parent_form": "case", "is_nested": false, "visible": true,
+		"module_ids": stringsToAny(slices.Sorted(maps.Keys(validModules))), "fields": list}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -45,6 +46,7 @@ type Server struct {
 	// cases in creation order; index maps by id and case_id.
 	cases         []map[string]any
 	encoded       [][]byte // cached JSON of cases[i], nil when stale
+	encView       []*view  // the view encoded[i] was rendered for
 	byID          map[string]int
 	byCaseID      map[string]int
 	createdSorted bool      // cases are in non-decreasing created_at order
@@ -52,22 +54,27 @@ type Server struct {
 	synthSeq      int       // synthetic cases created so far
 
 	transitions map[string][]map[string]any // by case id, creation order
+	history     map[string][]map[string]any // record history by case id, oldest first
+	flags       map[string][]map[string]any // flags by case id, oldest first
+	nextFlagID  int
 
-	users      map[string]*userState
-	userOrder  []string
-	nextUID    int
-	sessions   map[string]*session
-	tokens     map[string]*issuedToken
-	bearers    map[string]string      // IdP bearer token -> user_name
-	loginTimes map[string][]time.Time // throttle key -> recent login POSTs
+	users       map[string]*userState
+	userOrder   []string
+	nextUID     int
+	sessions    map[string]*session
+	tokens      map[string]*issuedToken
+	bearers     map[string]string      // IdP bearer token -> user_name
+	blacklisted map[string]bool        // IdP bearer tokens expired by a login or logout
+	loginTimes  map[string][]time.Time // throttle key -> recent login POSTs
 
-	forms      []map[string]any
-	lookups    []map[string]any
-	locations  []*location
-	locByCode  map[string]*location
-	agencies   []map[string]any
-	nextCfgID  int
-	extraKnown map[string]string // field name -> form field type
+	forms       []map[string]any
+	lookups     []map[string]any
+	locations   []*location
+	locByCode   map[string]*location
+	agencies    []map[string]any
+	nextCfgID   int
+	roles       map[string]*Role
+	schemaCache *schema // nil when forms, lookups, roles or users changed
 
 	requests  []Request
 	faults    []fault
@@ -93,22 +100,31 @@ func Start(opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
 	s := &Server{
 		cfg:           cfg,
 		byID:          map[string]int{},
 		byCaseID:      map[string]int{},
 		createdSorted: true,
 		transitions:   map[string][]map[string]any{},
+		history:       map[string][]map[string]any{},
+		flags:         map[string][]map[string]any{},
 		users:         map[string]*userState{},
 		sessions:      map[string]*session{},
 		tokens:        map[string]*issuedToken{},
 		bearers:       map[string]string{},
+		blacklisted:   map[string]bool{},
 		loginTimes:    map[string][]time.Time{},
 		locByCode:     map[string]*location{},
-		extraKnown:    map[string]string{},
+		roles:         map[string]*Role{},
 		latency:       cfg.latency,
 	}
 	s.seedDefaults()
+	for _, r := range cfg.roles {
+		s.AddRole(r)
+	}
 	for _, u := range cfg.users {
 		s.AddUser(u)
 	}
@@ -178,35 +194,67 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.apply(w, r)
 		return
 	}
-	if locked > 0 {
-		secs := retryAfterSeconds(locked)
-		w.Header().Set("Retry-After", secs)
-		writeError(w, r, http.StatusServiceUnavailable, "Service Unavailable", "Retry-After: "+secs)
-		return
+	if !isJSON(r) {
+		// Rails parses a body into params only for a JSON content type: any
+		// other body is never read, so it carries no data.
+		body = nil
 	}
-	s.route(w, r, body)
+	s.route(w, r, body, locked)
+}
+
+// routingError is the detail of a 404 for a route that does not exist.
+func routingError(r *http.Request) string {
+	return "No route matches [" + r.Method + "] \"" + r.URL.Path + "\""
+}
+
+// isJSON reports whether the request declares a JSON body.
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+// writeLocked answers 503 while the system is locked for a configuration
+// update.
+func writeLocked(w http.ResponseWriter, r *http.Request, locked time.Duration) {
+	secs := retryAfterSeconds(locked)
+	w.Header().Set("Retry-After", secs)
+	writeError(w, r, http.StatusServiceUnavailable, "Service Unavailable", "Retry-After: "+secs)
 }
 
 // route dispatches an API request to its handler.
-func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
+//
+// A locked system answers 503 to the public endpoints and to authenticated
+// calls; an unauthenticated call to a protected endpoint is 401 first, as
+// authenticate_user! runs before the lock check.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte, locked time.Duration) {
 	const prefix = "/api/v2/"
 	if !strings.HasPrefix(r.URL.Path, prefix) {
-		writeError(w, r, http.StatusNotFound, "Not Found", nil)
+		writeError(w, r, http.StatusNotFound, "Not Found", routingError(r))
 		return
 	}
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, prefix), "/"), "/")
 	m := r.Method
 
-	// Public endpoints.
+	// Public endpoints (logout too: without a session it is a 200).
+	public := len(parts) == 1 && ((parts[0] == "primero" && m == http.MethodGet) ||
+		(parts[0] == "identity_providers" && m == http.MethodGet) ||
+		(parts[0] == "tokens" && (m == http.MethodPost || m == http.MethodDelete)))
+	if public && locked > 0 {
+		writeLocked(w, r, locked)
+		return
+	}
 	switch {
-	case len(parts) == 1 && parts[0] == "primero" && m == http.MethodGet:
+	case public && parts[0] == "primero":
 		s.handlePrimero(w, r)
 		return
-	case len(parts) == 1 && parts[0] == "identity_providers" && m == http.MethodGet:
+	case public && parts[0] == "identity_providers":
 		s.handleIdentityProviders(w, r)
 		return
-	case len(parts) == 1 && parts[0] == "tokens" && m == http.MethodPost:
+	case public && m == http.MethodPost:
 		s.handleLogin(w, r, body)
+		return
+	case public:
+		s.handleLogout(w, r)
 		return
 	}
 
@@ -214,10 +262,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	if !ok {
 		return
 	}
+	if locked > 0 {
+		writeLocked(w, r, locked)
+		return
+	}
 
 	switch {
-	case len(parts) == 1 && parts[0] == "tokens" && m == http.MethodDelete:
-		s.handleLogout(w, r, u)
 	case parts[0] == "cases":
 		s.routeCases(w, r, u, parts[1:], body)
 	case len(parts) == 1 && parts[0] == "forms" && m == http.MethodGet:
@@ -237,7 +287,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	case len(parts) == 2 && parts[0] == "users" && parts[1] == "refer-to" && m == http.MethodGet:
 		s.handleReferTo(w, r, u)
 	default:
-		writeError(w, r, http.StatusNotFound, "Not Found", nil)
+		writeError(w, r, http.StatusNotFound, "Not Found", routingError(r))
 	}
 }
 
@@ -261,9 +311,29 @@ func (s *Server) routeCases(w http.ResponseWriter, r *http.Request, u *userState
 	case len(rest) == 1 && m == http.MethodDelete:
 		s.handleDeleteCase(w, r, u, rest[0])
 	case len(rest) == 2 && rest[1] == "referrals" && m == http.MethodGet:
-		s.handleListReferrals(w, r, u, rest[0])
+		s.handleListReferrals(w, r, u, rest[0], []string{typeReferral})
+	case len(rest) == 2 && rest[1] == "transfers" && m == http.MethodGet:
+		s.handleListReferrals(w, r, u, rest[0], []string{typeTransfer})
+	case len(rest) == 2 && rest[1] == "record_history" && m == http.MethodGet:
+		s.handleRecordHistory(w, r, u, rest[0])
 	case len(rest) == 2 && rest[1] == "transitions" && m == http.MethodGet:
-		s.handleListReferrals(w, r, u, rest[0])
+		var types []string
+		if v := r.URL.Query().Get("types"); v != "" {
+			types = strings.Split(v, ",")
+		}
+		s.handleListReferrals(w, r, u, rest[0], types)
+	case len(rest) == 2 && rest[1] == "flags" && m == http.MethodGet:
+		s.handleListFlags(w, r, u, rest[0])
+	case len(rest) == 2 && rest[1] == "flags" && m == http.MethodPost:
+		s.handleCreateFlag(w, r, u, rest[0], body)
+	case len(rest) == 3 && rest[1] == "flags" && isUpdate:
+		s.handleResolveFlag(w, r, u, rest[0], rest[2], body)
+	case len(rest) == 2 && rest[1] == "assigns" && m == http.MethodPost:
+		s.handleAssign(w, r, u, rest[0], body)
+	case len(rest) == 2 && rest[1] == "transfers" && m == http.MethodPost:
+		s.handleCreateTransfer(w, r, u, rest[0], body)
+	case len(rest) == 3 && rest[1] == "transfers" && isUpdate:
+		s.handleUpdateTransfer(w, r, u, rest[0], rest[2], body)
 	case len(rest) == 2 && rest[1] == "referrals" && m == http.MethodPost:
 		s.handleCreateReferral(w, r, u, rest[0], body)
 	case len(rest) == 3 && rest[1] == "referrals" && isUpdate:
@@ -271,9 +341,12 @@ func (s *Server) routeCases(w http.ResponseWriter, r *http.Request, u *userState
 	case len(rest) == 3 && rest[1] == "referrals" && m == http.MethodDelete:
 		s.handleRevokeReferral(w, r, u, rest[0], rest[2])
 	default:
-		writeError(w, r, http.StatusNotFound, "Not Found", nil)
+		writeError(w, r, http.StatusNotFound, "Not Found", routingError(r))
 	}
 }
 
 // errNoData is returned by decodeData when the body has no "data" object.
 var errNoData = errors.New("param is missing or the value is empty: data")
+
+// errBadJSON is returned by decodeData when a JSON body does not parse.
+var errBadJSON = errors.New("error occurred while parsing request parameters")

@@ -3,6 +3,7 @@ package primerotest
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/casebridge/casebridge/mapping"
@@ -22,11 +23,15 @@ func (s *Server) nextStamp() time.Time {
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 // AddCase stores a case as if created through the API by its owned_by (or
-// DefaultUser) and returns a copy of the stored case. The server fills the
+// DefaultUser) and returns it as GET renders it for DefaultUser (Case shows
+// what is stored, unique_identifier included). The server fills the
 // server-set fields that fields does not preset (id, unique_identifier,
 // case_id, short_id, case_id_display, created_at, last_updated_at,
-// owned_by, record_state, status, registration_date, ...). Values are
-// normalised through JSON. It panics on a duplicate id or case_id.
+// owned_by, record_state, status, registration_date, ...), and module_id
+// "primeromodule-cp" when absent, since every real case has a module.
+// Unlike a write through the API, a seed keeps every field it is given;
+// fields no form defines are stored but not rendered. Values are normalised
+// through JSON. It panics on a duplicate id or case_id.
 func (s *Server) AddCase(fields map[string]any) map[string]any {
 	var rec map[string]any
 	b, err := json.Marshal(fields)
@@ -55,9 +60,12 @@ func (s *Server) AddCase(fields map[string]any) map[string]any {
 			panic("primerotest: AddCase: duplicate case_id " + cid)
 		}
 	}
+	if _, ok := rec["module_id"]; !ok {
+		rec["module_id"] = "primeromodule-cp"
+	}
 	s.fillServerFields(rec, s.users[caller], caller)
 	s.insert(rec)
-	return deepCopyMap(rec)
+	return deepCopyMap(renderRecord(rec, s.viewFor(s.users[DefaultUser], "")))
 }
 
 // fillServerFields sets the server-set fields that rec lacks, under s.mu.
@@ -109,7 +117,17 @@ func (s *Server) fillServerFields(rec map[string]any, u *userState, caller strin
 func (s *Server) normalise(rec map[string]any) {
 	s.dirty(rec)
 	rec["enabled"] = rec["record_state"]
+	computeName(rec)
 	owner := stringOf(rec["owned_by"])
+	if u, ok := s.users[owner]; ok {
+		// The owned_by_* fields come from the owner's user record.
+		rec["owned_by_full_name"] = u.FullName
+		rec["owned_by_agency_id"] = u.Agency
+		rec["owned_by_groups"] = stringsToAny(u.Groups)
+	}
+	if by := stringOf(rec["last_updated_by"]); by != "" {
+		rec["not_edited_by_owner"] = by != owner
+	}
 	names := []string{}
 	if owner != "" {
 		names = append(names, owner)
@@ -159,6 +177,20 @@ func (s *Server) normalise(rec map[string]any) {
 	}
 }
 
+// computeName sets name from name_first, name_middle and name_last, blanks
+// skipped, when any of them is set (Primero's auto-populated full name).
+func computeName(rec map[string]any) {
+	var parts []string
+	for _, k := range [...]string{"name_first", "name_middle", "name_last"} {
+		if v := strings.TrimSpace(stringOf(rec[k])); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	if len(parts) > 0 {
+		rec["name"] = strings.Join(parts, " ")
+	}
+}
+
 // dirty drops the cached JSON of a stored case after a change, under s.mu.
 func (s *Server) dirty(rec map[string]any) {
 	if i, ok := s.byID[stringOf(rec["id"])]; ok {
@@ -166,17 +198,17 @@ func (s *Server) dirty(rec map[string]any) {
 	}
 }
 
-// encode returns the JSON of stored case i, cached until it changes, under
-// s.mu.
-func (s *Server) encode(i int) ([]byte, error) {
-	if b := s.encoded[i]; b != nil {
+// encode returns the JSON of stored case i as v renders it, cached until
+// the case changes or another view asks, under s.mu.
+func (s *Server) encode(i int, v *view) ([]byte, error) {
+	if b := s.encoded[i]; b != nil && s.encView[i] == v {
 		return b, nil
 	}
-	b, err := appendJSON(make([]byte, 0, 1536), s.cases[i])
+	b, err := appendRecord(make([]byte, 0, 1536), s.cases[i], v, nil)
 	if err != nil {
 		return nil, err
 	}
-	s.encoded[i] = b
+	s.encoded[i], s.encView[i] = b, v
 	return b, nil
 }
 
@@ -191,6 +223,7 @@ func (s *Server) insert(rec map[string]any) {
 	}
 	s.cases = append(s.cases, rec)
 	s.encoded = append(s.encoded, nil)
+	s.encView = append(s.encView, nil)
 	s.byID[stringOf(rec["id"])] = idx
 	if cid := stringOf(rec["case_id"]); cid != "" {
 		s.byCaseID[cid] = idx
@@ -241,27 +274,6 @@ func anyOverlap(v any, want []string) bool {
 		}
 	}
 	return false
-}
-
-// subformFields is the set of known subform fields, under s.mu.
-func (s *Server) subformFields() map[string]bool {
-	out := map[string]bool{}
-	for k, t := range builtinFields {
-		if t == typeSubform {
-			out[k] = true
-		}
-	}
-	for k, t := range s.extraKnown {
-		if t == typeSubform {
-			out[k] = true
-		}
-	}
-	for k, t := range s.cfg.fields {
-		if t == typeSubform {
-			out[k] = true
-		}
-	}
-	return out
 }
 
 func stringOf(v any) string {

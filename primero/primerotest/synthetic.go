@@ -19,6 +19,7 @@ func (s *Server) AddSyntheticCases(n int) {
 	defer s.mu.Unlock()
 	s.cases = slices.Grow(s.cases, n)
 	s.encoded = slices.Grow(s.encoded, n)
+	s.encView = slices.Grow(s.encView, n)
 	rng := rand.New(rand.NewPCG(uint64(s.synthSeq)+1, 0x5eed))
 	today := s.now().Format("2006-01-02")
 	year := s.now().Year()
@@ -34,17 +35,18 @@ func (s *Server) AddSyntheticCases(n int) {
 		if seq%2 == 0 {
 			sex = "male"
 		}
+		num := pad6(seq)
 		rec := map[string]any{
 			"id": id, "unique_identifier": uid, "case_id": uid, "short_id": uid[len(uid)-7:],
 			"case_id_display": uid[len(uid)-7:], "module_id": "primeromodule-cp",
-			"name_first": "Synthetic", "name_last": "Case" + pad6(seq), "sex": sex,
+			"name": "Synthetic Case" + num, "name_first": "Synthetic", "name_last": "Case" + num, "sex": sex,
 			"age": float64(age), "date_of_birth": dob, "registration_date": today,
 			"location_current":     syntheticLocations[seq%len(syntheticLocations)],
 			"consent_for_services": seq%3 != 0, "disclosure_other_orgs": seq%3 != 0,
 			"status": "open", "record_state": true, "enabled": true, "workflow": "new",
 			"owned_by": DefaultUser, "owned_by_full_name": owner.FullName, "owned_by_agency_id": owner.Agency,
 			"owned_by_groups": stringsToAny(owner.Groups), "created_by": DefaultUser,
-			"last_updated_by": DefaultUser, "created_at": stamp, "last_updated_at": stamp, "posted_at": stamp,
+			"last_updated_by": DefaultUser, "not_edited_by_owner": false, "created_at": stamp, "last_updated_at": stamp, "posted_at": stamp,
 			"assigned_user_names": []any{}, "associated_user_names": []any{DefaultUser},
 			"associated_user_groups": stringsToAny(owner.Groups), "associated_user_agencies": []any{owner.Agency},
 			"notes_section": []any{}, "services_section": []any{},
