@@ -22,6 +22,10 @@ const (
 	pathCheckStatus = "/primes/ingestion/checkstatus/v1/pingdata"
 )
 
+// MaxPINGAnswer caps a PING answer (32 MiB): one fetch page is held in
+// memory, and Dynamics pages can hold thousands of rows.
+const MaxPINGAnswer = 32 << 20
+
 // defaultMaxPages bounds one lazy fetch.
 const defaultMaxPages = 10000
 
@@ -96,6 +100,9 @@ func NewPING(baseURL string, opts ...Option) (*PINGClient, error) {
 	} else {
 		tcfg.TokenSource = cfg.tokens
 	}
+	// A bearer PING refused with 401 is not sent again: later calls fail
+	// at once until a new token (or ResetUnauthorized).
+	tcfg.StopAfterUnauthorized = true
 	if c.http, err = transport.New(tcfg); err != nil {
 		return nil, err
 	}
@@ -103,6 +110,16 @@ func NewPING(baseURL string, opts ...Option) (*PINGClient, error) {
 	c.Decisions = &DecisionsService{c: c}
 	c.Referrals = &PINGReferralsService{c: c}
 	return c, nil
+}
+
+// ResetUnauthorized lets the client send again a token PING refused with
+// 401 (after the subscription or the account was fixed), and drops the
+// cached token so that the next call makes a new grant.
+func (c *PINGClient) ResetUnauthorized() {
+	c.http.ResetUnauthorized()
+	if c.src != nil {
+		c.src.invalidate(c.src.generation())
+	}
 }
 
 // ShippingProcesses returns the ids in force.
@@ -117,7 +134,7 @@ func (c *PINGClient) endpoint(path string) string {
 }
 
 // post sends one JSON POST and returns the answer's body (at most
-// maxAnswer bytes; a longer one is an error). safe marks a read-only call
+// MaxPINGAnswer bytes; a longer one is an error). safe marks a read-only call
 // (fetch, checkstatus) that the transport may retry. After a 401 with a
 // token of the password grant, the token is renewed and the call sent
 // once more: never in a loop (pitfall 29).
@@ -166,12 +183,12 @@ func (c *PINGClient) send(ctx context.Context, path string, body []byte) ([]byte
 	if err := checkStatus(resp); err != nil {
 		return nil, err
 	}
-	out, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	out, err := io.ReadAll(io.LimitReader(resp.Body, MaxPINGAnswer+1))
 	if err != nil {
 		return nil, &DecodeError{Method: http.MethodPost, URL: transport.RedactURL(req.URL), Err: shapeErr("reading the answer failed")}
 	}
-	if len(out) > maxAnswer {
-		return nil, &DecodeError{Method: http.MethodPost, URL: transport.RedactURL(req.URL), Err: shapeErr("answer larger than 1 MiB")}
+	if len(out) > MaxPINGAnswer {
+		return nil, &DecodeError{Method: http.MethodPost, URL: transport.RedactURL(req.URL), Err: shapeErr("answer larger than MaxPINGAnswer")}
 	}
 	return out, nil
 }

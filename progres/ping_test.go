@@ -116,6 +116,19 @@ func TestPING401IsNotRetriedInALoop(t *testing.T) {
 	assert.NotContains(t, err.Error(), "wrong-subscription-key")
 	assert.Equal(t, 2, countPath(s.Requests(), fetchPath), "one renewal, one repeat, then stop")
 	assert.Equal(t, 2, s.TokensIssued())
+
+	// The next call does not send the refused token again, nor log in again.
+	_, err = c.FetchPage(context.Background(), progres.FetchRequest{ShippingProcessID: progrestest.SHPDecisions})
+	require.ErrorIs(t, err, progres.ErrUnauthorized)
+	assert.Equal(t, 2, countPath(s.Requests(), fetchPath))
+	assert.Equal(t, 2, s.TokensIssued())
+
+	// Once fixed, a reset sends again with a new token.
+	c.ResetUnauthorized()
+	_, err = c.FetchPage(context.Background(), progres.FetchRequest{ShippingProcessID: progrestest.SHPDecisions})
+	require.ErrorIs(t, err, progres.ErrUnauthorized, "the key is still wrong")
+	assert.Equal(t, 4, countPath(s.Requests(), fetchPath), "sent again: once, and once after renewing")
+	assert.Equal(t, 4, s.TokensIssued())
 }
 
 func TestPINGWrongPasswordIsOneTokenRequest(t *testing.T) {
