@@ -48,6 +48,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback); port 0 picks a free port")
 	cases := fs.Int("cases", 20, "synthetic demo records per fake")
 	auth := fs.String("auth", "basic", "login flow: basic, session (v2.11+ cookie and CSRF), legacy (v2.0-2.10 token) or bearer (identity provider)")
+	for _, f := range fakes {
+		if fl, ok := f.(flagger); ok {
+			fl.RegisterFlags(fs)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -1,0 +1,4 @@
+package progres
+
+// WithClock sets the clock deciding token renewal, for tests.
+var WithClock = withClock
