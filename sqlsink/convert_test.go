@@ -161,3 +161,19 @@ func TestDefaultLiteral(t *testing.T) {
 	assert.Equal(t, `1`, defaultLiteral(SQLite, Column{Type: Bool, Default: true}))
 	assert.Equal(t, `'2024-01-02'`, defaultLiteral(SQLite, Column{Type: Date, Default: "2024-01-02"}))
 }
+
+// Invalid UTF-8 inside a JSON value is refused, not replaced by U+FFFD.
+func TestConvertJSONRefusesInvalidUTF8(t *testing.T) {
+	for _, in := range []any{
+		map[string]any{"a": "ok\xff"},
+		[]any{"\xfe"},
+		json.RawMessage("\"ok\xff\""),
+		[]byte("{\"k\xff\":1}"),
+		"x\xff",
+	} {
+		for _, d := range []Dialect{Postgres, SQLite} {
+			_, err := convertValue(JSON, in, d)
+			assert.ErrorContains(t, err, "UTF-8", "%#v", in)
+		}
+	}
+}
