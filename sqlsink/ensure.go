@@ -51,7 +51,6 @@ type existingColumn struct {
 	oid  uint32 // the type's OID (PostgreSQL only)
 }
 
-
 // EnsureTable makes the database table match the declaration t, in one
 // transaction: it creates the table when missing, adds declared columns
 // the table lacks (existing rows get the column's Default, or NULL), and

@@ -423,7 +423,7 @@ func ExampleDB_Upsert_errors() {
 	db, _ := Open(ctx, ":memory:")
 	defer func() { _ = db.Close() }()
 	tbl := Table{
-		Name:    "children",
+		Name: "children",
 		// case_id holds record ids, never personal data: errors may show it.
 		Columns: []Column{{Name: "case_id", Type: Text, Identifier: true}, {Name: "age", Type: Integer}},
 		Key:     []string{"case_id"},
