@@ -6,14 +6,14 @@ import (
 )
 
 // Compatibility of a declared column with an existing one. A declared Type
-// accepts an existing column when every value the Type converts to is
-// stored by that column and read back as the same value, so that Upsert
-// writes exactly what it would write into a table EnsureTable created.
+// accepts an existing column that holds the same kind of value, so that
+// Upsert writes what it would write into a table EnsureTable created.
 // Width limits are the column's own (an Integer over a smallint column
 // refuses 40000 with a *RowError; a varchar(n) refuses longer text with a
-// database error); conversions that would change a value are not
-// accepted: real (float4) for Float, timestamp without time zone for
-// Timestamp, json for JSON, text for UUID.
+// database error; numeric(p,s) rounds to s digits); types that would
+// change every value are not accepted: real (float4) for Float, timestamp
+// without time zone for Timestamp, json for JSON (which also has no
+// equality, so unchanged rows could not be skipped), text for UUID.
 
 // compatibleTypes lists, per dialect and Type, the existing column types
 // (normalized by baseType) a declaration accepts.
