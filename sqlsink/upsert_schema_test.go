@@ -226,3 +226,18 @@ func TestUpsertResyncIntoRealWorldTable(t *testing.T) {
 		"doc": map[string]any{"k": 2.0}, "tags": []any{"a", "b"}, "code": "c-1",
 	}, rows[1])
 }
+
+// The key is read in its own order, which may differ from the columns'.
+func TestInspectReadsKeyInKeyOrder(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		execAll(t, db, `CREATE TABLE k2 (a text NOT NULL, b text NOT NULL, v text, PRIMARY KEY (b, a))`)
+		_, key := columnsOf(t, db, "k2")
+		assert.Equal(t, []string{"b", "a"}, key)
+		tbl := Table{Name: "k2", Columns: []Column{{Name: "a", Type: Text}, {Name: "b", Type: Text}, {Name: "v", Type: Text}}, Key: []string{"b", "a"}}
+		ensure(t, db, tbl)
+		upsert(t, db, tbl, []mapping.Record{{"a": "1", "b": "2", "v": "x"}})
+		tbl.Key = []string{"a", "b"}
+		_, err := db.Upsert(context.Background(), tbl, records(mapping.Record{"a": "1", "b": "2"}))
+		assert.ErrorIs(t, err, ErrDestructiveChange)
+	})
+}
