@@ -320,6 +320,9 @@ func (b *batch) add(rec mapping.Record, n int64) error {
 		if b.enc != nil {
 			b.stale += b.spans[at].to - b.spans[at].from
 			b.spans[at] = row
+			if b.stale > maxStale && b.stale > len(b.copyBuf)/2 {
+				b.compact()
+			}
 		} else {
 			b.rows[at] = vals
 		}
@@ -336,20 +339,36 @@ func (b *batch) add(rec mapping.Record, n int64) error {
 	return nil
 }
 
+// maxStale is how many bytes of replaced tuples a batch keeps before it
+// compacts: records repeating one key must not grow memory without bound
+// (the batch counts distinct keys, so it never fills up with them).
+const maxStale = 1 << 20
+
+// compact copies the live tuples, in order, into a new copyBuf. (In place
+// would overwrite: a replaced row's tuple sits after the rows that follow
+// it.)
+func (b *batch) compact() {
+	buf := make([]byte, 0, len(b.copyBuf)-b.stale+len(pgCopyTrailer))
+	buf = append(buf, pgCopyHeader...)
+	for i, s := range b.spans {
+		at := len(buf)
+		buf = append(buf, b.copyBuf[s.from:s.to]...)
+		b.spans[i] = span{at, len(buf)}
+	}
+	b.copyBuf = buf
+	b.stale = 0
+}
+
 // copyData returns the batch as one binary COPY stream, each distinct row
 // once, in order. It is valid until the batch changes.
 func (b *batch) copyData() []byte {
-	if b.stale == 0 { // the tuples follow each other: only the trailer is missing
-		data := append(b.copyBuf, pgCopyTrailer...)
-		b.copyBuf = data[:len(data)-len(pgCopyTrailer)]
-		return data
+	if b.stale > 0 {
+		b.compact()
 	}
-	data := make([]byte, 0, len(b.copyBuf)-b.stale+len(pgCopyTrailer))
-	data = append(data, pgCopyHeader...)
-	for _, s := range b.spans {
-		data = append(data, b.copyBuf[s.from:s.to]...)
-	}
-	return append(data, pgCopyTrailer...)
+	// The tuples follow each other: only the trailer is missing.
+	data := append(b.copyBuf, pgCopyTrailer...)
+	b.copyBuf = data[:len(data)-len(pgCopyTrailer)]
+	return data
 }
 
 // rowError is the error for record n at column position col (-1: none),

@@ -241,3 +241,41 @@ func TestInspectReadsKeyInKeyOrder(t *testing.T) {
 		assert.ErrorIs(t, err, ErrDestructiveChange)
 	})
 }
+
+// Records repeating one key keep one row in memory, not one per record,
+// and the last one wins, whatever the interleaving with other keys.
+func TestUpsertRepeatedKeyKeepsBatchSmall(t *testing.T) {
+	tbl := casesTable()
+	cols := make([]existingColumn, len(tbl.Columns))
+	for i, c := range tbl.Columns {
+		cols[i] = existingColumn{name: c.Name, typ: sqlType(Postgres, c.Type), oid: map[Type]uint32{Text: 25, Integer: 20, Float: 701}[c.Type]}
+	}
+	b, err := newBatch(tbl, Postgres, upsertConfig{batchSize: DefaultBatchSize}, cols)
+	require.NoError(t, err)
+	for i := range 100_000 {
+		rec := caseRecord(i % 3)
+		rec["age"] = i
+		require.NoError(t, b.add(rec, int64(i+1)))
+	}
+	assert.Equal(t, 3, b.len())
+	assert.Less(t, len(b.copyBuf), 3*maxStale, "replaced rows are compacted away")
+
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		ensure(t, db, tbl)
+		var recs []mapping.Record
+		for i := range 30_000 {
+			rec := caseRecord(i % 3)
+			rec["age"] = i
+			recs = append(recs, rec)
+		}
+		st := upsert(t, db, tbl, recs)
+		assert.Equal(t, int64(3), st.Inserted)
+		rows := dump(t, db, tbl)
+		require.Len(t, rows, 3)
+		for k, row := range rows {
+			want := caseRecord(k)
+			want["age"] = int64(30_000 - 3 + k)
+			assert.Equal(t, want, row)
+		}
+	})
+}
