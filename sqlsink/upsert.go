@@ -62,7 +62,10 @@ type Stats struct {
 // Upsert writes rows into the declared table t, inserting new keys and
 // updating existing ones, in batches of [DefaultBatchSize] distinct rows,
 // one transaction per batch. The table must exist as declared (see
-// [DB.EnsureTable]).
+// [DB.EnsureTable]): before writing anything, Upsert reads the table's
+// columns from the database and refuses a missing table ([ErrNoTable]), a
+// declared column the table lacks, a column whose type is not compatible
+// with the declared one (a *SchemaChangeError) or another key.
 //
 // Values are taken from each record by column name, in the declaration's
 // column order, and converted to the column's type (see [Type]). A field
@@ -72,9 +75,11 @@ type Stats struct {
 // A row whose values equal the stored ones is left untouched and counted
 // as skipped.
 //
-// On PostgreSQL each batch is COPYed into a temporary table, then merged
-// with INSERT … ON CONFLICT (key) DO UPDATE … WHERE the row IS DISTINCT
-// FROM the stored one. Into a table that was empty when the upsert began,
+// On PostgreSQL each batch is encoded for binary COPY for the column types
+// the table has (an Integer too large for a smallint column is a
+// *RowError here, before anything is sent), COPYed into a temporary table
+// of exactly those types, then merged with INSERT … ON CONFLICT (key) DO
+// UPDATE … WHERE the row IS DISTINCT FROM the stored one. Into a table that was empty when the upsert began,
 // batches are COPYed straight in until one meets an existing key (then it,
 // and every batch after it, is merged as above): a first load costs little
 // more than a plain COPY. On SQLite each row of a batch runs a prepared
@@ -82,14 +87,17 @@ type Stats struct {
 // guarded the same way, which tells inserted, updated and skipped apart.
 //
 // Errors stop the upsert. A record that cannot be written gives a
-// *RowError (errors.Is(err, ErrInvalidValue)) naming its position, key and
-// column but never the value; a failing batch is rolled back whole; an
+// *RowError (errors.Is(err, ErrInvalidValue)) naming its position, the
+// column and its type, and its key only when the key columns are declared
+// Identifier, but never a value; a failing batch is rolled back whole; an
 // error from rows is returned as is. In every case the batches committed
 // before stay committed, Stats count exactly those, and the records read
 // since the last full batch are not written.
 //
 // A batch is converted while the one before it is being written (on a
 // goroutine of Upsert's own), so at most two batches are held in memory.
+// The table must not be altered while an upsert runs: its columns are
+// read once, at the start.
 func (db *DB) Upsert(ctx context.Context, t Table, rows iter.Seq2[mapping.Record, error], opts ...UpsertOption) (Stats, error) {
 	start := time.Now()
 	cfg := upsertConfig{batchSize: DefaultBatchSize}
