@@ -2,10 +2,12 @@ package sqlsink
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,7 +37,9 @@ var decimalRE = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?
 //	Bool       bool on PostgreSQL; int64 0/1 on SQLite
 //	Date       time.Time, UTC midnight, on PostgreSQL; "2006-01-02" on SQLite
 //	Timestamp  time.Time, UTC, microseconds, on PostgreSQL; fixed-width UTC text on SQLite
-//	JSON       string holding compact JSON
+//	JSON       string holding compact JSON (valid UTF-8)
+//	UUID       string, lower-case 8-4-4-4-12
+//	TextArray  []string on PostgreSQL; a JSON array of strings on SQLite
 func convertValue(t Type, v any, d Dialect) (any, error) {
 	switch t {
 	case Text:
@@ -69,6 +73,15 @@ func convertValue(t Type, v any, d Dialect) (any, error) {
 		return tm.Format(sqliteTimestamp), nil
 	case JSON:
 		return toJSON(v)
+	case UUID:
+		return toUUID(v)
+	case TextArray:
+		a, err := toTextArray(v)
+		if err != nil || d == Postgres {
+			return a, err
+		}
+		b, _ := json.Marshal(a) // strings only: cannot fail
+		return string(b), nil
 	}
 	return nil, errors.New("unknown column type")
 }
@@ -233,7 +246,63 @@ func checkDecimal(s string) (string, error) {
 	if !decimalRE.MatchString(s) {
 		return "", errors.New("text is not a decimal number")
 	}
+	if _, _, _, err := splitDecimal(s); err != nil {
+		return "", err
+	}
 	return s, nil
+}
+
+// PostgreSQL numeric holds up to 131072 digits before the decimal point
+// and 16383 after it.
+const (
+	maxNumericWhole = 131072
+	maxNumericScale = 16383
+)
+
+// splitDecimal reads a decimal text (matched by decimalRE) as
+// neg × digits × 10^exp, with digits free of leading and trailing zeros
+// ("" for zero, which is never negative). It refuses numbers outside what
+// PostgreSQL's numeric stores, before anything large is allocated.
+func splitDecimal(s string) (neg bool, digits string, exp int, err error) {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	mant, e, hasExp := strings.Cut(strings.ToLower(s), "e")
+	if hasExp {
+		if exp, err = strconv.Atoi(e); err != nil || exp > 1<<20 || exp < -(1<<20) {
+			return false, "", 0, errNumericRange
+		}
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits = strings.TrimLeft(whole+frac, "0")
+	exp -= len(frac)
+	trimmed := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(trimmed)
+	digits = trimmed
+	if digits == "" {
+		return false, "", 0, nil
+	}
+	if exp+len(digits) > maxNumericWhole || exp < -maxNumericScale {
+		return false, "", 0, errNumericRange
+	}
+	return neg, digits, exp, nil
+}
+
+var errNumericRange = errors.New("number outside the range of PostgreSQL numeric")
+
+// canonicalDecimal is one text per decimal value: "1", "1.0" and "1e0"
+// give the same, so keys equal as numbers are equal as text.
+func canonicalDecimal(s string) string {
+	neg, digits, exp, err := splitDecimal(s)
+	if err != nil || digits == "" {
+		return "0"
+	}
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	return sign + digits + "e" + strconv.Itoa(exp)
 }
 
 func toBool(v any) (bool, error) {
@@ -316,14 +385,23 @@ func toTimestamp(v any) (time.Time, error) {
 	return t, nil
 }
 
-// parseTimestamp accepts RFC 3339 with a "T" or a space; an offset (or Z)
-// is required, since a local time without one is ambiguous.
+// parseTimestamp accepts RFC 3339 with a "T" or a space, and fractional
+// seconds of any length; an offset (or Z) is required, since a local time
+// without one is ambiguous. PostgreSQL's own output, with an hour-only
+// offset ("2024-03-01 10:11:12.5+07"), is accepted too.
 func parseTimestamp(s string) (time.Time, error) {
 	if len(s) > 10 && s[10] == ' ' {
 		s = s[:10] + "T" + s[11:]
 	}
-	return time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil && len(s) > 19 && (s[len(s)-3] == '+' || s[len(s)-3] == '-') {
+		return time.Parse(time.RFC3339Nano, s+":00")
+	}
+	return t, err
 }
+
+// errJSONUTF8 refuses what encoding/json would silently turn into U+FFFD.
+var errJSONUTF8 = errors.New("JSON holds text that is not valid UTF-8")
 
 func toJSON(v any) (string, error) {
 	var b []byte
@@ -337,6 +415,14 @@ func toJSON(v any) (string, error) {
 		if b, err = json.Marshal(v); err != nil {
 			return "", fmt.Errorf("a %T does not encode as JSON", v)
 		}
+		// Marshal silently replaces invalid UTF-8 with U+FFFD: look at the
+		// input itself (Marshal has refused cycles already).
+		if hasInvalidUTF8(reflect.ValueOf(v)) {
+			return "", errJSONUTF8
+		}
+	}
+	if !utf8.Valid(b) {
+		return "", errJSONUTF8
 	}
 	if !json.Valid(b) {
 		return "", errors.New("bytes are not valid JSON")
@@ -349,4 +435,108 @@ func toJSON(v any) (string, error) {
 		return "", errors.New("JSON holds a NUL character, which PostgreSQL refuses")
 	}
 	return buf.String(), nil
+}
+
+// hasInvalidUTF8 reports whether a string reachable from v, as
+// encoding/json walks it (map keys, elements, exported fields), is not
+// valid UTF-8. It runs only after json.Marshal succeeded, so v has no
+// cycles.
+func hasInvalidUTF8(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return !utf8.ValidString(v.String())
+	case reflect.Interface, reflect.Pointer:
+		return !v.IsNil() && hasInvalidUTF8(v.Elem())
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if hasInvalidUTF8(it.Key()) || hasInvalidUTF8(it.Value()) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return false // []byte marshals as base64
+		}
+		for i := range v.Len() {
+			if hasInvalidUTF8(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && hasInvalidUTF8(v.Field(i)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// toUUID accepts the 8-4-4-4-12 hexadecimal form (either case, optionally
+// in braces or as a urn:uuid:) or 16 bytes, and returns it lower-case with
+// dashes.
+func toUUID(v any) (string, error) {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case [16]byte:
+		return formatUUID(x), nil
+	default:
+		return "", cannot(v, UUID)
+	}
+	s = strings.TrimPrefix(strings.ToLower(s), "urn:uuid:")
+	if len(s) == 38 && s[0] == '{' && s[37] == '}' {
+		s = s[1:37]
+	}
+	b, ok := parseUUID(s)
+	if !ok {
+		return "", errors.New("text is not a UUID (8-4-4-4-12 hexadecimal digits)")
+	}
+	return formatUUID(b), nil
+}
+
+// parseUUID reads the lower-case 8-4-4-4-12 form.
+func parseUUID(s string) (b [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return b, false
+	}
+	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
+	if _, err := hex.Decode(b[:], []byte(h)); err != nil {
+		return b, false
+	}
+	return b, true
+}
+
+func formatUUID(b [16]byte) string {
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// toTextArray accepts []string or []any of strings; each element follows
+// Text's rules, and none may be nil.
+func toTextArray(v any) ([]string, error) {
+	var out []string
+	switch x := v.(type) {
+	case []string:
+		out = make([]string, len(x))
+		copy(out, x)
+	case []any:
+		out = make([]string, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("element %d: a %T is not a string", i, e)
+			}
+			out[i] = s
+		}
+	default:
+		return nil, cannot(v, TextArray)
+	}
+	for i, s := range out {
+		if _, err := toText(s); err != nil {
+			return nil, fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	return out, nil
 }

@@ -46,6 +46,15 @@ func TestConvertValueAccepts(t *testing.T) {
 		{JSON, map[string]any{"b": 1, "a": []any{"x"}}, `{"a":["x"],"b":1}`, `{"a":["x"],"b":1}`},
 		{JSON, "plain", `"plain"`, `"plain"`},
 		{JSON, json.RawMessage(`{ "a" : 1 }`), `{"a":1}`, `{"a":1}`},
+		{Timestamp, "2024-03-01 15:11:12.123456+07", ts, "2024-03-01 08:11:12.123456Z"},
+		{Timestamp, "2024-03-01T08:11:12.1234564Z", ts, "2024-03-01 08:11:12.123456Z"},
+		{Numeric, "1e131071", "1e131071", "1e131071"},
+		{UUID, "0B7C5A4E-2F1D-4C3B-9A8E-1D2C3B4A5F60", "0b7c5a4e-2f1d-4c3b-9a8e-1d2c3b4a5f60", "0b7c5a4e-2f1d-4c3b-9a8e-1d2c3b4a5f60"},
+		{UUID, "urn:uuid:0b7c5a4e-2f1d-4c3b-9a8e-1d2c3b4a5f60", "0b7c5a4e-2f1d-4c3b-9a8e-1d2c3b4a5f60", "0b7c5a4e-2f1d-4c3b-9a8e-1d2c3b4a5f60"},
+		{UUID, [16]byte{0: 0xab}, "ab000000-0000-0000-0000-000000000000", "ab000000-0000-0000-0000-000000000000"},
+		{TextArray, []string{"a", "b"}, []string{"a", "b"}, `["a","b"]`},
+		{TextArray, []any{"a"}, []string{"a"}, `["a"]`},
+		{TextArray, []string{}, []string{}, `[]`},
 	}
 	for _, c := range cases {
 		got, err := convertValue(c.typ, c.in, Postgres)
@@ -90,6 +99,16 @@ func TestConvertValueRefusesWithoutQuotingValue(t *testing.T) {
 		{JSON, json.RawMessage(`{"a":` + secret)},
 		{JSON, map[string]any{"n": math.NaN()}},
 		{JSON, "a\x00b"},
+		{Numeric, "1e131073"},
+		{Numeric, "1e-16384"},
+		{Numeric, "1e99999999999999999999"},
+		{UUID, "Secret Qx7"},
+		{UUID, "0b7c5a4e-2f1d-4c3b-9a8e-1d2c3b4a5fZZ"},
+		{UUID, 4242},
+		{TextArray, []any{"ok", nil}},
+		{TextArray, []any{"ok", 4242}},
+		{TextArray, []string{"\xff Secret Qx7"}},
+		{TextArray, "Secret Qx7"},
 		{Type(99), 1},
 	}
 	for _, c := range cases {
@@ -160,4 +179,43 @@ func TestDefaultLiteral(t *testing.T) {
 	assert.Equal(t, `TRUE`, defaultLiteral(Postgres, Column{Type: Bool, Default: true}))
 	assert.Equal(t, `1`, defaultLiteral(SQLite, Column{Type: Bool, Default: true}))
 	assert.Equal(t, `'2024-01-02'`, defaultLiteral(SQLite, Column{Type: Date, Default: "2024-01-02"}))
+}
+
+// Invalid UTF-8 inside a JSON value is refused, not replaced by U+FFFD.
+func TestConvertJSONRefusesInvalidUTF8(t *testing.T) {
+	for _, in := range []any{
+		map[string]any{"a": "ok\xff"},
+		[]any{"\xfe"},
+		json.RawMessage("\"ok\xff\""),
+		[]byte("{\"k\xff\":1}"),
+		"x\xff",
+	} {
+		for _, d := range []Dialect{Postgres, SQLite} {
+			_, err := convertValue(JSON, in, d)
+			assert.ErrorContains(t, err, "UTF-8", "%#v", in)
+		}
+	}
+}
+
+// Decimals equal as numbers have one canonical text.
+func TestCanonicalDecimal(t *testing.T) {
+	for _, group := range [][]string{
+		{"1", "1.0", "01.00", "1e0", "+1", "0.1e1", "10e-1"},
+		{"0", "-0", "0.000", "0e5", ".0"},
+		{"-12.5", "-12.50", "-1.25e1", "-125e-1"},
+		{"1200", "1.2e3", "1200.0"},
+	} {
+		for _, s := range group {
+			assert.Equal(t, canonicalDecimal(group[0]), canonicalDecimal(s), "%s vs %s", group[0], s)
+		}
+	}
+	assert.NotEqual(t, canonicalDecimal("1"), canonicalDecimal("-1"))
+	assert.NotEqual(t, canonicalDecimal("12"), canonicalDecimal("1.2"))
+}
+
+// JSON and TextArray columns cannot be keys; TextArray takes no Default.
+func TestTableValidateKeyAndDefaultTypes(t *testing.T) {
+	err := Table{Name: "t", Columns: []Column{{Name: "j", Type: JSON}, {Name: "a", Type: TextArray, Default: []string{}}}, Key: []string{"j"}}.Validate()
+	assert.ErrorContains(t, err, "Key[0] (j): a JSON column cannot be a key column")
+	assert.ErrorContains(t, err, "Columns[1] (a).Default: a TextArray column takes no Default")
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -57,6 +60,8 @@ type DB struct {
 //
 //   - "postgres://…" or "postgresql://…": PostgreSQL through a pgx pool
 //     (any pgx connection parameter may be given in the URL).
+//   - a libpq keyword/value string ("host=db port=5432 dbname=x …"):
+//     PostgreSQL too.
 //   - ":memory:" or "sqlite::memory:": a new in-memory SQLite database,
 //     private to this DB and gone when it is closed.
 //   - "sqlite:PATH", "sqlite://PATH", "file:PATH" or a plain file path:
@@ -66,12 +71,41 @@ type DB struct {
 // SQLite connections wait up to 10 seconds on a lock held by another
 // connection, enforce foreign keys, and use write-ahead logging for files;
 // transactions begin IMMEDIATE so that two writers queue rather than fail.
-// Errors never repeat the DSN, which may hold a password.
+// Any other "scheme://" (mysql://, sqlserver://) is an error, never a
+// SQLite file of that name. Errors never repeat a PostgreSQL DSN, which may
+// hold a password; SQLite errors name the file and the cause.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	switch dialect, err := dsnDialect(dsn); {
+	case err != nil:
+		return nil, err
+	case dialect == Postgres:
 		return openPostgres(ctx, dsn)
 	}
 	return openSQLite(ctx, dsn)
+}
+
+// urlScheme matches the "scheme://" that starts a URL.
+var urlScheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+
+// libpqKeyword matches the first "keyword=" of a libpq connection string.
+var libpqKeyword = regexp.MustCompile(`^\s*(host|hostaddr|port|dbname|user|password|passfile|sslmode|sslrootcert|sslcert|sslkey|connect_timeout|application_name|options|service|target_session_attrs|channel_binding)\s*=`)
+
+// dsnDialect tells which database a DSN names.
+func dsnDialect(dsn string) (Dialect, error) {
+	if m := urlScheme.FindStringSubmatch(dsn); m != nil {
+		switch strings.ToLower(m[1]) {
+		case "postgres", "postgresql":
+			return Postgres, nil
+		case "sqlite", "file":
+			return SQLite, nil
+		}
+		return 0, fmt.Errorf("sqlsink: unsupported DSN scheme %q: want postgres://, postgresql://, "+
+			"a libpq keyword string, sqlite:PATH, file:PATH or a file path", m[1])
+	}
+	if libpqKeyword.MatchString(dsn) {
+		return Postgres, nil
+	}
+	return SQLite, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -91,13 +125,13 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, dsn string) (*DB, error) {
-	driverDSN, memory, err := sqliteDSN(dsn)
+	driverDSN, path, memory, err := sqliteDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
 	sdb, err := sql.Open("sqlite", driverDSN)
 	if err != nil {
-		return nil, fmt.Errorf("sqlsink: open SQLite: %w", err)
+		return nil, sqliteOpenError(path, err)
 	}
 	db := &DB{dialect: SQLite, sql: sdb}
 	if memory {
@@ -109,14 +143,29 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if err != nil {
 		_ = sdb.Close()
-		return nil, fmt.Errorf("sqlsink: open SQLite: %w", err)
+		return nil, sqliteOpenError(path, err)
 	}
 	return db, nil
 }
 
+// sqliteOpenError names the file and why it could not be opened: the
+// driver says only "unable to open database file", so a missing or
+// unusable directory is looked at here.
+func sqliteOpenError(path string, err error) error {
+	if path != "" {
+		dir := filepath.Dir(path)
+		if fi, statErr := os.Stat(dir); statErr != nil {
+			return fmt.Errorf("sqlsink: open SQLite database %q: directory %q: %w", path, dir, statErr)
+		} else if !fi.IsDir() {
+			return fmt.Errorf("sqlsink: open SQLite database %q: %q is not a directory", path, dir)
+		}
+	}
+	return fmt.Errorf("sqlsink: open SQLite database %q: %w", path, err)
+}
+
 // sqliteDSN turns a user DSN into the modernc.org/sqlite driver's, and says
-// whether it names an in-memory database.
-func sqliteDSN(dsn string) (driverDSN string, memory bool, err error) {
+// which file it names ("" for an in-memory database, then memory is true).
+func sqliteDSN(dsn string) (driverDSN, file string, memory bool, err error) {
 	rest := dsn
 	switch {
 	case strings.HasPrefix(rest, "sqlite://"):
@@ -134,7 +183,7 @@ func sqliteDSN(dsn string) (driverDSN string, memory bool, err error) {
 	}
 	switch path {
 	case "":
-		return "", false, errors.New("sqlsink: empty SQLite path in DSN")
+		return "", "", false, errors.New("sqlsink: empty SQLite path in DSN")
 	case ":memory:":
 		// The memdb VFS shares one database among the pool's connections
 		// when its name starts with "/"; the counter keeps it private.
@@ -144,12 +193,13 @@ func sqliteDSN(dsn string) (driverDSN string, memory bool, err error) {
 		path = name
 	default:
 		params = append(params, "_pragma=journal_mode(WAL)")
+		file = path
 		path = (&url.URL{Path: path}).EscapedPath()
 	}
 	if query != "" {
 		params = append([]string{query}, params...)
 	}
-	return "file:" + path + "?" + strings.Join(params, "&"), memory, nil
+	return "file:" + path + "?" + strings.Join(params, "&"), file, memory, nil
 }
 
 // Dialect reports which database db talks to.

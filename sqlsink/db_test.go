@@ -2,9 +2,13 @@ package sqlsink
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/casebridge/casebridge/internal/pgtest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,3 +105,50 @@ func TestOpenErrorsHideDSN(t *testing.T) {
 }
 
 func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
+
+// Open recognises what it is given: a libpq keyword DSN and a
+// postgresql:// URL are PostgreSQL, an unknown scheme is an error, and
+// none of them is ever opened as a SQLite file of that name.
+func TestOpenRecognisesDSNForms(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, dsn := range []string{
+		"host=127.0.0.1 port=1 user=u password=s3cret dbname=x connect_timeout=1",
+		"postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1",
+		"mysql://u:s3cret@127.0.0.1:1/x",
+		"sqlserver://127.0.0.1:1",
+	} {
+		db, err := Open(ctx, dsn)
+		if !assert.Error(t, err, dsn) {
+			_ = db.Close()
+			continue
+		}
+		assert.NotContains(t, err.Error(), "s3cret", dsn)
+		assert.NotContains(t, err.Error(), "SQLite", dsn)
+	}
+	_, err := Open(ctx, "mysql://u@h/x")
+	assert.ErrorContains(t, err, `"mysql"`)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no SQLite file was created")
+
+	// The keyword form really reaches PostgreSQL.
+	u, err := url.Parse(pgtest.DSN(t))
+	require.NoError(t, err)
+	kw := "host=" + u.Query().Get("host") + " user=postgres dbname=" + strings.TrimPrefix(u.Path, "/") + " sslmode=disable"
+	db, err := Open(ctx, kw)
+	require.NoError(t, err)
+	defer func() { _ = db.Close() }()
+	assert.Equal(t, Postgres, db.Dialect())
+}
+
+// A SQLite file that cannot be opened is reported with its path and why.
+func TestOpenSQLiteErrorNamesPathAndCause(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no-such-dir", "cb.db")
+	_, err := Open(context.Background(), path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, err.Error(), "no-such-dir")
+	assert.Regexp(t, "directory|unable to open|no such", err.Error())
+}

@@ -9,8 +9,9 @@ import (
 )
 
 // sqlType returns the dialect's type for t, as CREATE TABLE writes it and
-// as the schema inspection reports it back (information_schema data_type
-// on PostgreSQL, the declared type on SQLite).
+// as the schema inspection reports it back (format_type on PostgreSQL,
+// the declared type on SQLite). [compatible] lists the other existing
+// types a declaration accepts.
 func sqlType(d Dialect, t Type) string {
 	if d == Postgres {
 		switch t {
@@ -30,6 +31,10 @@ func sqlType(d Dialect, t Type) string {
 			return "timestamp with time zone"
 		case JSON:
 			return "jsonb"
+		case UUID:
+			return "uuid"
+		case TextArray:
+			return "text[]"
 		}
 		return ""
 	}
@@ -53,6 +58,10 @@ func sqlType(d Dialect, t Type) string {
 		// SQLite never turns a JSON document such as "12" into a number;
 		// the "JSON" lets Query recognize and decode it.
 		return "JSON TEXT"
+	case UUID:
+		return "UUID TEXT" // TEXT affinity; the name tells Query what it is
+	case TextArray:
+		return "JSON TEXT ARRAY" // a JSON array, decoded by Query
 	}
 	return ""
 }

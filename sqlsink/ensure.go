@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // EnsureOption changes what [DB.EnsureTable] may do to an existing table.
@@ -48,13 +47,18 @@ type Migration struct {
 // existingColumn is a column as the database reports it.
 type existingColumn struct {
 	name string
-	typ  string // data_type (PostgreSQL) or declared type (SQLite)
+	typ  string // format_type with modifiers (PostgreSQL) or declared type (SQLite)
+	oid  uint32 // the type's OID (PostgreSQL only)
 }
 
 // EnsureTable makes the database table match the declaration t, in one
 // transaction: it creates the table when missing, adds declared columns
 // the table lacks (existing rows get the column's Default, or NULL), and
 // creates missing indexes (by name; existing indexes are never altered).
+//
+// An existing column is accepted when its type is compatible with the
+// declared one (an Integer over an integer or smallint column, a Text over
+// varchar; see [Type]): it is left as it is.
 //
 // A difference that would lose data is refused with a *SchemaChangeError
 // (errors.Is(err, ErrDestructiveChange)) naming the table and the column,
@@ -159,10 +163,7 @@ func (db *DB) ensure(ctx context.Context, tx *sql.Tx, t Table, cfg ensureConfig)
 // changes, the declared columns to add, and the existing columns t does
 // not declare.
 func (db *DB) diff(t Table, cols []existingColumn, key []string) (changes []*SchemaChangeError, added []Column, dropped []string) {
-	same := func(a, b string) bool { return a == b }
-	if db.dialect == SQLite {
-		same = strings.EqualFold // SQLite names are case-insensitive
-	}
+	same := db.sameName()
 	find := func(name string) (existingColumn, bool) {
 		for _, c := range cols {
 			if same(c.name, name) {
@@ -177,9 +178,9 @@ func (db *DB) diff(t Table, cols []existingColumn, key []string) (changes []*Sch
 			added = append(added, c)
 			continue
 		}
-		if want := sqlType(db.dialect, c.Type); !strings.EqualFold(ec.typ, want) {
+		if !compatible(db.dialect, c.Type, ec.typ) {
 			changes = append(changes, &SchemaChangeError{
-				Table: t.Name, Column: c.Name, Change: changeType, Existing: ec.typ, Declared: want,
+				Table: t.Name, Column: c.Name, Change: changeType, Existing: ec.typ, Declared: c.Type.String(),
 			})
 		}
 	}
@@ -209,48 +210,22 @@ func (t Table) columnFold(name string, same func(a, b string) bool) (Column, boo
 
 // inspect returns the table's columns in order and its primary key
 // columns in key order; no columns means no table.
-func (db *DB) inspect(ctx context.Context, tx *sql.Tx, table string) ([]existingColumn, []string, error) {
-	var cols []existingColumn
-	var key []string
+func (db *DB) inspect(ctx context.Context, tx querier, table string) ([]existingColumn, []string, error) {
+	// One query per dialect: each column, its type and its 1-based
+	// position in the primary key (0: not a key column).
+	query := `SELECT name, type, 0, pk FROM pragma_table_info(?) ORDER BY cid`
 	if db.dialect == Postgres {
-		rows, err := tx.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
-			WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, table)
-		if err != nil {
-			return nil, nil, err
-		}
-		for rows.Next() {
-			var c existingColumn
-			if err := rows.Scan(&c.name, &c.typ); err != nil {
-				_ = rows.Close()
-				return nil, nil, err
-			}
-			cols = append(cols, c)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
-		krows, err := tx.QueryContext(ctx, `SELECT k.column_name
-			FROM information_schema.table_constraints c
-			JOIN information_schema.key_column_usage k
-			  ON k.constraint_schema = c.constraint_schema AND k.constraint_name = c.constraint_name
-			 AND k.table_schema = c.table_schema AND k.table_name = c.table_name
-			WHERE c.table_schema = current_schema() AND c.table_name = $1 AND c.constraint_type = 'PRIMARY KEY'
-			ORDER BY k.ordinal_position`, table)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer func() { _ = krows.Close() }()
-		for krows.Next() {
-			var k string
-			if err := krows.Scan(&k); err != nil {
-				return nil, nil, err
-			}
-			key = append(key, k)
-		}
-		return cols, key, krows.Err()
+		query = `SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid::int8,
+			  coalesce(array_position(i.indkey::int2[], a.attnum) + 1 - array_lower(i.indkey::int2[], 1), 0)
+			FROM pg_attribute a
+			JOIN pg_class c ON c.oid = a.attrelid
+			JOIN pg_namespace n ON n.oid = c.relnamespace
+			LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+			WHERE n.nspname = current_schema() AND c.relname = $1 AND c.relkind IN ('r', 'p')
+			  AND a.attnum > 0 AND NOT a.attisdropped
+			ORDER BY a.attnum`
 	}
-
-	rows, err := tx.QueryContext(ctx, `SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid`, table)
+	rows, err := tx.QueryContext(ctx, query, table)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -259,19 +234,23 @@ func (db *DB) inspect(ctx context.Context, tx *sql.Tx, table string) ([]existing
 		pos  int
 		name string
 	}
+	var cols []existingColumn
 	var pks []pkCol
 	for rows.Next() {
 		var c existingColumn
+		var oid int64
 		var pk int
-		if err := rows.Scan(&c.name, &c.typ, &pk); err != nil {
+		if err := rows.Scan(&c.name, &c.typ, &oid, &pk); err != nil {
 			return nil, nil, err
 		}
+		c.oid = uint32(oid)
 		cols = append(cols, c)
 		if pk > 0 {
 			pks = append(pks, pkCol{pk, c.name})
 		}
 	}
 	slices.SortFunc(pks, func(a, b pkCol) int { return a.pos - b.pos })
+	var key []string
 	for _, p := range pks {
 		key = append(key, p.name)
 	}

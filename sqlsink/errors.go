@@ -63,8 +63,9 @@ func (e *SchemaChangeError) Error() string {
 		return fmt.Sprintf("sqlsink: table %q: column %q exists in the database but is not declared; "+
 			"dropping it would lose its data (EnsureTable with AllowDropColumns drops it)", e.Table, e.Column)
 	case changeType:
-		return fmt.Sprintf("sqlsink: table %q: column %q has type %s in the database but is declared %s; "+
-			"changing it would rewrite or lose data (EnsureTable with AllowRecreate drops and recreates the table, empty)",
+		return fmt.Sprintf("sqlsink: table %q: column %q has type %s in the database, which a column declared %s "+
+			"cannot use; declare a compatible type, or change the table, which would rewrite or lose data "+
+			"(EnsureTable with AllowRecreate drops and recreates the table, empty)",
 			e.Table, e.Column, e.Existing, e.Declared)
 	default:
 		return fmt.Sprintf("sqlsink: table %q: key is (%s) in the database but is declared (%s); "+
@@ -90,35 +91,50 @@ type RowError struct {
 	Table string
 	// Row is the record's 1-based position in the upserted sequence.
 	Row int64
-	// Key is the record's key as "col=value" pairs, or empty when the key
-	// itself could not be read.
+	// Key is the record's key as "col=value" pairs when every key column
+	// is declared an Identifier and the key could be read; else empty.
 	Key string
 	// Column is the column (or record field) at fault.
 	Column string
+	// Type is the column's type: the declared Type ("Integer"), or the
+	// database's type ("smallint") when that is what refused the value;
+	// empty for a field the table does not declare.
+	Type string
 	// Reason says what is wrong, never quoting the value.
 	Reason string
 }
 
-// Error names the table, row, key and column.
+// Error names the table, row, key (identifiers only), column and type.
 func (e *RowError) Error() string {
-	key := e.Key
-	if key == "" {
-		key = "unknown key"
+	var b strings.Builder
+	fmt.Fprintf(&b, "sqlsink: table %q: row %d", e.Table, e.Row)
+	if e.Key != "" {
+		b.WriteString(" (" + e.Key + ")")
 	}
-	return fmt.Sprintf("sqlsink: table %q: row %d (%s): column %q: %s", e.Table, e.Row, key, e.Column, e.Reason)
+	fmt.Fprintf(&b, ": column %q", e.Column)
+	if e.Type != "" {
+		b.WriteString(" (" + e.Type + ")")
+	}
+	b.WriteString(": " + e.Reason)
+	return b.String()
 }
 
 // Is makes errors.Is(err, ErrInvalidValue) true.
 func (e *RowError) Is(target error) bool { return target == ErrInvalidValue }
 
 // dbError wraps a PostgreSQL error whose message may quote a value (class
-// 22, "data exception": `invalid input syntax for type integer: "…"`):
-// its text keeps the SQLSTATE and the column, not the message. errors.As
-// still reaches the *pgconn.PgError.
+// 22, "data exception": `invalid input syntax for type integer: "…"`; and
+// 57014, which is also how the server reports a COPY the client aborted,
+// quoting the client's reason): its text keeps the SQLSTATE and the column,
+// not the message. errors.As still reaches the *pgconn.PgError.
 type dbError struct{ pg *pgconn.PgError }
 
 func (e *dbError) Error() string {
-	s := "data exception (SQLSTATE " + e.pg.Code + ")"
+	what := "data exception"
+	if e.pg.Code == "57014" {
+		what = "statement cancelled"
+	}
+	s := what + " (SQLSTATE " + e.pg.Code + ")"
 	if e.pg.ColumnName != "" {
 		s += " in column " + e.pg.ColumnName
 	}
@@ -131,7 +147,7 @@ func (e *dbError) Unwrap() error { return e.pg }
 // value. pgx's own PgError text already omits the DETAIL (which quotes rows).
 func safeError(err error) error {
 	var pg *pgconn.PgError
-	if errors.As(err, &pg) && strings.HasPrefix(pg.Code, "22") {
+	if errors.As(err, &pg) && (strings.HasPrefix(pg.Code, "22") || pg.Code == "57014") {
 		return &dbError{pg: pg}
 	}
 	return err

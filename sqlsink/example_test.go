@@ -112,6 +112,6 @@ func ExampleDB_EnsureTable() {
 	// Output:
 	// created: true
 	// true
-	// sqlsink: table "links": column "oscar_id" has type INTEGER in the database but is declared TEXT; changing it would rewrite or lose data (EnsureTable with AllowRecreate drops and recreates the table, empty)
+	// sqlsink: table "links": column "oscar_id" has type INTEGER in the database, which a column declared Text cannot use; declare a compatible type, or change the table, which would rewrite or lose data (EnsureTable with AllowRecreate drops and recreates the table, empty)
 	// added: [note]
 }

@@ -15,7 +15,7 @@ func casesTable() Table {
 	return Table{
 		Name: "cases",
 		Columns: []Column{
-			{Name: "case_id", Type: Text},
+			{Name: "case_id", Type: Text, Identifier: true},
 			{Name: "name", Type: Text},
 			{Name: "age", Type: Integer},
 			{Name: "score", Type: Float},

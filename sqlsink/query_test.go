@@ -25,6 +25,8 @@ func typesTable() Table {
 			{Name: "d", Type: Date},
 			{Name: "ts", Type: Timestamp},
 			{Name: "j", Type: JSON},
+			{Name: "u", Type: UUID},
+			{Name: "a", Type: TextArray},
 		},
 		Key: []string{"id"},
 	}
@@ -36,12 +38,14 @@ func typesRecords() []mapping.Record {
 		{
 			"id": "t-1", "i": 42, "f": 2.5, "n": "12.50", "b": true, "d": "2024-02-29",
 			"ts": "2024-03-01T10:11:12.123456789+02:00", "j": map[string]any{"a": []any{1, "x"}},
+			"u": "{0B7C5A4E-2F1D-4C3B-9A8E-1D2C3B4A5F60}", "a": []string{"x", "", "ü"},
 		},
-		{"id": "t-2", "i": nil, "f": nil, "n": nil, "b": nil, "d": nil, "ts": nil, "j": nil},
+		{"id": "t-2", "i": nil, "f": nil, "n": nil, "b": nil, "d": nil, "ts": nil, "j": nil, "u": nil, "a": nil},
 		{
 			"id": "t-3", "i": json.Number("-7"), "f": float32(0.5), "n": 0.25, "b": "f",
 			"d":  time.Date(2024, 5, 31, 23, 30, 0, 0, phnomPenh), // the date as written
 			"ts": time.Date(2024, 5, 31, 23, 30, 0, 0, phnomPenh), "j": "plain",
+			"u": [16]byte{15: 1}, "a": []any{},
 		},
 	}
 }
@@ -53,12 +57,14 @@ func typesWant() []mapping.Record {
 			"d":  time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC),
 			"ts": time.Date(2024, 3, 1, 8, 11, 12, 123456000, time.UTC),
 			"j":  map[string]any{"a": []any{1.0, "x"}},
+			"u":  "0b7c5a4e-2f1d-4c3b-9a8e-1d2c3b4a5f60", "a": []any{"x", "", "ü"},
 		},
-		{"id": "t-2", "i": nil, "f": nil, "n": nil, "b": nil, "d": nil, "ts": nil, "j": nil},
+		{"id": "t-2", "i": nil, "f": nil, "n": nil, "b": nil, "d": nil, "ts": nil, "j": nil, "u": nil, "a": nil},
 		{
 			"id": "t-3", "i": int64(-7), "f": 0.5, "n": 0.25, "b": false,
 			"d":  time.Date(2024, 5, 31, 0, 0, 0, 0, time.UTC),
 			"ts": time.Date(2024, 5, 31, 16, 30, 0, 0, time.UTC), "j": "plain",
+			"u": "00000000-0000-0000-0000-000000000001", "a": []any{},
 		},
 	}
 }

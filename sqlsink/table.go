@@ -9,15 +9,21 @@ import (
 
 // Type is a portable column type, mapped to each dialect's own type.
 //
-//	Type       PostgreSQL                SQLite (declared type)
-//	Text       text                      TEXT
-//	Integer    bigint                    INTEGER
-//	Float      double precision          REAL
-//	Numeric    numeric                   NUMERIC
-//	Bool       boolean                   BOOLEAN (stored 0/1)
-//	Date       date                      DATE (stored "2006-01-02")
-//	Timestamp  timestamp with time zone  TIMESTAMP (stored UTC, microseconds)
-//	JSON       jsonb                     JSON TEXT (stored as JSON text)
+// The first PostgreSQL type is what [DB.EnsureTable] creates; the others
+// are the existing column types a declaration of that Type accepts (see
+// "Existing tables" in the package documentation).
+//
+//	Type       PostgreSQL                        SQLite (declared type)
+//	Text       text, varchar(n)                  TEXT, VARCHAR(n), CHAR(n), CLOB
+//	Integer    bigint, integer, smallint         INTEGER, INT, BIGINT, SMALLINT, …
+//	Float      double precision                  REAL, DOUBLE, FLOAT
+//	Numeric    numeric, numeric(p,s)             NUMERIC, DECIMAL
+//	Bool       boolean                           BOOLEAN, BOOL (stored 0/1)
+//	Date       date                              DATE (stored "2006-01-02")
+//	Timestamp  timestamp with time zone          TIMESTAMP (stored UTC, microseconds)
+//	JSON       jsonb                             JSON TEXT (stored as JSON text)
+//	UUID       uuid                              UUID TEXT (stored lower-case, with dashes)
+//	TextArray  text[], varchar(n)[]              JSON TEXT ARRAY (stored as a JSON array)
 type Type int
 
 // The portable column types.
@@ -38,11 +44,16 @@ const (
 	Timestamp
 	// JSON is a JSON document.
 	JSON
+	// UUID is a 128-bit identifier, written 8-4-4-4-12 in hexadecimal.
+	UUID
+	// TextArray is a list of UTF-8 strings (no NULL elements).
+	TextArray
 )
 
 var typeNames = map[Type]string{
 	Text: "Text", Integer: "Integer", Float: "Float", Numeric: "Numeric",
 	Bool: "Bool", Date: "Date", Timestamp: "Timestamp", JSON: "JSON",
+	UUID: "UUID", TextArray: "TextArray",
 }
 
 // String returns the type's Go name ("Text", "Integer", …).
@@ -67,7 +78,13 @@ type Column struct {
 	// Default, when not nil, is the value a record without this field gets
 	// in an upsert, and the SQL DEFAULT of the column (so that rows present
 	// when the column is added get it too). It must convert to Type.
+	// TextArray columns take no Default.
 	Default any
+	// Identifier says that the column holds identifiers (record ids,
+	// codes), never personal data, so that an error about a row may quote
+	// the row's value of it. Errors show a row's key only when every key
+	// column is an Identifier; otherwise they name the row by its position.
+	Identifier bool
 }
 
 // Index declares a secondary index of a [Table].
@@ -130,7 +147,9 @@ func (t Table) Validate() error {
 			e.add(field+".Type", "unknown type")
 			continue
 		}
-		if c.Default != nil {
+		if c.Default != nil && c.Type == TextArray {
+			e.add(field+".Default", "a TextArray column takes no Default")
+		} else if c.Default != nil {
 			if _, err := convertValue(c.Type, c.Default, Postgres); err != nil {
 				e.add(field+".Default", "does not convert to "+c.Type.String()+": "+err.Error())
 			}
@@ -140,6 +159,11 @@ func (t Table) Validate() error {
 		e.add("Key", "at least one key column is required")
 	}
 	checkColumnList(e, "Key", t.Key, declared)
+	for i, k := range t.Key {
+		if c, ok := t.column(k); ok && (c.Type == JSON || c.Type == TextArray) {
+			e.add(fmt.Sprintf("Key[%d] (%s)", i, k), "a "+c.Type.String()+" column cannot be a key column")
+		}
+	}
 	for i, ix := range t.Indexes {
 		field := fmt.Sprintf("Indexes[%d]", i)
 		if ix.Name != "" {
@@ -180,6 +204,16 @@ func checkColumnList(e *DeclarationError, field string, names []string, declared
 		}
 		dup[n] = true
 	}
+}
+
+// column finds a declared column by its exact name.
+func (t Table) column(name string) (Column, bool) {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
 }
 
 // isKey reports whether the column is part of the key.

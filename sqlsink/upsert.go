@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,7 +62,10 @@ type Stats struct {
 // Upsert writes rows into the declared table t, inserting new keys and
 // updating existing ones, in batches of [DefaultBatchSize] distinct rows,
 // one transaction per batch. The table must exist as declared (see
-// [DB.EnsureTable]).
+// [DB.EnsureTable]): before writing anything, Upsert reads the table's
+// columns from the database and refuses a missing table ([ErrNoTable]), a
+// declared column the table lacks, a column whose type is not compatible
+// with the declared one (a *SchemaChangeError) or another key.
 //
 // Values are taken from each record by column name, in the declaration's
 // column order, and converted to the column's type (see [Type]). A field
@@ -71,9 +75,11 @@ type Stats struct {
 // A row whose values equal the stored ones is left untouched and counted
 // as skipped.
 //
-// On PostgreSQL each batch is COPYed into a temporary table, then merged
-// with INSERT … ON CONFLICT (key) DO UPDATE … WHERE the row IS DISTINCT
-// FROM the stored one. Into a table that was empty when the upsert began,
+// On PostgreSQL each batch is encoded for binary COPY for the column types
+// the table has (an Integer too large for a smallint column is a
+// *RowError here, before anything is sent), COPYed into a temporary table
+// of exactly those types, then merged with INSERT … ON CONFLICT (key) DO
+// UPDATE … WHERE the row IS DISTINCT FROM the stored one. Into a table that was empty when the upsert began,
 // batches are COPYed straight in until one meets an existing key (then it,
 // and every batch after it, is merged as above): a first load costs little
 // more than a plain COPY. On SQLite each row of a batch runs a prepared
@@ -81,14 +87,17 @@ type Stats struct {
 // guarded the same way, which tells inserted, updated and skipped apart.
 //
 // Errors stop the upsert. A record that cannot be written gives a
-// *RowError (errors.Is(err, ErrInvalidValue)) naming its position, key and
-// column but never the value; a failing batch is rolled back whole; an
+// *RowError (errors.Is(err, ErrInvalidValue)) naming its position, the
+// column and its type, and its key only when the key columns are declared
+// Identifier, but never a value; a failing batch is rolled back whole; an
 // error from rows is returned as is. In every case the batches committed
 // before stay committed, Stats count exactly those, and the records read
 // since the last full batch are not written.
 //
 // A batch is converted while the one before it is being written (on a
 // goroutine of Upsert's own), so at most two batches are held in memory.
+// The table must not be altered while an upsert runs: its columns are
+// read once, at the start.
 func (db *DB) Upsert(ctx context.Context, t Table, rows iter.Seq2[mapping.Record, error], opts ...UpsertOption) (Stats, error) {
 	start := time.Now()
 	cfg := upsertConfig{batchSize: DefaultBatchSize}
@@ -102,12 +111,16 @@ func (db *DB) Upsert(ctx context.Context, t Table, rows iter.Seq2[mapping.Record
 	if err := t.Validate(); err != nil {
 		return stats, err
 	}
-	b1, err := newBatch(t, db.dialect, cfg)
+	cols, err := db.checkTable(ctx, t)
 	if err != nil {
 		return stats, err
 	}
-	b2, _ := newBatch(t, db.dialect, cfg) // the same table converts the same way twice
-	w, err := db.newWriter(ctx, t)
+	b1, err := newBatch(t, db.dialect, cfg, cols)
+	if err != nil {
+		return stats, err
+	}
+	b2, _ := newBatch(t, db.dialect, cfg, cols) // the same table converts the same way twice
+	w, err := db.newWriter(ctx, t, cols)
 	if err != nil {
 		return stats, fmt.Errorf("sqlsink: upsert %q: %w", t.Name, safeError(err))
 	}
@@ -157,16 +170,19 @@ type writer interface {
 	close()
 }
 
-func (db *DB) newWriter(ctx context.Context, t Table) (writer, error) {
+func (db *DB) newWriter(ctx context.Context, t Table, cols []existingColumn) (writer, error) {
 	if db.dialect == Postgres {
-		return newPGWriter(ctx, db, t)
+		return newPGWriter(ctx, db, t, cols)
 	}
 	return newSQLiteWriter(db, t), nil
 }
 
 // batch holds the converted rows of one batch, distinct by key, in the
 // order their keys first appeared; a later record with the same key
-// replaces the earlier one's values.
+// replaces the earlier one's values. On PostgreSQL the rows are held
+// already encoded for binary COPY (so that encoding, like conversion,
+// overlaps the database's work on the previous batch); on SQLite as
+// converted values.
 type batch struct {
 	t        Table
 	dialect  Dialect
@@ -174,8 +190,14 @@ type batch struct {
 	index    map[string]int // column name -> position
 	keyIdx   []int          // positions of the key columns
 	defaults []any          // converted Default per column (nil: none)
+	showKey  bool           // every key column is an Identifier: errors may show the key
+	enc      *pgEncoder     // PostgreSQL only
 
-	rows     [][]any
+	rows     [][]any // SQLite: converted values per row
+	copyBuf  []byte  // PostgreSQL: the COPY header, then each row's tuple
+	spans    []span  // PostgreSQL: where each row's tuple is in copyBuf
+	stale    int     // PostgreSQL: bytes of replaced tuples left in copyBuf
+	vals     []any   // PostgreSQL: scratch row, reused
 	rowNums  []int64 // record position per row, for errors
 	byKey    map[string]int
 	records  int64 // records added, duplicates included
@@ -183,8 +205,13 @@ type batch struct {
 	lastRow  int64
 }
 
-func newBatch(t Table, d Dialect, cfg upsertConfig) (*batch, error) {
-	b := &batch{t: t, dialect: d, cfg: cfg, index: map[string]int{}, byKey: map[string]int{}}
+// span is a row's tuple in batch.copyBuf.
+type span struct{ from, to int }
+
+// newBatch prepares a batch for t, whose existing columns (one per
+// declared column, from checkTable) say how PostgreSQL values are encoded.
+func newBatch(t Table, d Dialect, cfg upsertConfig, cols []existingColumn) (*batch, error) {
+	b := &batch{t: t, dialect: d, cfg: cfg, index: map[string]int{}, byKey: map[string]int{}, showKey: true}
 	b.defaults = make([]any, len(t.Columns))
 	for i, c := range t.Columns {
 		b.index[c.Name] = i
@@ -198,15 +225,26 @@ func newBatch(t Table, d Dialect, cfg upsertConfig) (*batch, error) {
 	}
 	for _, k := range t.Key {
 		b.keyIdx = append(b.keyIdx, b.index[k])
+		b.showKey = b.showKey && t.Columns[b.index[k]].Identifier
+	}
+	if d == Postgres {
+		b.enc = newPGEncoder(cols)
+		b.copyBuf = append(b.copyBuf, pgCopyHeader...)
+		b.vals = make([]any, len(t.Columns))
 	}
 	return b, nil
 }
 
-func (b *batch) len() int { return len(b.rows) }
+func (b *batch) len() int { return len(b.rowNums) }
 
 func (b *batch) reset() {
 	clear(b.rows)
 	b.rows = b.rows[:0]
+	if b.enc != nil {
+		b.copyBuf = b.copyBuf[:len(pgCopyHeader)]
+	}
+	b.spans = b.spans[:0]
+	b.stale = 0
 	b.rowNums = b.rowNums[:0]
 	clear(b.byKey)
 	b.records, b.firstRow, b.lastRow = 0, 0, 0
@@ -214,7 +252,13 @@ func (b *batch) reset() {
 
 // add converts rec (record number n) and adds or replaces its row.
 func (b *batch) add(rec mapping.Record, n int64) error {
-	vals := make([]any, len(b.t.Columns))
+	var vals []any
+	if b.enc != nil {
+		vals = b.vals // encoded below, so the slice can be reused
+		clear(vals)
+	} else {
+		vals = make([]any, len(b.t.Columns))
+	}
 	present := 0 // declared columns rec has, to spot undeclared fields without a second pass
 	// Key columns first, so that later errors can name the key.
 	for _, i := range b.keyIdx {
@@ -225,10 +269,10 @@ func (b *batch) add(rec mapping.Record, n int64) error {
 		}
 		v, err := b.value(c, i, v)
 		if err != nil {
-			return b.rowError(n, nil, c.Name, "key column: "+err.Error())
+			return b.rowError(n, nil, i, "key column: "+err.Error())
 		}
 		if v == nil {
-			return b.rowError(n, nil, c.Name, "key column has no value")
+			return b.rowError(n, nil, i, "key column has no value")
 		}
 		vals[i] = v
 	}
@@ -242,10 +286,10 @@ func (b *batch) add(rec mapping.Record, n int64) error {
 		}
 		v, err := b.value(c, i, v)
 		if err != nil {
-			return b.rowError(n, vals, c.Name, err.Error())
+			return b.rowError(n, vals, i, err.Error())
 		}
 		if v == nil && c.NotNull {
-			return b.rowError(n, vals, c.Name, "NotNull column has no value and no Default")
+			return b.rowError(n, vals, i, "NotNull column has no value and no Default")
 		}
 		vals[i] = v
 	}
@@ -257,8 +301,22 @@ func (b *batch) add(rec mapping.Record, n int64) error {
 			}
 		}
 		slices.Sort(unknown)
-		return b.rowError(n, vals, unknown[0],
-			fmt.Sprintf("field is not a declared column (%d undeclared; IgnoreUnknownFields drops them)", len(unknown)))
+		e := b.rowError(n, vals, -1, fmt.Sprintf("field is not a declared column (%d undeclared; IgnoreUnknownFields drops them)", len(unknown)))
+		e.Column = unknown[0]
+		return e
+	}
+	var row span
+	if b.enc != nil {
+		from := len(b.copyBuf)
+		buf, col, err := b.enc.appendRow(b.copyBuf, vals)
+		if err != nil {
+			b.copyBuf = buf[:from]
+			e := b.rowError(n, vals, col, err.Error())
+			e.Type = b.enc.cols[col].typ
+			return e
+		}
+		b.copyBuf = buf
+		row = span{from, len(buf)}
 	}
 	b.records++
 	if b.firstRow == 0 {
@@ -267,52 +325,131 @@ func (b *batch) add(rec mapping.Record, n int64) error {
 	b.lastRow = n
 	key := b.dedupeKey(vals)
 	if at, dup := b.byKey[key]; dup {
-		b.rows[at] = vals
+		if b.enc != nil {
+			b.stale += b.spans[at].to - b.spans[at].from
+			b.spans[at] = row
+			if b.stale > maxStale && b.stale > len(b.copyBuf)/2 {
+				b.compact()
+			}
+		} else {
+			b.rows[at] = vals
+		}
 		b.rowNums[at] = n
 		return nil
 	}
-	b.byKey[key] = len(b.rows)
-	b.rows = append(b.rows, vals)
+	b.byKey[key] = len(b.rowNums)
+	if b.enc != nil {
+		b.spans = append(b.spans, row)
+	} else {
+		b.rows = append(b.rows, vals)
+	}
 	b.rowNums = append(b.rowNums, n)
 	return nil
 }
 
-// rowError is the error for record n, naming its key when vals already
-// holds the converted key columns (nil before they are converted).
-func (b *batch) rowError(n int64, vals []any, column, reason string) error {
-	key := ""
-	if vals != nil {
-		key = b.displayKey(vals)
+// maxStale is how many bytes of replaced tuples a batch keeps before it
+// compacts: records repeating one key must not grow memory without bound
+// (the batch counts distinct keys, so it never fills up with them).
+const maxStale = 1 << 20
+
+// compact copies the live tuples, in order, into a new copyBuf. (In place
+// would overwrite: a replaced row's tuple sits after the rows that follow
+// it.)
+func (b *batch) compact() {
+	buf := make([]byte, 0, len(b.copyBuf)-b.stale+len(pgCopyTrailer))
+	buf = append(buf, pgCopyHeader...)
+	for i, s := range b.spans {
+		at := len(buf)
+		buf = append(buf, b.copyBuf[s.from:s.to]...)
+		b.spans[i] = span{at, len(buf)}
 	}
-	return &RowError{Table: b.t.Name, Row: n, Key: key, Column: column, Reason: reason}
+	b.copyBuf = buf
+	b.stale = 0
 }
 
-// dedupeKey identifies a row's key within the batch. Converted values of
-// one column share a type, so their text forms compare like the values.
+// copyData returns the batch as one binary COPY stream, each distinct row
+// once, in order. It is valid until the batch changes.
+func (b *batch) copyData() []byte {
+	if b.stale > 0 {
+		b.compact()
+	}
+	// The tuples follow each other: only the trailer is missing.
+	data := append(b.copyBuf, pgCopyTrailer...)
+	b.copyBuf = data[:len(data)-len(pgCopyTrailer)]
+	return data
+}
+
+// rowError is the error for record n at column position col (-1: none),
+// naming the row's key when vals already holds the converted key columns
+// (nil before they are converted) and every key column is an Identifier.
+func (b *batch) rowError(n int64, vals []any, col int, reason string) *RowError {
+	e := &RowError{Table: b.t.Name, Row: n, Reason: reason}
+	if vals != nil {
+		e.Key = b.displayKey(vals)
+	}
+	if col >= 0 {
+		e.Column, e.Type = b.t.Columns[col].Name, b.t.Columns[col].Type.String()
+	}
+	return e
+}
+
+// dedupeKey identifies a row's key within the batch: keys equal as their
+// column's type (numeric 1 and 1.0, float 0 and -0) give the same text.
 func (b *batch) dedupeKey(vals []any) string {
 	if len(b.keyIdx) == 1 {
-		if s, ok := vals[b.keyIdx[0]].(string); ok {
-			return s
-		}
+		return keyText(b.t.Columns[b.keyIdx[0]].Type, vals[b.keyIdx[0]])
 	}
 	var sb strings.Builder
 	for j, i := range b.keyIdx {
 		if j > 0 {
 			sb.WriteByte(0)
 		}
-		fmt.Fprint(&sb, vals[i])
+		sb.WriteString(keyText(b.t.Columns[i].Type, vals[i]))
 	}
 	return sb.String()
 }
 
+// keyText renders a converted key value so that values the database
+// holds equal render alike. (JSON and TextArray cannot be keys.)
+func keyText(t Type, v any) string {
+	switch x := v.(type) {
+	case string:
+		if t == Numeric {
+			return canonicalDecimal(x)
+		}
+		return x // Text; UUID, Date and Timestamp text are canonical already
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		if x == 0 {
+			x = 0 // -0 is 0
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case time.Time:
+		return strconv.FormatInt(x.UnixMicro(), 10)
+	}
+	return fmt.Sprint(v)
+}
+
 // displayKey renders a row's converted key columns for errors
-// ("id=child-0001"): keys are identifiers, never personal values.
+// ("id=child-0001"), or "" unless every key column is an Identifier.
 func (b *batch) displayKey(vals []any) string {
+	if !b.showKey {
+		return ""
+	}
 	parts := make([]string, len(b.keyIdx))
 	for j, i := range b.keyIdx {
-		parts[j] = b.t.Columns[i].Name + "=" + fmt.Sprint(vals[i])
+		parts[j] = b.t.Columns[i].Name + "=" + keyDisplay(vals[i])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// keyDisplay renders one converted key value as written.
+func keyDisplay(v any) string {
+	if t, ok := v.(time.Time); ok {
+		return t.Format(time.RFC3339Nano)
+	}
+	return fmt.Sprint(v)
 }
 
 // value converts v, the record's field for column c (position i); nil

@@ -1,7 +1,10 @@
 package sqlsink
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -11,70 +14,73 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// stageTable is the name of the staging table. Temporary tables are
-// private to their connection and this one is dropped after each upsert,
-// so one name serves all; a constant name also lets pgx reuse the merge
-// statement it prepared (PostgreSQL re-plans it for the new table).
-const stageTable = "casebridge_stage"
-
 // pgWriter upserts through one pooled connection: a temporary staging
 // table, created once per upsert with ON COMMIT DELETE ROWS (so it is
-// empty at the start of every batch), receives each batch by COPY; one
-// INSERT … SELECT … ON CONFLICT merges it into the table.
+// empty at the start of every batch), receives each batch by binary COPY;
+// one INSERT … SELECT … ON CONFLICT merges it into the table.
+//
+// The staging table has exactly the column types of the real table (as
+// checkTable read them), so the merge needs no cast, and its name is
+// derived from those columns: two tables of different shapes never share
+// a staging table, nor a statement text (and so never a statement that
+// pgx or the server prepared for the other). The COPY data is encoded
+// for those same types by the batch (pgEncoder); no statement description
+// is asked for or cached.
 //
 // A first load needs no merge: when the table is empty at the start of the
-// upsert (and has no Numeric column, which travels as text), each batch is
-// COPYed straight into it under a savepoint. The first batch that meets an
-// existing key (a unique violation: a key repeated across batches, or a
-// row another writer committed meanwhile) is rolled back to the savepoint
-// and merged instead, and so is every batch after it.
+// upsert, each batch is COPYed straight into it under a savepoint. The
+// first batch that meets an existing key (a unique violation: a key
+// repeated across batches, or a row another writer committed meanwhile) is
+// rolled back to the savepoint and merged instead, and so is every batch
+// after it.
 type pgWriter struct {
-	conn   *pgxpool.Conn
-	table  string
-	stage  string
-	cols   []string
-	merge  string
-	direct bool // COPY straight into the table while no key has met an existing row
+	conn     *pgxpool.Conn
+	stage    string
+	copyStmt string // COPY into the table
+	stageCp  string // COPY into the staging table
+	merge    string
+	direct   bool // COPY straight into the table while no key has met an existing row
 }
 
-func newPGWriter(ctx context.Context, db *DB, t Table) (*pgWriter, error) {
+// stageName names the staging table after the shape it holds: the column
+// names and their database types.
+func stageName(t Table, cols []existingColumn) string {
+	h := sha256.New()
+	for i, c := range t.Columns {
+		h.Write([]byte(c.Name))
+		h.Write([]byte{0})
+		h.Write([]byte(cols[i].typ))
+		h.Write([]byte{0})
+	}
+	return "casebridge_stage_" + hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn) (*pgWriter, error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w := &pgWriter{
-		conn:   conn,
-		table:  t.Name,
-		stage:  stageTable,
-		direct: true,
-	}
+	w := &pgWriter{conn: conn, stage: stageName(t, cols), direct: true}
+	names := make([]string, len(t.Columns))
 	defs := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		w.cols = append(w.cols, c.Name)
-		typ := sqlType(Postgres, c.Type)
-		if c.Type == Numeric {
-			w.direct = false
-			// Numerics travel as validated decimal text and are cast in
-			// the merge: pgx has no binary encoding from a string.
-			typ = "text"
-		}
-		defs[i] = quoteIdent(c.Name) + " " + typ
+		names[i] = c.Name
+		defs[i] = quoteIdent(c.Name) + " " + cols[i].typ // format_type output is valid SQL
 	}
 	create := "CREATE TEMPORARY TABLE " + quoteIdent(w.stage) + " (" + strings.Join(defs, ", ") + ") ON COMMIT DELETE ROWS"
 	if _, err := conn.Exec(ctx, create); err != nil {
 		conn.Release()
 		return nil, err
 	}
+	w.copyStmt = "COPY " + quoteIdent(t.Name) + " (" + identList(names) + ") FROM STDIN BINARY"
+	w.stageCp = "COPY " + quoteIdent(w.stage) + " (" + identList(names) + ") FROM STDIN BINARY"
 	w.merge = pgMergeSQL(t, w.stage)
-	if w.direct {
-		var hasRows bool
-		err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+quoteIdent(t.Name)+")").Scan(&hasRows)
-		if err != nil {
-			w.close()
-			return nil, err
-		}
-		w.direct = !hasRows
+	var hasRows bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+quoteIdent(t.Name)+")").Scan(&hasRows); err != nil {
+		w.close()
+		return nil, err
 	}
+	w.direct = !hasRows
 	return w, nil
 }
 
@@ -88,11 +94,7 @@ func pgMergeSQL(t Table, stage string) string {
 	for _, c := range t.Columns {
 		q := quoteIdent(c.Name)
 		cols = append(cols, q)
-		if c.Type == Numeric {
-			sel = append(sel, "s."+q+"::numeric")
-		} else {
-			sel = append(sel, "s."+q)
-		}
+		sel = append(sel, "s."+q)
 		if !t.isKey(c.Name) {
 			set = append(set, q+" = EXCLUDED."+q)
 			old = append(old, "t."+q)
@@ -124,8 +126,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
+	data := b.copyData()
 	if w.direct {
-		done, err := w.copyDirect(ctx, tx, b)
+		done, err := w.copyDirect(ctx, tx, data)
 		if err != nil {
 			return res, err
 		}
@@ -134,7 +137,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 			return res, tx.Commit(ctx)
 		}
 	}
-	if _, err = tx.CopyFrom(ctx, pgx.Identifier{w.stage}, w.cols, pgx.CopyFromRows(b.rows)); err != nil {
+	if err = copyIn(ctx, tx, w.stageCp, data); err != nil {
 		return res, err
 	}
 	if err = tx.QueryRow(ctx, w.merge).Scan(&res.inserted, &res.updated); err != nil {
@@ -147,11 +150,11 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 // copyDirect COPYs the batch straight into the table under a savepoint.
 // It reports false, with the savepoint rolled back and direct mode off,
 // when a key already exists; the caller then merges the batch.
-func (w *pgWriter) copyDirect(ctx context.Context, tx pgx.Tx, b *batch) (bool, error) {
+func (w *pgWriter) copyDirect(ctx context.Context, tx pgx.Tx, data []byte) (bool, error) {
 	if _, err := tx.Exec(ctx, "SAVEPOINT casebridge_direct"); err != nil {
 		return false, err
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{w.table}, w.cols, pgx.CopyFromRows(b.rows))
+	err := copyIn(ctx, tx, w.copyStmt, data)
 	if err == nil {
 		return true, nil
 	}
@@ -162,6 +165,12 @@ func (w *pgWriter) copyDirect(ctx context.Context, tx pgx.Tx, b *batch) (bool, e
 	w.direct = false
 	_, err = tx.Exec(ctx, "ROLLBACK TO SAVEPOINT casebridge_direct")
 	return false, err
+}
+
+// copyIn runs one COPY … FROM STDIN BINARY with data, already encoded.
+func copyIn(ctx context.Context, tx pgx.Tx, stmt string, data []byte) error {
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), stmt)
+	return err
 }
 
 // close drops the staging table and returns the connection; a connection

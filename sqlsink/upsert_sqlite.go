@@ -77,7 +77,10 @@ func (w *sqliteWriter) write(ctx context.Context, b *batch) (res writeResult, er
 	args := make([]any, 0, 2*len(w.setIdx)+len(w.keyIdx))
 	for r, row := range b.rows {
 		rowErr := func(err error) error {
-			return fmt.Errorf("row %d (%s): %w", b.rowNums[r], b.displayKey(row), err)
+			if key := b.displayKey(row); key != "" {
+				return fmt.Errorf("row %d (%s): %w", b.rowNums[r], key, err)
+			}
+			return fmt.Errorf("row %d: %w", b.rowNums[r], err)
 		}
 		n, err := execCount(ctx, ins, row...)
 		if err != nil {

@@ -423,13 +423,14 @@ func ExampleDB_Upsert_errors() {
 	db, _ := Open(ctx, ":memory:")
 	defer func() { _ = db.Close() }()
 	tbl := Table{
-		Name:    "children",
-		Columns: []Column{{Name: "case_id", Type: Text}, {Name: "age", Type: Integer}},
+		Name: "children",
+		// case_id holds record ids, never personal data: errors may show it.
+		Columns: []Column{{Name: "case_id", Type: Text, Identifier: true}, {Name: "age", Type: Integer}},
 		Key:     []string{"case_id"},
 	}
 	_, _ = db.EnsureTable(ctx, tbl)
 	_, err := db.Upsert(ctx, tbl, records(mapping.Record{"case_id": "child-0001", "age": "not a number"}))
 	fmt.Println(err)
 	// Output:
-	// sqlsink: table "children": row 1 (case_id=child-0001): column "age": text is not an integer
+	// sqlsink: table "children": row 1 (case_id=child-0001): column "age" (Integer): text is not an integer
 }

@@ -20,7 +20,10 @@
 //
 // If no PostgreSQL can be found, DSN skips the test with a message naming
 // what is missing, unless CASEBRIDGE_REQUIRE_POSTGRES=1 (set by .ci/run),
-// which turns the skip into a failure.
+// which turns the skip into a failure. After the tests, [Main] prints one
+// line saying how many tests were skipped and why, to stderr and, since
+// "go test ./..." shows a passing package's output only with -v, to the
+// terminal when there is one.
 //
 // A package that uses DSN must stop the cluster after its tests by calling
 // [Main] from its TestMain:

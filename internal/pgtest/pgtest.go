@@ -32,6 +32,7 @@ var (
 	startErr   error   // why no server is available
 	dbCounter  atomic.Int64
 	mainCalled atomic.Bool
+	skipped    atomic.Int64 // tests DSN skipped for want of a server
 )
 
 // DSN returns a postgres:// connection string for a new, empty database
@@ -42,6 +43,9 @@ func DSN(t testing.TB) string {
 	t.Helper()
 	admin, err := ensureServer()
 	if err != nil {
+		if os.Getenv(EnvRequire) != "1" {
+			skipped.Add(1)
+		}
 		unavailable(t, os.Getenv(EnvRequire), err)
 		return ""
 	}
@@ -71,6 +75,9 @@ func DSN(t testing.TB) string {
 func Main(m *testing.M) {
 	mainCalled.Store(true)
 	code := m.Run()
+	if line := skipSummary(skipped.Load(), startErr); line != "" {
+		notice(line)
+	}
 	if err := stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "pgtest: stop cluster: %v\n", err)
 		if code == 0 {
@@ -78,6 +85,32 @@ func Main(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// skipSummary is the line Main prints when n tests were skipped because no
+// PostgreSQL was available ("" when none was).
+func skipSummary(n int64, why error) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("pgtest: %d PostgreSQL test(s) SKIPPED, PostgreSQL unavailable: %v "+
+		"(set %s to use a running server; %s=1 makes this a failure)\n", n, why, EnvDSN, EnvRequire)
+}
+
+// notice writes line to stderr. In package list mode (go test ./...) the go
+// command shows a passing package's output only with -v, so the line is
+// also written to the terminal, when there is one and stderr is not it.
+func notice(line string) {
+	fmt.Fprint(os.Stderr, line)
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		return // stderr is the terminal already
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
+	if err != nil {
+		return // no terminal (CI): stderr is all there is
+	}
+	defer func() { _ = tty.Close() }()
+	_, _ = fmt.Fprint(tty, line)
 }
 
 // unavailable skips t, or fails it when require is "1", explaining why no

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -103,4 +104,15 @@ func TestWithDatabase(t *testing.T) {
 	got, err = withDatabase("postgres://postgres@/postgres?host=%2Ftmp%2Fpgtest-1", "db")
 	require.NoError(t, err)
 	assert.Equal(t, "postgres://postgres@/db?host=%2Ftmp%2Fpgtest-1", got)
+}
+
+// Main's summary line says how many tests were skipped and why, and is
+// absent when none was.
+func TestSkipSummary(t *testing.T) {
+	assert.Empty(t, skipSummary(0, errors.New("x")))
+	line := skipSummary(3, errors.New("initdb not found"))
+	assert.Contains(t, line, "3 PostgreSQL test(s) SKIPPED")
+	assert.Contains(t, line, "initdb not found")
+	assert.Contains(t, line, EnvRequire+"=1")
+	assert.True(t, strings.HasSuffix(line, "\n"))
 }
