@@ -1,0 +1,351 @@
+package primero
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+)
+
+// DefaultOverlap is how far before its watermark's second a feed starts
+// reading again, for cases saved with an earlier last_updated_at but
+// committed by the server after the watermark was read.
+const DefaultOverlap = 2 * time.Second
+
+// DefaultMaxRounds is how many times a feed re-reads the newest changes
+// when cases keep changing while it reads them, before it stops and leaves
+// them to the next run.
+const DefaultMaxRounds = 3
+
+// ChangesOptions select a feed of changed cases.
+type ChangesOptions struct {
+	// Since is where the feed starts: the watermark saved by the previous
+	// run. The zero Watermark reads every case.
+	Since Watermark
+	// Overlap is how much earlier than Since's whole second the first query
+	// starts (0 means DefaultOverlap; a negative value means none beyond
+	// flooring to the second). Cases the overlap reads again are yielded
+	// again unless Since names them: the consumer must be idempotent.
+	Overlap time.Duration
+	// Per is the page size, 1..1000 (0 means 1000).
+	Per int
+	// Fields restricts the returned fields; id, enabled and
+	// last_updated_at always come back.
+	Fields []string
+	// Filters narrow the feed. Avoid filters on values an update can change
+	// (record_state, status...): a case that stops matching disappears from
+	// the feed instead of being yielded with its new value. They must not
+	// filter last_updated_at, which the feed owns.
+	Filters []Filter
+	// MaxRounds bounds the re-reads of the newest changes (0 means
+	// DefaultMaxRounds).
+	MaxRounds int
+}
+
+// Feed iterates over the cases changed since a watermark, in ascending
+// last_updated_at order, and keeps the watermark that is safe to store once
+// everything yielded so far has been committed. Create one with
+// CasesService.Changes; a Feed is for one goroutine and one iteration.
+//
+// How it pages (pitfalls 9, 14, 16): Primero compares last_updated_at at
+// whole seconds, and page-number paging over a set that changes while it is
+// read skips a case whenever a case on an earlier page moves to the end. So
+// a round of the feed
+//
+//  1. asks for the newest last_updated_at M in the set (one case, newest
+//     first), and reads the closed window from the watermark's second
+//     (minus the overlap) to one second before M's, page by page. A case
+//     updated meanwhile leaves that window (its new timestamp is later), so
+//     metadata.total changes; the feed then restarts from its watermark
+//     (keyset paging: the next query starts at the greatest timestamp
+//     processed, floored to the second, minus the overlap, and skips the
+//     cases already handled at those instants, so more than a page of cases
+//     sharing one second is no problem);
+//  2. reads the rest (the newest second or two) to the end, asking for the
+//     newest timestamp again after each page: while it is still M nothing
+//     has changed, and the watermark moves over the page; otherwise the
+//     round is repeated, at most MaxRounds times, after which the newest
+//     changes are left to the next run.
+//
+// The watermark moves only over cases read in a window that did not change
+// while it was read, and only to server timestamps. Cases sharing one
+// timestamp exactly are assumed to keep their relative order between two
+// queries (unconfirmed for Primero: its sort has no tie-breaker).
+type Feed struct {
+	s         *CasesService
+	opts      ChangesOptions
+	overlap   time.Duration
+	per       int
+	maxRounds int
+
+	safe   Watermark            // covers what was read in verified windows
+	recent map[string]time.Time // id -> last_updated_at of cases read at or after the current start
+	total  int
+	used   bool
+}
+
+// Changes returns a feed of the cases changed since opts.Since. Nothing is
+// sent until the feed's All is ranged over.
+func (s *CasesService) Changes(opts *ChangesOptions) *Feed {
+	f := &Feed{s: s, recent: map[string]time.Time{}}
+	if opts != nil {
+		f.opts = *opts
+	}
+	f.safe = f.opts.Since
+	f.overlap = f.opts.Overlap
+	switch {
+	case f.overlap == 0:
+		f.overlap = DefaultOverlap
+	case f.overlap < 0:
+		f.overlap = 0
+	}
+	f.per = f.opts.Per
+	if f.per == 0 {
+		f.per = MaxPer
+	}
+	f.maxRounds = f.opts.MaxRounds
+	if f.maxRounds <= 0 {
+		f.maxRounds = DefaultMaxRounds
+	}
+	return f
+}
+
+// Watermark returns the watermark that covers the cases the feed has
+// yielded so far, the one being yielded included, as far as they were read
+// in a window verified not to have shifted. Store it only after those cases
+// are committed; it never passes a case that has not been yielded.
+func (f *Feed) Watermark() Watermark { return f.safe }
+
+// Total returns metadata.total of the feed's first query: how many cases
+// had changed since the start when the feed began (0 before it began). Use
+// it for progress; the feed may yield a few more (the overlap, changes made
+// meanwhile) or fewer.
+func (f *Feed) Total() int { return f.total }
+
+// epoch is the lower bound of a feed from the zero Watermark: Primero
+// drops a range without a lower bound (pitfall 4).
+var epoch = time.Unix(0, 0).UTC()
+
+// errFeedReused is returned by a second range over the same Feed.
+var errFeedReused = errors.New("primero: a Feed can be ranged over once; create another with Cases.Changes")
+
+// All yields the changed cases in ascending last_updated_at order, with an
+// error once, as the last item. It stops at break.
+func (f *Feed) All(ctx context.Context) iter.Seq2[*Case, error] {
+	return func(yield func(*Case, error) bool) {
+		if f.used {
+			yield(nil, errFeedReused)
+			return
+		}
+		f.used = true
+		if err := f.run(ctx, yield); err != nil && !errors.Is(err, errStopped) {
+			yield(nil, err)
+		}
+	}
+}
+
+// errStopped ends the feed when the consumer breaks.
+var errStopped = errors.New("stopped")
+
+// start is where the next query begins: the watermark's second, minus the
+// overlap.
+func (f *Feed) start() time.Time {
+	if f.safe.At.IsZero() {
+		return epoch
+	}
+	s := f.safe.At.Truncate(time.Second).Add(-f.overlap)
+	if s.Before(epoch) {
+		return epoch
+	}
+	return s
+}
+
+func (f *Feed) run(ctx context.Context, yield func(*Case, error) bool) error {
+	for round := 0; round < f.maxRounds; round++ {
+		from := f.start()
+		newest, total, err := f.newest(ctx, from)
+		if err != nil {
+			return err
+		}
+		if round == 0 {
+			f.total = total
+		}
+		if total == 0 {
+			return nil
+		}
+		if end := newest.Truncate(time.Second).Add(-time.Second); !end.Before(from) {
+			if err := f.closedWindow(ctx, end, yield); err != nil {
+				return err
+			}
+		}
+		verified, err := f.tail(ctx, newest, yield)
+		if err != nil || verified {
+			return err
+		}
+	}
+	return nil
+}
+
+// newest returns the greatest last_updated_at among the cases changed
+// since from, and how many there are.
+func (f *Feed) newest(ctx context.Context, from time.Time) (time.Time, int, error) {
+	opts := f.listOptions(TimeSince("last_updated_at", from))
+	opts.Per, opts.Order, opts.Fields = 1, "desc", []string{"last_updated_at"}
+	cases, resp, err := f.s.List(ctx, opts)
+	if err != nil || len(cases) == 0 {
+		return time.Time{}, 0, err
+	}
+	ts, err := updatedAt(cases[0])
+	return ts, resp.Total, err
+}
+
+func (f *Feed) listOptions(window Filter) *ListOptions {
+	return &ListOptions{
+		Per: f.per, OrderBy: "last_updated_at", Order: "asc", Fields: f.opts.Fields,
+		Filters: append(append(make([]Filter, 0, len(f.opts.Filters)+1), f.opts.Filters...), window),
+	}
+}
+
+// maxResets bounds how often a closed window restarts without yielding
+// anything new, should cases change between every two pages.
+const maxResets = 100
+
+// closedWindow reads the cases from f.start() to end (whole seconds,
+// inclusive), advancing f.safe over each case read, and restarts from
+// f.safe whenever the window's total changes.
+func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case, error) bool) error {
+	resets := 0
+	for {
+		from := f.start()
+		if end.Before(from) {
+			return nil
+		}
+		opts := f.listOptions(TimeRange("last_updated_at", from, end))
+		changed, yielded := false, false
+		total := -1
+		for page := 1; ; page++ {
+			opts.Page = page
+			cases, resp, err := f.s.List(ctx, opts)
+			if err != nil {
+				return err
+			}
+			if total < 0 {
+				total = resp.Total
+			} else if resp.Total != total {
+				changed = true // a case left or joined the window: pages shifted
+				break
+			}
+			for _, c := range cases {
+				ts, err := updatedAt(c)
+				if err != nil {
+					return err
+				}
+				f.safe = f.safe.advance(c.ID, ts) // before the yield: Watermark covers the case yielded
+				n, err := f.take(c, ts, yield)
+				if err != nil {
+					return err
+				}
+				yielded = yielded || n
+			}
+			if len(cases) == 0 || page*perOf(resp, f.per) >= resp.Total {
+				break
+			}
+		}
+		f.prune()
+		if !changed {
+			return nil
+		}
+		if yielded {
+			resets = 0
+		} else if resets++; resets >= maxResets {
+			return nil
+		}
+	}
+}
+
+// tail reads every case from f.start() to the newest, newest being the
+// greatest last_updated_at when the round began. After fetching each page
+// it asks for the newest timestamp again: while it is still newest nothing
+// has changed since, so no page has shifted, and f.safe moves over the
+// page's cases as they are yielded.
+// It reports whether every page was so verified.
+func (f *Feed) tail(ctx context.Context, newest time.Time, yield func(*Case, error) bool) (bool, error) {
+	mark := f.safe
+	opts := f.listOptions(TimeSince("last_updated_at", f.start()))
+	verified := true
+	for page := 1; ; page++ {
+		opts.Page = page
+		cases, resp, err := f.s.List(ctx, opts)
+		if err != nil {
+			return false, err
+		}
+		if verified && len(cases) > 0 {
+			again, _, err := f.newest(ctx, f.start())
+			if err != nil {
+				return false, err
+			}
+			verified = again.Equal(newest)
+		}
+		for _, c := range cases {
+			ts, err := updatedAt(c)
+			if err != nil {
+				return false, err
+			}
+			mark = mark.advance(c.ID, ts)
+			if verified {
+				f.safe = mark
+			}
+			if _, err := f.take(c, ts, yield); err != nil {
+				return false, err
+			}
+		}
+		if len(cases) == 0 || page*perOf(resp, f.per) >= resp.Total {
+			return verified, nil
+		}
+	}
+}
+
+// take yields c unless it was already handled: named by the starting
+// watermark, or read earlier in this run with the same last_updated_at.
+func (f *Feed) take(c *Case, ts time.Time, yield func(*Case, error) bool) (bool, error) {
+	if ts.Equal(f.opts.Since.At) && f.opts.Since.Covers(c.ID, ts) {
+		return false, nil // named by the starting watermark's instant
+	}
+	if seen, ok := f.recent[c.ID]; ok && seen.Equal(ts) {
+		return false, nil
+	}
+	f.recent[c.ID] = ts
+	if !yield(c, nil) {
+		return false, errStopped
+	}
+	return true, nil
+}
+
+// prune forgets cases older than the next start: no query reads them again.
+func (f *Feed) prune() {
+	if len(f.recent) < 2*f.per {
+		return
+	}
+	from := f.start()
+	for id, ts := range f.recent {
+		if ts.Before(from) {
+			delete(f.recent, id)
+		}
+	}
+}
+
+func perOf(resp *Response, def int) int {
+	if resp.Per > 0 {
+		return resp.Per
+	}
+	return def
+}
+
+// updatedAt returns the case's last_updated_at, or an error naming the
+// case when it has none the client could read.
+func updatedAt(c *Case) (time.Time, error) {
+	if c.LastUpdatedAt.IsZero() {
+		return time.Time{}, errors.New("primero: changes: case " + safeName(c.ID) + " has no readable last_updated_at")
+	}
+	return c.LastUpdatedAt, nil
+}
