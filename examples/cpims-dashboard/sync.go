@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/primero"
+	"github.com/casebridge/casebridge/sqlsink"
+)
+
+//go:embed cases.yaml
+var casesSpecYAML []byte
+
+//go:embed services.yaml
+var servicesSpecYAML []byte
+
+// DefaultChunk is how many cases are committed, with their services and
+// the cursor, at a time.
+const DefaultChunk = 5000
+
+// syncer runs one source's sync: Primero's changed cases → the mapping →
+// the dashboard tables, committing the cursor after each chunk.
+type syncer struct {
+	db     *sqlsink.DB
+	state  sqlsink.State
+	client *primero.Client
+	source string
+	pseudo *pseudonymizer // nil: Primero's own ids
+	chunk  int
+	prog   *progress
+	// afterChunk, when set, runs after each chunk is committed (tests
+	// interrupt or change Primero there).
+	afterChunk func(chunk int) error
+
+	cases, services *mapping.Mapping
+}
+
+// summary is what a sync did.
+type summary struct {
+	Read                    int   // cases yielded by the feed
+	Inserted, Updated       int64 // case rows
+	Unchanged               int64 // case rows already as read
+	Disabled                int   // disabled cases read (their rows are marked)
+	ServicesWritten         int64 // service rows inserted or updated
+	ServicesRemoved         int64 // stale service rows deleted
+	ServicesWithoutUniqueID int   // services skipped: no key
+	Cursor                  string
+}
+
+func (s summary) String() string {
+	return fmt.Sprintf("read %d cases: %d inserted, %d updated, %d unchanged, %d disabled; services: %d written, %d removed; cursor %s",
+		s.Read, s.Inserted, s.Updated, s.Unchanged, s.Disabled, s.ServicesWritten, s.ServicesRemoved, orNone(s.Cursor))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// flowName is the state flow of one source.
+func flowName(source string) string { return "cpims-dashboard:" + source }
+
+// compileSpecs parses the embedded specs, fills their run-time tables from
+// Primero's configuration and compiles them against the tables' columns.
+func compileSpecs(ref *reference) (cases, services *mapping.Mapping, err error) {
+	compile := func(name string, data []byte, t sqlsink.Table) (*mapping.Mapping, error) {
+		spec, err := mapping.ParseYAML(name, data)
+		if err != nil {
+			return nil, err
+		}
+		ref.fill(spec)
+		schema := &mapping.Schema{Fields: map[string]mapping.Field{}}
+		for _, c := range t.Columns {
+			schema.Fields[c.Name] = mapping.Field{}
+		}
+		return mapping.Compile(spec, mapping.WithSchema(schema))
+	}
+	if cases, err = compile("cases.yaml", casesSpecYAML, casesTable); err != nil {
+		return nil, nil, err
+	}
+	if services, err = compile("services.yaml", servicesSpecYAML, servicesTable); err != nil {
+		return nil, nil, err
+	}
+	return cases, services, nil
+}
+
+// prepare reads Primero's configuration, writes the locations table and
+// compiles the mapping.
+func (s *syncer) prepare(ctx context.Context) error {
+	for _, t := range []sqlsink.Table{casesTable, servicesTable, locationsTable} {
+		if _, err := s.db.EnsureTable(ctx, t); err != nil {
+			return err
+		}
+	}
+	ref, err := loadReference(ctx, s.client)
+	if err != nil {
+		return err
+	}
+	if s.cases, s.services, err = compileSpecs(ref); err != nil {
+		return err
+	}
+	_, err = s.db.Upsert(ctx, locationsTable, mapping.FromSlice(ref.locationRows(s.source)))
+	return err
+}
+
+// run syncs what changed since the stored cursor. The cursor moves only
+// over committed chunks; a run stopped at any point is repeated by the next
+// one, which converges to the same tables.
+func (s *syncer) run(ctx context.Context) (summary, error) {
+	var sum summary
+	flow := flowName(s.source)
+	lock, err := s.state.Lock(ctx, flow)
+	if err != nil {
+		return sum, err
+	}
+	defer func() { _ = lock.Release() }()
+	if err := s.checkMode(ctx, flow); err != nil {
+		return sum, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		return sum, err
+	}
+	cursor, _, err := s.state.Cursor(ctx, flow)
+	if err != nil {
+		return sum, err
+	}
+	since, err := primero.ParseWatermark(cursor)
+	if err != nil {
+		return sum, fmt.Errorf("the stored cursor of %s: %w", flow, err)
+	}
+	sum.Cursor = cursor
+	// No filter on record_state: a disabled case must come through, to be
+	// marked.
+	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since})
+	var ch chunk
+	n := 0
+	for c, err := range feed.All(ctx) {
+		if err != nil {
+			return sum, err
+		}
+		if err := s.add(ctx, &ch, c, &sum); err != nil {
+			return sum, err
+		}
+		sum.Read++
+		s.prog.update(sum.Read, feed.Total())
+		if len(ch.cases) >= s.chunk {
+			if err := s.commit(ctx, flow, &ch, feed.Watermark(), &sum); err != nil {
+				return sum, err
+			}
+			if n++; s.afterChunk != nil {
+				if err := s.afterChunk(n); err != nil {
+					return sum, err
+				}
+			}
+		}
+	}
+	if err := s.commit(ctx, flow, &ch, feed.Watermark(), &sum); err != nil {
+		return sum, err
+	}
+	s.prog.done()
+	return sum, nil
+}
+
+// checkMode refuses to mix plain and pseudonymised keys (or two pseudonym
+// keys) in one database, and records the mode on first use.
+func (s *syncer) checkMode(ctx context.Context, flow string) error {
+	mode := s.pseudo.mode()
+	for _, other := range []string{"keys-plain", "keys-hmac"} {
+		if strings.HasPrefix(mode, other) {
+			continue
+		}
+		if done, err := s.state.Processed(ctx, flow, other); err != nil || done {
+			if err == nil {
+				err = errors.New("this database holds " + strings.TrimPrefix(other, "keys-") +
+					" keys for source " + s.source + ": use another database for the other keying")
+			}
+			return err
+		}
+	}
+	return s.state.Update(ctx, flow, func(tx sqlsink.StateTx) error {
+		family := "keys-plain"
+		if s.pseudo != nil {
+			family = "keys-hmac"
+			if has, err := tx.Processed(ctx, family); err != nil {
+				return err
+			} else if has {
+				if same, err := tx.Processed(ctx, mode); err != nil || !same {
+					if err == nil {
+						err = errors.New("this database holds keys made with another pseudonym key for source " + s.source)
+					}
+					return err
+				}
+			}
+			if _, err := tx.MarkProcessed(ctx, mode); err != nil {
+				return err
+			}
+		}
+		_, err := tx.MarkProcessed(ctx, family)
+		return err
+	})
+}
+
+// chunk holds the rows of the cases read since the last commit.
+type chunk struct {
+	cases    []mapping.Record
+	services []mapping.Record
+	keys     []string // case keys, for the stale service rows
+}
+
+// add maps one case into ch.
+func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summary) error {
+	if c.CaseID == "" {
+		return errors.New("case " + c.ID + " has no case_id")
+	}
+	rec := c.ToRecord()
+	row, err := s.cases.Apply(ctx, rec)
+	if err != nil {
+		return fmt.Errorf("case %s: %w", c.ID, err)
+	}
+	key := s.pseudo.key("case", s.source, c.CaseID)
+	row["source"], row["case_key"] = s.source, key
+	ch.cases = append(ch.cases, row)
+	ch.keys = append(ch.keys, key)
+	if row["enabled"] == false {
+		sum.Disabled++
+		return nil // a disabled case keeps no service rows
+	}
+	svcs, _ := rec["services_section"].([]any)
+	for i, v := range svcs {
+		m, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		uid, _ := m["unique_id"].(string)
+		if uid == "" {
+			sum.ServicesWithoutUniqueID++
+			continue
+		}
+		srow, err := s.services.Apply(ctx, m)
+		if err != nil {
+			return fmt.Errorf("case %s: services_section[%d]: %w", c.ID, i, err)
+		}
+		srow["source"], srow["case_key"] = s.source, key
+		srow["service_key"] = s.pseudo.key("service", s.source, uid)
+		srow["case_updated_at"] = row["primero_updated_at"]
+		ch.services = append(ch.services, srow)
+	}
+	return nil
+}
+
+// commit writes the chunk's cases and services, deletes the service rows
+// the chunk's cases no longer have, then stores the cursor. A crash between
+// two steps leaves the cursor where it was, so the next run writes the
+// chunk again.
+func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
+	if len(ch.cases) > 0 {
+		st, err := s.db.Upsert(ctx, casesTable, mapping.FromSlice(ch.cases))
+		if err != nil {
+			return err
+		}
+		sum.Inserted += st.Inserted
+		sum.Updated += st.Updated
+		sum.Unchanged += st.Skipped + st.Duplicates
+		st, err = s.db.Upsert(ctx, servicesTable, mapping.FromSlice(ch.services))
+		if err != nil {
+			return err
+		}
+		sum.ServicesWritten += st.Inserted + st.Updated
+		removed, err := s.deleteStale(ctx, ch.keys)
+		if err != nil {
+			return err
+		}
+		sum.ServicesRemoved += removed
+	}
+	*ch = chunk{cases: ch.cases[:0], services: ch.services[:0], keys: ch.keys[:0]}
+	if wm.IsZero() || wm.String() == sum.Cursor {
+		return nil
+	}
+	if err := s.state.Update(ctx, flow, func(tx sqlsink.StateTx) error {
+		return tx.SetCursor(ctx, wm.String())
+	}); err != nil {
+		return err
+	}
+	sum.Cursor = wm.String()
+	return nil
+}
+
+// staleBatch bounds the bind parameters of one DELETE.
+const staleBatch = 500
+
+// deleteStale deletes the service rows of the given cases that were not
+// written from the case's current version.
+func (s *syncer) deleteStale(ctx context.Context, keys []string) (int64, error) {
+	var removed int64
+	for len(keys) > 0 {
+		part := keys[:min(len(keys), staleBatch)]
+		keys = keys[len(part):]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, s.source)
+		marks := make([]string, len(part))
+		for i, k := range part {
+			args = append(args, k)
+			marks[i] = s.placeholder(i + 2)
+		}
+		q := `DELETE FROM services WHERE source = ` + s.placeholder(1) +
+			` AND case_key IN (` + strings.Join(marks, ", ") + `)` +
+			` AND case_updated_at <> (SELECT c.primero_updated_at FROM cases c` +
+			` WHERE c.source = services.source AND c.case_key = services.case_key)`
+		res, err := s.db.SQL().ExecContext(ctx, q, args...)
+		if err != nil {
+			return removed, fmt.Errorf("deleting stale services: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return removed, err
+		}
+		removed += n
+	}
+	return removed, nil
+}
+
+func (s *syncer) placeholder(n int) string {
+	if s.db.Dialect() == sqlsink.Postgres {
+		return fmt.Sprintf("$%d", n)
+	}
+	return "?"
+}
