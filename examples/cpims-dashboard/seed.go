@@ -23,13 +23,19 @@ func seedLookups(s *primerotest.Server) {
 
 // seedCases adds n synthetic cases (names "Test Child N", no real data),
 // each with 0 to 2 services; one in ten is disabled.
-func seedCases(s *primerotest.Server, from, n int) {
+func seedCases(s *primerotest.Server, from, n int) { seedVariant(s, from, n, 0) }
+
+// seedVariant is seedCases with the values shifted by variant: the same
+// ids, other ages, sexes and service types (for re-syncs where every row
+// changes).
+func seedVariant(s *primerotest.Server, from, n, variant int) {
 	for i := from; i < from+n; i++ {
+		v := i + variant
 		services := []any{}
 		for k := 0; k < i%3; k++ {
 			svc := map[string]any{
 				"unique_id":             synthUUID(i, k+1),
-				"service_type":          synthServices[(i+k)%len(synthServices)],
+				"service_type":          synthServices[(v+k)%len(synthServices)],
 				"service_response_type": "service_provision",
 			}
 			if k == 0 {
@@ -44,7 +50,7 @@ func seedCases(s *primerotest.Server, from, n int) {
 			"id": synthUUID(i, 0), "case_id": synthUUID(i, 99), "unique_identifier": synthUUID(i, 99),
 			"module_id":  "primeromodule-cp",
 			"name_first": "Test", "name_last": fmt.Sprintf("Child %d", i),
-			"sex": []string{"female", "male"}[i%2], "age": i % 18,
+			"sex": []string{"female", "male"}[v%2], "age": v % 18,
 			"date_of_birth":     fmt.Sprintf("%d-%02d-01", 2008+i%18, 1+i%12),
 			"telephone_current": "000-000-0000", "address_current": "Synthetic address",
 			"location_current":  synthLocations[i%len(synthLocations)],
