@@ -18,6 +18,15 @@ var casesSpecYAML []byte
 //go:embed services.yaml
 var servicesSpecYAML []byte
 
+// caseFields are the fields the sync asks Primero for (fields=): what the
+// mappings read and nothing else, so that names, dates of birth and contact
+// details never leave Primero. id, enabled and last_updated_at always come
+// back. TestRequestedFieldsFeedTheWholeMapping keeps the list in step with
+// cases.yaml and services.yaml.
+var caseFields = []string{"case_id", "record_state", "status", "age", "sex", "type_of_case",
+	"placement_type", "location_current", "consent_reporting", "oscar_number", "registration_date",
+	"services_section"}
+
 // DefaultChunk is how many cases are committed, with their services and
 // the cursor, at a time.
 const DefaultChunk = 5000
@@ -137,7 +146,7 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	sum.Cursor = cursor
 	// No filter on record_state: a disabled case must come through, to be
 	// marked.
-	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since})
+	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields})
 	var ch chunk
 	n := 0
 	for c, err := range feed.All(ctx) {

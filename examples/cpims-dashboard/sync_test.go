@@ -443,3 +443,51 @@ func TestProgressLine(t *testing.T) {
 	p.done()
 	assert.Empty(t, buf.String(), "quiet when not writing to a terminal")
 }
+
+// TestRequestedFieldsFeedTheWholeMapping maps every seeded case twice, from
+// the whole record and from only the fields the sync requests: the rows
+// must be the same, or a rule reads a field the sync never asks for.
+func TestRequestedFieldsFeedTheWholeMapping(t *testing.T) {
+	ctx := context.Background()
+	fake := newFake(t, 60)
+	c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+	ref, err := loadReference(ctx, c)
+	require.NoError(t, err)
+	cm, sm, err := compileSpecs(ref)
+	require.NoError(t, err)
+	keep := map[string]bool{"id": true, "enabled": true, "last_updated_at": true}
+	for _, f := range caseFields {
+		keep[f] = true
+	}
+	for _, whole := range fake.Cases() {
+		part := mapping.Record{}
+		for k, v := range whole {
+			if keep[k] {
+				part[k] = v
+			}
+		}
+		a, err := cm.Apply(ctx, whole)
+		require.NoError(t, err)
+		b, err := cm.Apply(ctx, part)
+		require.NoError(t, err)
+		require.Equal(t, a, b, "case %s", whole["id"])
+		for _, svc := range whole["services_section"].([]any) {
+			a, err := sm.Apply(ctx, svc.(map[string]any))
+			require.NoError(t, err)
+			require.NotEmpty(t, a)
+		}
+	}
+	// And the sync asks for those fields only.
+	_, err = syncTo(ctx, t, fake.URL(), "sqlite:"+filepath.Join(t.TempDir(), "d.db"), nil)
+	require.NoError(t, err)
+	lists := 0
+	for _, r := range fake.Requests() {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/api/v2/cases") {
+			lists++
+			assert.NotContains(t, r.Query.Get("fields"), "name", "names are never requested")
+			assert.NotEmpty(t, r.Query.Get("fields"))
+		}
+	}
+	assert.Positive(t, lists)
+}
