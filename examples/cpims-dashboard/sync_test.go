@@ -491,3 +491,11 @@ func TestRequestedFieldsFeedTheWholeMapping(t *testing.T) {
 	}
 	assert.Positive(t, lists)
 }
+
+func TestRunWithoutAServerSyncsTheFake(t *testing.T) {
+	var out bytes.Buffer
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "d.db")
+	require.NoError(t, run(context.Background(), &out, &out, []string{"-db", dsn, "-cases", "25"}, func(string) string { return "" }))
+	assert.Contains(t, out.String(), "read 25 cases: 25 inserted")
+	assert.Len(t, rows(t, dsn, "cases"), 25)
+}
