@@ -145,16 +145,24 @@ func floorSync(ctx context.Context, baseURL, dsn string, ref *floorRef) (int, er
 	return n, err
 }
 
-func floorFetch(ctx context.Context, baseURL string, ref *floorRef, out chan<- floorBatch) (int, error) {
-	q := url.Values{"per": {"1000"}, "order_by": {"last_updated_at"}, "order": {"asc"},
+// floorGet requests one page: every case, oldest change first, the
+// fields the flow asks for too.
+func floorGet(ctx context.Context, baseURL string, page int) (*http.Response, error) {
+	q := url.Values{"per": {"1000"}, "order_by": {"last_updated_at"}, "order": {"asc"}, "page": {strconv.Itoa(page)},
 		"last_updated_at": {"1970-01-01T00:00:00Z.."}, "fields": {strings.Join(caseFields, ",")}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/v2/cases?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword)
+	return http.DefaultClient.Do(req)
+}
+
+func floorFetch(ctx context.Context, baseURL string, ref *floorRef, out chan<- floorBatch) (int, error) {
 	var b floorBatch
 	n := 0
 	for page := 1; ; page++ {
-		q.Set("page", strconv.Itoa(page))
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/v2/cases?"+q.Encode(), nil)
-		req.SetBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := floorGet(ctx, baseURL, page)
 		if err != nil {
 			return n, err
 		}
@@ -504,14 +512,9 @@ func BenchmarkSync(b *testing.B) {
 
 // fetchOnly requests every page the floor requests and discards the bodies.
 func fetchOnly(ctx context.Context, baseURL string) error {
-	q := url.Values{"per": {"1000"}, "order_by": {"last_updated_at"}, "order": {"asc"},
-		"last_updated_at": {"1970-01-01T00:00:00Z.."}, "fields": {strings.Join(caseFields, ",")}}
 	var total int
 	for page := 1; ; page++ {
-		q.Set("page", strconv.Itoa(page))
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/v2/cases?"+q.Encode(), nil)
-		req.SetBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := floorGet(ctx, baseURL, page)
 		if err != nil {
 			return err
 		}
