@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -498,4 +499,67 @@ func TestRunWithoutAServerSyncsTheFake(t *testing.T) {
 	require.NoError(t, run(context.Background(), &out, &out, []string{"-db", dsn, "-cases", "25"}, func(string) string { return "" }))
 	assert.Contains(t, out.String(), "read 25 cases: 25 inserted")
 	assert.Len(t, rows(t, dsn, "cases"), 25)
+}
+
+// TestAFailedWriteLeavesTheCursorBeforeItsChunk makes the database refuse
+// one service row (a trigger) in the third chunk: the run fails, the
+// stored cursor does not pass that chunk's cases, and once the database
+// accepts the row again the next run converges to the same tables as an
+// uninterrupted run.
+func TestAFailedWriteLeavesTheCursorBeforeItsChunk(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		fake := newFake(t, 0)
+		_, err := syncTo(ctx, t, fake.URL(), dsn, nil) // creates the tables
+		require.NoError(t, err)
+		seedCases(fake, 0, 200)
+		ref := "sqlite:" + filepath.Join(t.TempDir(), "ref.db")
+		_, err = syncTo(ctx, t, fake.URL(), ref, nil)
+		require.NoError(t, err)
+
+		db, err := sqlsink.Open(ctx, dsn)
+		require.NoError(t, err)
+		defer db.Close()
+		bad := synthUUID(100, 1) // case 100 is in the third chunk of 40
+		create, drop := []string{`CREATE TRIGGER refuse BEFORE INSERT ON services FOR EACH ROW
+			WHEN (NEW.service_key = '` + bad + `') BEGIN SELECT RAISE(ABORT, 'refused'); END`}, []string{`DROP TRIGGER refuse`}
+		if db.Dialect() == sqlsink.Postgres {
+			create = []string{`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN IF NEW.service_key = '` + bad + `' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`,
+				`CREATE TRIGGER refuse BEFORE INSERT ON services FOR EACH ROW EXECUTE FUNCTION refuse()`}
+			drop = []string{`DROP TRIGGER refuse ON services`}
+		}
+		for _, q := range create {
+			_, err = db.SQL().ExecContext(ctx, q)
+			require.NoError(t, err)
+		}
+		_, err = syncTo(ctx, t, fake.URL(), dsn, nil)
+		require.Error(t, err)
+
+		st, err := sqlsink.NewDBState(db)
+		require.NoError(t, err)
+		cursor, _, err := st.Cursor(ctx, flowName("primero"))
+		require.NoError(t, err)
+		wm, err := primero.ParseWatermark(cursor)
+		require.NoError(t, err)
+		kase, ok := fake.Case(synthUUID(100, 0))
+		require.True(t, ok)
+		assert.False(t, wm.Covers(synthUUID(100, 0), parseStamp(t, kase["last_updated_at"].(string))),
+			"the cursor does not cover a case whose chunk failed")
+
+		for _, q := range drop {
+			_, err = db.SQL().ExecContext(ctx, q)
+			require.NoError(t, err)
+		}
+		_, err = syncTo(ctx, t, fake.URL(), dsn, nil)
+		require.NoError(t, err)
+		assertSameRows(t, rows(t, ref, "cases"), rows(t, dsn, "cases"))
+		assertSameRows(t, rows(t, ref, "services"), rows(t, dsn, "services"))
+	})
+}
+
+func parseStamp(t *testing.T, s string) time.Time {
+	ts, err := time.Parse(time.RFC3339Nano, s)
+	require.NoError(t, err)
+	return ts
 }
