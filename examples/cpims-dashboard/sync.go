@@ -143,37 +143,38 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("the stored cursor of %s: %w", flow, err)
 	}
-	sum.Cursor = cursor
 	// No filter on record_state: a disabled case must come through, to be
 	// marked.
 	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields})
-	var ch chunk
-	n := 0
+	w := s.startWriter(ctx, flow, cursor)
+	defer func() { _, _ = w.wait() }() // should the feed panic, the writer still finishes
+	ch := w.next()
+	var readErr error
 	for c, err := range feed.All(ctx) {
-		if err != nil {
-			return sum, err
+		if err == nil {
+			err = s.add(ctx, ch, c, &sum)
 		}
-		if err := s.add(ctx, &ch, c, &sum); err != nil {
-			return sum, err
+		if err != nil {
+			readErr = err
+			break
 		}
 		sum.Read++
 		s.prog.update(sum.Read, feed.Total())
 		if len(ch.cases) >= s.chunk {
-			if err := s.commit(ctx, flow, &ch, feed.Watermark(), &sum); err != nil {
-				return sum, err
-			}
-			if n++; s.afterChunk != nil {
-				if err := s.afterChunk(n); err != nil {
-					return sum, err
-				}
+			w.send(ch, feed.Watermark())
+			if ch = w.next(); ch == nil {
+				break // a commit failed
 			}
 		}
 	}
-	if err := s.commit(ctx, flow, &ch, feed.Watermark(), &sum); err != nil {
-		return sum, err
+	if readErr == nil && ch != nil {
+		w.send(ch, feed.Watermark()) // the rest, and the final cursor
 	}
+	wsum, werr := w.wait()
 	s.prog.done()
-	return sum, nil
+	sum.Inserted, sum.Updated, sum.Unchanged = wsum.Inserted, wsum.Updated, wsum.Unchanged
+	sum.ServicesWritten, sum.ServicesRemoved, sum.Cursor = wsum.ServicesWritten, wsum.ServicesRemoved, wsum.Cursor
+	return sum, errors.Join(readErr, werr)
 }
 
 // checkMode refuses to mix plain and pseudonymised keys (or two pseudonym

@@ -344,7 +344,7 @@ func TestChangesDuringARunArePickedUp(t *testing.T) {
 			}
 			// Between two chunks: change a case already written and one not
 			// read yet.
-			if _, err := c.Cases.Update(ctx, synthUUID(3, 0), primero.Patch{"sex": "male"}); err != nil {
+			if _, err := c.Cases.Update(ctx, synthUUID(3, 0), primero.Patch{"sex": "female"}); err != nil {
 				return err
 			}
 			_, err := c.Cases.Update(ctx, synthUUID(150, 0), primero.Patch{"sex": "male"})
@@ -355,8 +355,8 @@ func TestChangesDuringARunArePickedUp(t *testing.T) {
 		require.NoError(t, err)
 		cases := byKey(rows(t, dsn, "cases"), "case_key")
 		require.Len(t, cases, 200)
-		assert.Equal(t, "male", cases[synthUUID(3, 99)]["sex"])
-		assert.Equal(t, "male", cases[synthUUID(150, 99)]["sex"])
+		assert.Equal(t, "female", cases[synthUUID(3, 99)]["sex"], "seeded male")
+		assert.Equal(t, "male", cases[synthUUID(150, 99)]["sex"], "seeded female")
 	})
 }
 
