@@ -6,9 +6,17 @@ import (
 	"github.com/casebridge/casebridge/mapping"
 )
 
+// AsRecord returns the case as a mapping.Record holding the same values as
+// ToRecord, without ToRecord's deep copy: the record's lists and nested
+// objects are the case's own. Use it when the case is not used again (a
+// case from Cases.All or a Feed, on its way to a mapping); change neither
+// the case nor the record afterwards. The top-level map is new.
+func (c *Case) AsRecord() mapping.Record { return mapping.Record(c.toMap()) }
+
 // Records turns a stream of cases (Cases.All, Feed.All) into a stream of
-// mapping records (Case.ToRecord), ready for mapping.Mapping.Stream and
-// sqlsink.DB.Upsert:
+// mapping records (Case.AsRecord: each record shares its nested values with
+// the case it came from, which the stream does not yield again), ready for
+// mapping.Mapping.Stream and sqlsink.DB.Upsert:
 //
 //	db.Upsert(ctx, table, m.Stream(ctx, primero.Records(c.Cases.All(ctx, opts))))
 //
@@ -20,7 +28,7 @@ func Records(cases iter.Seq2[*Case, error]) iter.Seq2[mapping.Record, error] {
 				yield(nil, err)
 				return
 			}
-			if !yield(c.ToRecord(), nil) {
+			if !yield(c.AsRecord(), nil) {
 				return
 			}
 		}

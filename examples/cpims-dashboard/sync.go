@@ -228,7 +228,7 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 	if c.CaseID == "" {
 		return errors.New("case " + c.ID + " has no case_id")
 	}
-	rec := c.ToRecord()
+	rec := c.AsRecord() // the feed never yields this case again
 	row, err := s.cases.Apply(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("case %s: %w", c.ID, err)
