@@ -51,7 +51,7 @@ func TestAsRecordHoldsWhatToRecordHolds(t *testing.T) {
 	defer s.Close()
 	s.AddCase(map[string]any{"module_id": "primeromodule-cp", "sex": "female", "age": 7,
 		"services_section": []any{map[string]any{"unique_id": "0a30b142-3906-46d3-bbb4-f28c44b357d7", "service_type": "health", "x_custom": []any{"a"}}},
-		"nationality": []any{"nationality1"}, "custom_b25f252": map[string]any{"k": "v"}})
+		"nationality":      []any{"nationality1"}, "custom_b25f252": map[string]any{"k": "v"}})
 	c := newClient(t, s)
 	for k, err := range c.Cases.All(context.Background(), nil) {
 		require.NoError(t, err)
