@@ -56,7 +56,9 @@ type ChangesOptions struct {
 //     first), and reads the closed window from the watermark's second
 //     (minus the overlap) to one second before M's, page by page. A case
 //     updated meanwhile leaves that window (its new timestamp is later), so
-//     metadata.total changes; the feed then restarts from its watermark
+//     metadata.total drops; the feed then reads the previous page again
+//     (what followed moved back by as many cases as left), or, when more
+//     than a page left or cases joined, restarts from its watermark
 //     (keyset paging: the next query starts at the greatest timestamp
 //     processed, floored to the second, minus the overlap, and skips the
 //     cases already handled at those instants, so more than a page of cases
@@ -206,6 +208,10 @@ func (f *Feed) listOptions(window Filter) *ListOptions {
 	}
 }
 
+// maxBackups bounds how often a closed window steps back a page in a row
+// without yielding anything new, before it restarts from its watermark.
+const maxBackups = 3
+
 // maxResets bounds how often a closed window restarts without yielding
 // anything new, should cases change between every two pages.
 const maxResets = 100
@@ -222,17 +228,28 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 		}
 		opts := f.listOptions(TimeRange("last_updated_at", from, end))
 		changed, yielded := false, false
-		total := -1
+		total, backups := -1, 0
 		for page := 1; ; page++ {
 			opts.Page = page
 			cases, resp, err := f.s.List(ctx, opts)
 			if err != nil {
 				return err
 			}
-			if total < 0 {
+			switch left := total - resp.Total; {
+			case total < 0:
 				total = resp.Total
-			} else if resp.Total != total {
-				changed = true // a case left or joined the window: pages shifted
+			case left > 0 && left <= perOf(resp, f.per) && page > 1 && backups < maxBackups:
+				// Cases only left the window (they were updated): what
+				// followed moved back by at most a page. Read the previous
+				// page again (what it repeats is skipped) rather than start
+				// over from the watermark.
+				total, page = resp.Total, page-2
+				backups++
+				continue
+			case left != 0:
+				changed = true // cases joined, or more than a page left
+			}
+			if changed {
 				break
 			}
 			for _, c := range cases {
@@ -245,7 +262,9 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 				if err != nil {
 					return err
 				}
-				yielded = yielded || n
+				if n {
+					yielded, backups = true, 0
+				}
 			}
 			if len(cases) == 0 || page*perOf(resp, f.per) >= resp.Total {
 				break

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -281,4 +282,64 @@ func TestFeedCanBeRangedOnce(t *testing.T) {
 	for _, err = range f.All(context.Background()) {
 	}
 	require.Error(t, err)
+}
+
+// churn sits in front of the fake and, before every case list request,
+// updates one of the given cases through the fake's own API: Primero
+// changing under the feed independently of its progress.
+type churn struct {
+	next http.Handler
+	ids  []string
+	mu   sync.Mutex
+	n    int
+}
+
+func (h *churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/api/v2/cases") && r.URL.Query().Get("per") != "1" {
+		h.mu.Lock()
+		id := h.ids[h.n%len(h.ids)]
+		h.n++
+		h.mu.Unlock()
+		req := httptest.NewRequest(http.MethodPatch, "/api/v2/cases/"+id, strings.NewReader(`{"data":{"workflow":"case_plan"}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword)
+		h.next.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+func TestChangesKeepsUpWithConstantChanges(t *testing.T) {
+	s := primerotest.NewServer(t, primerotest.WithClock(steppingClock(0))) // 1 ms apart: dense
+	s.AddSyntheticCases(600)
+	var ids []string
+	for _, c := range s.Cases()[:200] {
+		ids = append(ids, c["id"].(string))
+	}
+	proxy := httptest.NewServer(&churn{next: s, ids: ids})
+	defer proxy.Close()
+	c, err := primero.New(proxy.URL, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+
+	seen := map[string]bool{}
+	var wm primero.Watermark
+	for run := 0; run < 5; run++ {
+		f := c.Cases.Changes(&primero.ChangesOptions{Since: wm, Per: 50})
+		for k, err := range f.All(context.Background()) {
+			require.NoError(t, err)
+			seen[k.ID+"@"+stamp(k)] = true
+		}
+		wm = f.Watermark()
+	}
+	// Every case was yielded in some version, and every case the churn left
+	// alone in its only version.
+	ids2 := map[string]bool{}
+	for key := range seen {
+		ids2[key[:strings.IndexByte(key, '@')]] = true
+	}
+	for id, ts := range current(s) {
+		require.True(t, ids2[id], "case %s never yielded", id)
+		if !slices.Contains(ids, id) {
+			require.True(t, seen[id+"@"+ts], "case %s: its only version never yielded", id)
+		}
+	}
 }
