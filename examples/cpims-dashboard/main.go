@@ -21,7 +21,10 @@
 // Primero's lookups and location tree), upserts them, deletes service rows
 // a case no longer has, and stores the cursor after every committed chunk.
 // Killed at any point, the next run converges to the same tables. Disabled
-// cases stay as rows marked enabled = false, with no services.
+// cases stay as rows marked enabled = false, with no services. A case the
+// mapping refuses (a value of the wrong type, no case_id) is skipped and
+// named by its record id in the summary, rather than stopping every run to
+// come; it is read again when it next changes.
 //
 // Rows carry their -source, so several Primero instances share one
 // database, each with its own cursor. With -pseudonymize, the case and

@@ -50,19 +50,28 @@ type syncer struct {
 
 // summary is what a sync did.
 type summary struct {
-	Read                    int   // cases yielded by the feed
-	Inserted, Updated       int64 // case rows
-	Unchanged               int64 // case rows already as read
-	Disabled                int   // disabled cases read (their rows are marked)
-	ServicesWritten         int64 // service rows inserted or updated
-	ServicesRemoved         int64 // stale service rows deleted
-	ServicesWithoutUniqueID int   // services skipped: no key
+	Read                    int      // cases yielded by the feed
+	Inserted, Updated       int64    // case rows
+	Unchanged               int64    // case rows already as read
+	Disabled                int      // disabled cases read (their rows are marked)
+	ServicesWritten         int64    // service rows inserted or updated
+	ServicesRemoved         int64    // stale service rows deleted
+	ServicesWithoutUniqueID int      // services skipped: no key
+	Skipped                 int      // cases the mapping refused (not written)
+	SkippedIDs              []string // their record ids, the first 20
 	Cursor                  string
 }
 
 func (s summary) String() string {
-	return fmt.Sprintf("read %d cases: %d inserted, %d updated, %d unchanged, %d disabled; services: %d written, %d removed; cursor %s",
+	out := fmt.Sprintf("read %d cases: %d inserted, %d updated, %d unchanged, %d disabled; services: %d written, %d removed; cursor %s",
 		s.Read, s.Inserted, s.Updated, s.Unchanged, s.Disabled, s.ServicesWritten, s.ServicesRemoved, orNone(s.Cursor))
+	if s.Skipped > 0 {
+		out += fmt.Sprintf("; SKIPPED %d cases the mapping refused (record ids %s)", s.Skipped, strings.Join(s.SkippedIDs, ", "))
+	}
+	if s.ServicesWithoutUniqueID > 0 {
+		out += fmt.Sprintf("; %d services without unique_id skipped", s.ServicesWithoutUniqueID)
+	}
+	return out
 }
 
 func orNone(s string) string {
@@ -225,24 +234,48 @@ type chunk struct {
 
 // add maps one case into ch.
 func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summary) error {
+	row, services, err := s.rows(ctx, c, sum)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// One case the mapping refuses must not stop the dashboard for
+		// every run to come: it is skipped, and named (by its record id)
+		// in the summary.
+		sum.Skipped++
+		if len(sum.SkippedIDs) < maxSkippedIDs {
+			sum.SkippedIDs = append(sum.SkippedIDs, c.ID)
+		}
+		return nil
+	}
+	ch.cases = append(ch.cases, row)
+	ch.keys = append(ch.keys, row["case_key"].(string))
+	ch.services = append(ch.services, services...)
+	return nil
+}
+
+// maxSkippedIDs bounds the record ids a summary lists.
+const maxSkippedIDs = 20
+
+// rows maps one case into its row and its service rows, all or nothing.
+func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mapping.Record, []mapping.Record, error) {
 	if c.CaseID == "" {
-		return errors.New("case " + c.ID + " has no case_id")
+		return nil, nil, errors.New("no case_id")
 	}
 	rec := c.AsRecord() // the feed never yields this case again
 	row, err := s.cases.Apply(ctx, rec)
 	if err != nil {
-		return fmt.Errorf("case %s: %w", c.ID, err)
+		return nil, nil, err
 	}
 	key := s.pseudo.key("case", s.source, c.CaseID)
 	row["source"], row["case_key"] = s.source, key
-	ch.cases = append(ch.cases, row)
-	ch.keys = append(ch.keys, key)
 	if row["enabled"] == false {
 		sum.Disabled++
-		return nil // a disabled case keeps no service rows
+		return row, nil, nil // a disabled case keeps no service rows
 	}
 	svcs, _ := rec["services_section"].([]any)
-	for i, v := range svcs {
+	var out []mapping.Record
+	for _, v := range svcs {
 		m, ok := v.(map[string]any)
 		if !ok {
 			continue
@@ -254,14 +287,14 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 		}
 		srow, err := s.services.Apply(ctx, m)
 		if err != nil {
-			return fmt.Errorf("case %s: services_section[%d]: %w", c.ID, i, err)
+			return nil, nil, err
 		}
 		srow["source"], srow["case_key"] = s.source, key
 		srow["service_key"] = s.pseudo.key("service", s.source, uid)
 		srow["case_updated_at"] = row["primero_updated_at"]
-		ch.services = append(ch.services, srow)
+		out = append(out, srow)
 	}
-	return nil
+	return row, out, nil
 }
 
 // commit writes the chunk's cases and services, deletes the service rows

@@ -563,3 +563,17 @@ func parseStamp(t *testing.T, s string) time.Time {
 	require.NoError(t, err)
 	return ts
 }
+
+func TestACaseTheMappingRefusesIsSkippedAndNamed(t *testing.T) {
+	fake := newFake(t, 20)
+	bad := fake.AddCase(map[string]any{"module_id": "primeromodule-cp", "age": "not a number"})
+	noKey := fake.AddCase(map[string]any{"module_id": "primeromodule-cp", "case_id": ""})
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "d.db")
+	out, err := syncTo(context.Background(), t, fake.URL(), dsn, nil)
+	require.NoError(t, err, "one bad case does not stop the dashboard")
+	assert.Contains(t, out, "SKIPPED 2 cases")
+	assert.Contains(t, out, bad["id"].(string))
+	assert.Contains(t, out, noKey["id"].(string))
+	assert.NotContains(t, out, "not a number", "no value is echoed")
+	assert.Len(t, rows(t, dsn, "cases"), 20)
+}
