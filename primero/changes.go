@@ -360,11 +360,17 @@ func perOf(resp *Response, def int) int {
 	return def
 }
 
-// updatedAt returns the case's last_updated_at, or an error naming the
-// case when it has none the client could read.
+// updatedAt returns the case's last_updated_at (typed, or an RFC 3339
+// text in a layout the typed field does not keep), or an error naming the
+// case when it has none: such a case cannot be placed in the feed's order.
 func updatedAt(c *Case) (time.Time, error) {
-	if c.LastUpdatedAt.IsZero() {
-		return time.Time{}, errors.New("primero: changes: case " + safeName(c.ID) + " has no readable last_updated_at")
+	if !c.LastUpdatedAt.IsZero() {
+		return c.LastUpdatedAt, nil
 	}
-	return c.LastUpdatedAt, nil
+	if s, ok := c.Fields["last_updated_at"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("primero: changes: case " + safeName(c.ID) + " has no readable last_updated_at")
 }

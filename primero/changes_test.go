@@ -343,3 +343,15 @@ func TestChangesKeepsUpWithConstantChanges(t *testing.T) {
 		}
 	}
 }
+
+func TestChangesReadsTimestampsInAnyRFC3339Layout(t *testing.T) {
+	s := primerotest.NewServer(t)
+	s.AddSyntheticCases(3)
+	odd := s.AddCase(map[string]any{"module_id": "primeromodule-cp", "last_updated_at": "2099-03-01T08:00:00.5+00:00"})
+	c := newClient(t, s)
+	f := c.Cases.Changes(nil)
+	got := drain(t, f)
+	require.Len(t, got, 4)
+	assert.Equal(t, odd["id"], got[3].ID, "ordered by its instant")
+	assert.True(t, f.Watermark().At.Equal(time.Date(2099, 3, 1, 8, 0, 0, 500_000_000, time.UTC)))
+}
