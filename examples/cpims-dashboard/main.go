@@ -72,6 +72,7 @@ type config struct {
 	dsn          string
 	cases        int
 	chunk        int
+	per          int
 	pseudonymize bool
 }
 
@@ -85,6 +86,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.dsn, "db", "sqlite:cpims-dashboard.db", "dashboard database: a SQLite path or a postgres:// DSN")
 	fs.IntVar(&c.cases, "cases", 2000, "synthetic cases to seed the fake with")
 	fs.IntVar(&c.chunk, "chunk", DefaultChunk, "cases committed, with the cursor, at a time")
+	fs.IntVar(&c.per, "per", primero.MaxPer, "cases per page asked of Primero (1 to 1000)")
 	fs.BoolVar(&c.pseudonymize, "pseudonymize", false, "replace case and service ids by keyed pseudonyms (key in "+envPseudonymKey+")")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -94,6 +96,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.chunk < 1 {
 		return c, errors.New("-chunk must be at least 1")
+	}
+	if c.per < 1 || c.per > primero.MaxPer {
+		return c, errors.New("-per must be between 1 and 1000")
 	}
 	return c, nil
 }
@@ -145,7 +150,7 @@ func runConfig(ctx context.Context, out, errOut io.Writer, cfg config, getenv fu
 		return err
 	}
 	s := &syncer{db: db, state: state, client: client, source: cfg.source, pseudo: pseudo,
-		chunk: cfg.chunk, prog: newProgress(errOut), afterChunk: hook}
+		chunk: cfg.chunk, per: cfg.per, prog: newProgress(errOut), afterChunk: hook}
 	sum, err := s.run(ctx)
 	fmt.Fprintf(out, "%s: %s\n", cfg.source, sum)
 	return err

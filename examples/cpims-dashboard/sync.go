@@ -40,6 +40,7 @@ type syncer struct {
 	source string
 	pseudo *pseudonymizer // nil: Primero's own ids
 	chunk  int
+	per    int // page size; 0 means 1000
 	prog   *progress
 	// afterChunk, when set, runs after each chunk is committed (tests
 	// interrupt or change Primero there).
@@ -154,7 +155,7 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	}
 	// No filter on record_state: a disabled case must come through, to be
 	// marked.
-	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields})
+	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields, Per: s.per})
 	w := s.startWriter(ctx, flow, cursor)
 	defer func() { _, _ = w.wait() }() // should the feed panic, the writer still finishes
 	ch := w.next()

@@ -55,7 +55,7 @@ func fakeEnv(k string) string {
 // syncTo runs one sync of url into dsn and returns its output line.
 func syncTo(ctx context.Context, t *testing.T, url, dsn string, hook func(int) error, edit ...func(*config)) (string, error) {
 	t.Helper()
-	cfg := config{url: url, source: "primero", dsn: dsn, chunk: 40}
+	cfg := config{url: url, source: "primero", dsn: dsn, chunk: 40, per: primero.MaxPer}
 	for _, e := range edit {
 		e(&cfg)
 	}
@@ -258,7 +258,16 @@ func TestKilledAtAnyPageAndRestartedConverges(t *testing.T) {
 				assertSameRows(t, wantSvc, rows(t, d, "services"))
 			})
 		}
-		for kill := int64(1); kill <= 4; kill++ {
+		// Pages of 30: an uninterrupted run makes n list requests; kill the
+		// run at each of them in turn.
+		count := &stopAfterLists{next: fake, n: -1, cancel: func() {}}
+		proxy := httptest.NewServer(count)
+		_, err = syncTo(context.Background(), t, proxy.URL, freshLike(t, dsn), nil, func(c *config) { c.chunk, c.per = 25, 30 })
+		proxy.Close()
+		require.NoError(t, err)
+		requests := count.count.Load()
+		require.Greater(t, requests, int64(7), "at least one request per page")
+		for kill := int64(1); kill <= requests; kill++ {
 			t.Run(fmt.Sprintf("at list request %d", kill), func(t *testing.T) {
 				d := freshLike(t, dsn)
 				ctx, cancel := context.WithCancel(context.Background())
@@ -266,9 +275,10 @@ func TestKilledAtAnyPageAndRestartedConverges(t *testing.T) {
 				h := &stopAfterLists{next: fake, n: kill, cancel: cancel}
 				proxy := httptest.NewServer(h)
 				defer proxy.Close()
-				_, err := syncTo(ctx, t, proxy.URL, d, nil, func(c *config) { c.chunk = 25 })
+				small := func(c *config) { c.chunk, c.per = 25, 30 }
+				_, err := syncTo(ctx, t, proxy.URL, d, nil, small)
 				require.Error(t, err)
-				_, err = syncTo(context.Background(), t, fake.URL(), d, nil, func(c *config) { c.chunk = 25 })
+				_, err = syncTo(context.Background(), t, fake.URL(), d, nil, small)
 				require.NoError(t, err)
 				assertSameRows(t, want, rows(t, d, "cases"))
 				assertSameRows(t, wantSvc, rows(t, d, "services"))
@@ -392,7 +402,7 @@ func TestPseudonymisedKeysAreStableAndNeverTheCaseID(t *testing.T) {
 
 func TestPseudonymizeNeedsAKey(t *testing.T) {
 	fake := newFake(t, 1)
-	cfg := config{url: fake.URL(), source: "primero", dsn: "sqlite:" + filepath.Join(t.TempDir(), "d.db"), chunk: 10, pseudonymize: true}
+	cfg := config{url: fake.URL(), source: "primero", dsn: "sqlite:" + filepath.Join(t.TempDir(), "d.db"), chunk: 10, per: 100, pseudonymize: true}
 	var out bytes.Buffer
 	err := runConfig(context.Background(), &out, &out, cfg, func(k string) string {
 		if k == envPseudonymKey {
