@@ -364,9 +364,9 @@ func newBenchEnv(b *testing.B, n int) *benchEnv {
 	// Stamps 100 ms apart, from a fixed instant: the cases spread over time
 	// as real ones do, not all in the newest second.
 	var err error
-	e.fake, err = primerotest.Start(primerotest.WithClock(benchClock()))
+	e.fake, err = primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
 	require.NoError(b, err)
-	e.changed, err = primerotest.Start(primerotest.WithClock(benchClock()))
+	e.changed, err = primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
 	require.NoError(b, err)
 	for _, s := range []*primerotest.Server{e.fake, e.changed} {
 		seedLookups(s)
@@ -556,7 +556,7 @@ func fetchOnly(ctx context.Context, baseURL string) error {
 // first load and on a re-sync where every row changes.
 func TestFloorAndFlowProduceTheSameTables(t *testing.T) {
 	ctx := context.Background()
-	fake, changed := newFake(t, 150), primerotest.NewServer(t)
+	fake, changed := newFake(t, 150), primerotest.NewServer(t, fakeOptions()...)
 	seedLookups(changed)
 	seedVariant(changed, 0, 150, 1)
 	c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))

@@ -117,7 +117,7 @@ func run(ctx context.Context, out, errOut io.Writer, args []string, getenv func(
 func runConfig(ctx context.Context, out, errOut io.Writer, cfg config, getenv func(string) string, hook func(int) error) error {
 	user, pass := getenv(envUser), getenv(envPassword)
 	if cfg.url == "" {
-		fake, err := primerotest.Start()
+		fake, err := primerotest.Start(fakeOptions()...)
 		if err != nil {
 			return err
 		}

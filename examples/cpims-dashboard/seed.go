@@ -15,6 +15,16 @@ var (
 	synthLocations  = []string{"XX0101", "XX0102", "XX02"}
 )
 
+// fakeOptions declares the Cambodia deployment's own case fields, which a
+// stock Primero (and its fake) does not have, so that the fake renders
+// them to the sync's role.
+func fakeOptions(more ...primerotest.Option) []primerotest.Option {
+	return append([]primerotest.Option{primerotest.WithFields(map[string]string{
+		"type_of_case":   "select_box",
+		"placement_type": "select_box",
+	})}, more...)
+}
+
 // seedLookups adds the lookups the dashboard's labels come from.
 func seedLookups(s *primerotest.Server) {
 	s.AddLookup("lookup-case-type", synthCaseTypes...)

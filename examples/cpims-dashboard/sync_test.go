@@ -34,7 +34,7 @@ func forEachDatabase(t *testing.T, fn func(t *testing.T, dsn string)) {
 
 // newFake starts a fake with the dashboard's lookups and n seeded cases.
 func newFake(t *testing.T, n int) *primerotest.Server {
-	s := primerotest.NewServer(t)
+	s := primerotest.NewServer(t, fakeOptions()...)
 	seedLookups(s)
 	seedCases(s, 0, n)
 	return s
@@ -118,6 +118,8 @@ func TestFirstLoadFillsTheDashboardTables(t *testing.T) {
 			assert.EqualValues(t, i%18, r["age"])
 			assert.Equal(t, []string{"female", "male"}[i%2], r["sex_label"], "label from lookup-gender")
 			assert.Equal(t, synthCaseTypes[i%2], r["case_type_label"], "label from lookup-case-type")
+			assert.Equal(t, synthCaseTypes[i%2], r["case_type"])
+			assert.Equal(t, synthPlacements[i%3], r["placement_type_label"], "label from lookup-placement-type")
 			switch loc := synthLocations[i%3]; loc {
 			case "XX0101":
 				assert.Equal(t, "XX01", r["province_code"])
