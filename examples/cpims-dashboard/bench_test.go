@@ -434,7 +434,7 @@ func floorDB(b testing.TB) string {
 	db, err := sqlsink.Open(context.Background(), dsn)
 	require.NoError(b, err)
 	defer db.Close()
-	for _, t := range []sqlsink.Table{casesTable, servicesTable} {
+	for _, t := range []sqlsink.Table{withKeyType(casesTable, keyType(nil)), withKeyType(servicesTable, keyType(nil))} {
 		_, err := db.EnsureTable(context.Background(), t)
 		require.NoError(b, err)
 	}

@@ -47,6 +47,8 @@ type syncer struct {
 	afterChunk func(chunk int) error
 
 	cases, services *mapping.Mapping
+	// casesT and servicesT are the tables with the keying's key type.
+	casesT, servicesT sqlsink.Table
 }
 
 // summary is what a sync did.
@@ -112,7 +114,9 @@ func compileSpecs(ref *reference) (cases, services *mapping.Mapping, err error) 
 // prepare reads Primero's configuration, writes the locations table and
 // compiles the mapping.
 func (s *syncer) prepare(ctx context.Context) error {
-	for _, t := range []sqlsink.Table{casesTable, servicesTable, locationsTable} {
+	s.casesT = withKeyType(casesTable, keyType(s.pseudo))
+	s.servicesT = withKeyType(servicesTable, keyType(s.pseudo))
+	for _, t := range []sqlsink.Table{s.casesT, s.servicesT, locationsTable} {
 		if _, err := s.db.EnsureTable(ctx, t); err != nil {
 			return err
 		}
@@ -304,14 +308,14 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 // chunk again.
 func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
 	if len(ch.cases) > 0 {
-		st, err := s.db.Upsert(ctx, casesTable, mapping.FromSlice(ch.cases))
+		st, err := s.db.Upsert(ctx, s.casesT, mapping.FromSlice(ch.cases))
 		if err != nil {
 			return err
 		}
 		sum.Inserted += st.Inserted
 		sum.Updated += st.Updated
 		sum.Unchanged += st.Skipped + st.Duplicates
-		st, err = s.db.Upsert(ctx, servicesTable, mapping.FromSlice(ch.services))
+		st, err = s.db.Upsert(ctx, s.servicesT, mapping.FromSlice(ch.services))
 		if err != nil {
 			return err
 		}

@@ -14,8 +14,7 @@ var casesTable = sqlsink.Table{
 	Name: "cases",
 	Columns: []sqlsink.Column{
 		{Name: "source", Type: sqlsink.Text},
-		// TODO(after-merge): sqlsink.UUID when not pseudonymised.
-		{Name: "case_key", Type: sqlsink.Text},
+		{Name: "case_key", Type: sqlsink.Text}, // see keyType
 		{Name: "enabled", Type: sqlsink.Bool, NotNull: true},
 		{Name: "status", Type: sqlsink.Text},
 		{Name: "age", Type: sqlsink.Integer},
@@ -76,4 +75,24 @@ var locationsTable = sqlsink.Table{
 		{Name: "disabled", Type: sqlsink.Bool, NotNull: true},
 	},
 	Key: []string{"source", "code"},
+}
+
+// keyType is the type of the key columns (case_key, service_key): Primero's
+// ids are UUIDs, pseudonyms are hex text.
+// TODO(after-merge): sqlsink.UUID when p is nil, so that a dashboard whose
+// tables key on a uuid column (as the Ministry's do) is written as it is.
+func keyType(p *pseudonymizer) sqlsink.Type {
+	_ = p
+	return sqlsink.Text
+}
+
+// withKeyType returns t with its case_key and service_key columns of type typ.
+func withKeyType(t sqlsink.Table, typ sqlsink.Type) sqlsink.Table {
+	t.Columns = append([]sqlsink.Column(nil), t.Columns...)
+	for i, c := range t.Columns {
+		if c.Name == "case_key" || c.Name == "service_key" {
+			t.Columns[i].Type = typ
+		}
+	}
+	return t
 }
