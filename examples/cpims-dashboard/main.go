@@ -16,7 +16,8 @@
 //
 // Each run reads the cases changed since the cursor it stored last
 // (primero.Feed: keyset paging by last_updated_at, loses no case while
-// others change), maps them with the embedded cases.yaml and services.yaml
+// others change; a source without a cursor loads every case, which is
+// harmless to repeat into the flow's own tables), maps them with the embedded cases.yaml and services.yaml
 // (the agreement the data owners sign off; labels and provinces come from
 // Primero's lookups and location tree), upserts them, deletes service rows
 // a case no longer has, and stores the cursor after every committed chunk.

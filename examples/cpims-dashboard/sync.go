@@ -28,8 +28,9 @@ var caseFields = []string{"case_id", "record_state", "status", "age", "sex", "ty
 	"services_section"}
 
 // DefaultChunk is how many cases are committed, with their services and
-// the cursor, at a time.
-const DefaultChunk = 5000
+// the cursor, at a time. Two chunks of mapped rows are held at once (one
+// being written, one being filled), so it bounds the sync's memory too.
+const DefaultChunk = 2000
 
 // syncer runs one source's sync: Primero's changed cases → the mapping →
 // the dashboard tables, committing the cursor after each chunk.

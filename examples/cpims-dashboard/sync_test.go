@@ -589,3 +589,20 @@ func TestACaseTheMappingRefusesIsSkippedAndNamed(t *testing.T) {
 	assert.NotContains(t, out, "not a number", "no value is echoed")
 	assert.Len(t, rows(t, dsn, "cases"), 20)
 }
+
+func TestFlagsAreChecked(t *testing.T) {
+	for _, args := range [][]string{
+		{"-source", "Has Spaces"},
+		{"-source", ""},
+		{"-chunk", "0"},
+		{"-per", "1001"},
+		{"-per", "0"},
+	} {
+		_, err := parseFlags(args)
+		assert.Error(t, err, "%v", args)
+	}
+	c, err := parseFlags(nil)
+	require.NoError(t, err)
+	assert.Equal(t, "primero", c.source)
+	assert.Equal(t, DefaultChunk, c.chunk)
+}
