@@ -59,8 +59,11 @@ const (
 
 func main() {
 	log.SetFlags(0)
+	// The first interrupt stops reading and lets what was read be
+	// committed; a second one ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	go func() { <-ctx.Done(); stop() }()
 	if err := run(ctx, os.Stdout, os.Stderr, os.Args[1:], os.Getenv); err != nil {
 		log.Fatal(err)
 	}

@@ -161,7 +161,9 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	// No filter on record_state: a disabled case must come through, to be
 	// marked.
 	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields, Per: s.per})
-	w := s.startWriter(ctx, flow, cursor)
+	// The writer does not stop with ctx: on a stop request (or a failed
+	// read) the chunks already read are still committed, with their cursor.
+	w := s.startWriter(context.WithoutCancel(ctx), flow, cursor)
 	defer func() { _, _ = w.wait() }() // should the feed panic, the writer still finishes
 	ch := w.next()
 	var readErr error
@@ -182,8 +184,10 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 			}
 		}
 	}
-	if readErr == nil && ch != nil {
-		w.send(ch, feed.Watermark()) // the rest, and the final cursor
+	if ch != nil {
+		// The rest, and the cursor covering every case read (after a read
+		// error too: those cases were read whole).
+		w.send(ch, feed.Watermark())
 	}
 	wsum, werr := w.wait()
 	s.prog.done()

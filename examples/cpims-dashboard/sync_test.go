@@ -606,3 +606,26 @@ func TestFlagsAreChecked(t *testing.T) {
 	assert.Equal(t, "primero", c.source)
 	assert.Equal(t, DefaultChunk, c.chunk)
 }
+
+// TestAStopRequestCommitsWhatWasRead cancels a run (an interrupt) in the
+// middle of its first chunk: the cases read so far are still written, with
+// a cursor covering them, and the next run finishes the job.
+func TestAStopRequestCommitsWhatWasRead(t *testing.T) {
+	fake := newFake(t, 200)
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "d.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	proxy := httptest.NewServer(&stopAfterLists{next: fake, n: 6, cancel: cancel})
+	defer proxy.Close()
+	big := func(c *config) { c.chunk, c.per = 1000, 30 }
+	_, err := syncTo(ctx, t, proxy.URL, dsn, nil, big)
+	require.ErrorIs(t, err, context.Canceled)
+	written := len(rows(t, dsn, "cases"))
+	assert.Positive(t, written, "what was read before the stop is kept")
+	assert.Less(t, written, 200)
+
+	out, err := syncTo(context.Background(), t, fake.URL(), dsn, nil, big)
+	require.NoError(t, err)
+	assert.Contains(t, out, fmt.Sprintf(" %d inserted", 200-written), "the next run adds only what the stopped one had not written")
+	assert.Len(t, rows(t, dsn, "cases"), 200)
+}
