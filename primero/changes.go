@@ -229,6 +229,7 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 		opts := f.listOptions(TimeRange("last_updated_at", from, end))
 		changed, yielded := false, false
 		total, backups := -1, 0
+		var order orderCheck
 		for page := 1; ; page++ {
 			opts.Page = page
 			cases, resp, err := f.s.List(ctx, opts)
@@ -245,6 +246,7 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 				// over from the watermark.
 				total, page = resp.Total, page-2
 				backups++
+				order = orderCheck{}
 				continue
 			case left != 0:
 				changed = true // cases joined, or more than a page left
@@ -252,11 +254,12 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 			if changed {
 				break
 			}
-			for _, c := range cases {
-				ts, err := updatedAt(c)
-				if err != nil {
-					return err
-				}
+			stamps, err := order.page(cases)
+			if err != nil {
+				return err
+			}
+			for i, c := range cases {
+				ts := stamps[i]
 				f.safe = f.safe.advance(c.ID, ts) // before the yield: Watermark covers the case yielded
 				n, err := f.take(c, ts, yield)
 				if err != nil {
@@ -292,6 +295,7 @@ func (f *Feed) tail(ctx context.Context, newest time.Time, yield func(*Case, err
 	mark := f.safe
 	opts := f.listOptions(TimeSince("last_updated_at", f.start()))
 	verified := true
+	var order orderCheck
 	for page := 1; ; page++ {
 		opts.Page = page
 		cases, resp, err := f.s.List(ctx, opts)
@@ -305,11 +309,12 @@ func (f *Feed) tail(ctx context.Context, newest time.Time, yield func(*Case, err
 			}
 			verified = again.Equal(newest)
 		}
-		for _, c := range cases {
-			ts, err := updatedAt(c)
-			if err != nil {
-				return false, err
-			}
+		stamps, err := order.page(cases)
+		if err != nil {
+			return false, err
+		}
+		for i, c := range cases {
+			ts := stamps[i]
 			mark = mark.advance(c.ID, ts)
 			if verified {
 				f.safe = mark
@@ -351,6 +356,32 @@ func (f *Feed) prune() {
 			delete(f.recent, id)
 		}
 	}
+}
+
+// ErrUnsorted is returned by a Feed when the server does not return cases
+// in ascending last_updated_at order: the feed cannot then tell what it has
+// covered, and stops rather than move its watermark past unread cases.
+var ErrUnsorted = errors.New("primero: changes: the server did not sort the cases by last_updated_at ascending")
+
+// orderCheck checks that the cases of a paging pass come in ascending
+// last_updated_at order.
+type orderCheck struct{ last time.Time }
+
+// page returns the cases' timestamps, or ErrUnsorted before anything of
+// the page is used when they do not continue the order.
+func (o *orderCheck) page(cases []*Case) ([]time.Time, error) {
+	stamps := make([]time.Time, len(cases))
+	for i, c := range cases {
+		ts, err := updatedAt(c)
+		if err != nil {
+			return nil, err
+		}
+		if ts.Before(o.last) {
+			return nil, ErrUnsorted
+		}
+		o.last, stamps[i] = ts, ts
+	}
+	return stamps, nil
 }
 
 func perOf(resp *Response, def int) int {

@@ -355,3 +355,35 @@ func TestChangesReadsTimestampsInAnyRFC3339Layout(t *testing.T) {
 	assert.Equal(t, odd["id"], got[3].ID, "ordered by its instant")
 	assert.True(t, f.Watermark().At.Equal(time.Date(2099, 3, 1, 8, 0, 0, 500_000_000, time.UTC)))
 }
+
+// ignoreOrder sits in front of the fake and drops order_by and order, as a
+// server that cannot sort on last_updated_at would: the fake then answers
+// newest created first.
+type ignoreOrder struct{ next http.Handler }
+
+func (h ignoreOrder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("per") != "1" { // leave the probe alone
+		q.Del("order_by")
+		q.Del("order")
+		r.URL.RawQuery = q.Encode()
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+func TestChangesStopsWhenTheServerDoesNotSort(t *testing.T) {
+	s := primerotest.NewServer(t, primerotest.WithClock(steppingClock(time.Second)))
+	s.AddSyntheticCases(30)
+	proxy := httptest.NewServer(ignoreOrder{s})
+	defer proxy.Close()
+	c, err := primero.New(proxy.URL, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+	f := c.Cases.Changes(&primero.ChangesOptions{Per: 10})
+	var last error
+	for _, err := range f.All(context.Background()) {
+		last = err
+	}
+	require.ErrorIs(t, last, primero.ErrUnsorted)
+	assert.True(t, f.Watermark().IsZero() || f.Watermark().At.Before(time.Date(2026, 3, 1, 8, 0, 2, 0, time.UTC)),
+		"the watermark does not pass cases it has not read")
+}
