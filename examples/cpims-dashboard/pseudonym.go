@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
+
+	"github.com/casebridge/casebridge/sqlsink"
 )
 
 // minKeyLen is the shortest pseudonym key accepted (bytes).
@@ -51,4 +55,43 @@ func (p *pseudonymizer) key(kind, source, id string) string {
 		return id
 	}
 	return p.of(kind, source, id)
+}
+
+// checkMode refuses to mix plain and pseudonymised keys (or two pseudonym
+// keys) in one database, and records the mode on first use.
+func (s *syncer) checkMode(ctx context.Context, flow string) error {
+	mode := s.pseudo.mode()
+	for _, other := range []string{"keys-plain", "keys-hmac"} {
+		if strings.HasPrefix(mode, other) {
+			continue
+		}
+		if done, err := s.state.Processed(ctx, flow, other); err != nil || done {
+			if err == nil {
+				err = errors.New("this database holds " + strings.TrimPrefix(other, "keys-") +
+					" keys for source " + s.source + ": use another database for the other keying")
+			}
+			return err
+		}
+	}
+	return s.state.Update(ctx, flow, func(tx sqlsink.StateTx) error {
+		family := "keys-plain"
+		if s.pseudo != nil {
+			family = "keys-hmac"
+			if has, err := tx.Processed(ctx, family); err != nil {
+				return err
+			} else if has {
+				if same, err := tx.Processed(ctx, mode); err != nil || !same {
+					if err == nil {
+						err = errors.New("this database holds keys made with another pseudonym key for source " + s.source)
+					}
+					return err
+				}
+			}
+			if _, err := tx.MarkProcessed(ctx, mode); err != nil {
+				return err
+			}
+		}
+		_, err := tx.MarkProcessed(ctx, family)
+		return err
+	})
 }

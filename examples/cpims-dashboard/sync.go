@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,21 +10,6 @@ import (
 	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/sqlsink"
 )
-
-//go:embed cases.yaml
-var casesSpecYAML []byte
-
-//go:embed services.yaml
-var servicesSpecYAML []byte
-
-// caseFields are the fields the sync asks Primero for (fields=): what the
-// mappings read and nothing else, so that names, dates of birth and contact
-// details never leave Primero. id, enabled and last_updated_at always come
-// back. TestRequestedFieldsFeedTheWholeMapping keeps the list in step with
-// cases.yaml and services.yaml.
-var caseFields = []string{"case_id", "record_state", "status", "age", "sex", "type_of_case",
-	"placement_type", "location_current", "consent_reporting", "oscar_number", "registration_date",
-	"services_section"}
 
 // DefaultChunk is how many cases are committed, with their services and
 // the cursor, at a time. Two chunks of mapped rows are held at once (one
@@ -87,30 +71,6 @@ func orNone(s string) string {
 
 // flowName is the state flow of one source.
 func flowName(source string) string { return "cpims-dashboard:" + source }
-
-// compileSpecs parses the embedded specs, fills their run-time tables from
-// Primero's configuration and compiles them against the tables' columns.
-func compileSpecs(ref *reference) (cases, services *mapping.Mapping, err error) {
-	compile := func(name string, data []byte, t sqlsink.Table) (*mapping.Mapping, error) {
-		spec, err := mapping.ParseYAML(name, data)
-		if err != nil {
-			return nil, err
-		}
-		ref.fill(spec)
-		schema := &mapping.Schema{Fields: map[string]mapping.Field{}}
-		for _, c := range t.Columns {
-			schema.Fields[c.Name] = mapping.Field{}
-		}
-		return mapping.Compile(spec, mapping.WithSchema(schema))
-	}
-	if cases, err = compile("cases.yaml", casesSpecYAML, casesTable); err != nil {
-		return nil, nil, err
-	}
-	if services, err = compile("services.yaml", servicesSpecYAML, servicesTable); err != nil {
-		return nil, nil, err
-	}
-	return cases, services, nil
-}
 
 // prepare reads Primero's configuration, writes the locations table and
 // compiles the mapping.
@@ -194,45 +154,6 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	sum.Inserted, sum.Updated, sum.Unchanged = wsum.Inserted, wsum.Updated, wsum.Unchanged
 	sum.ServicesWritten, sum.ServicesRemoved, sum.Cursor = wsum.ServicesWritten, wsum.ServicesRemoved, wsum.Cursor
 	return sum, errors.Join(readErr, werr)
-}
-
-// checkMode refuses to mix plain and pseudonymised keys (or two pseudonym
-// keys) in one database, and records the mode on first use.
-func (s *syncer) checkMode(ctx context.Context, flow string) error {
-	mode := s.pseudo.mode()
-	for _, other := range []string{"keys-plain", "keys-hmac"} {
-		if strings.HasPrefix(mode, other) {
-			continue
-		}
-		if done, err := s.state.Processed(ctx, flow, other); err != nil || done {
-			if err == nil {
-				err = errors.New("this database holds " + strings.TrimPrefix(other, "keys-") +
-					" keys for source " + s.source + ": use another database for the other keying")
-			}
-			return err
-		}
-	}
-	return s.state.Update(ctx, flow, func(tx sqlsink.StateTx) error {
-		family := "keys-plain"
-		if s.pseudo != nil {
-			family = "keys-hmac"
-			if has, err := tx.Processed(ctx, family); err != nil {
-				return err
-			} else if has {
-				if same, err := tx.Processed(ctx, mode); err != nil || !same {
-					if err == nil {
-						err = errors.New("this database holds keys made with another pseudonym key for source " + s.source)
-					}
-					return err
-				}
-			}
-			if _, err := tx.MarkProcessed(ctx, mode); err != nil {
-				return err
-			}
-		}
-		_, err := tx.MarkProcessed(ctx, family)
-		return err
-	})
 }
 
 // chunk holds the rows of the cases read since the last commit.
@@ -342,46 +263,4 @@ func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.
 	}
 	sum.Cursor = wm.String()
 	return nil
-}
-
-// staleBatch bounds the bind parameters of one DELETE on SQLite.
-const staleBatch = 500
-
-// deleteStale deletes the service rows of the given cases that were not
-// written from the case's current version.
-func (s *syncer) deleteStale(ctx context.Context, keys []string) (int64, error) {
-	if s.db.Dialect() == sqlsink.Postgres {
-		// One statement per chunk, the keys as one array parameter.
-		return s.execRows(ctx, `DELETE FROM services s USING cases c`+
-			` WHERE s.source = $1 AND s.case_key = ANY($2) AND c.source = s.source`+
-			` AND c.case_key = s.case_key AND s.case_updated_at <> c.primero_updated_at`, s.source, keys)
-	}
-	var removed int64
-	for len(keys) > 0 {
-		part := keys[:min(len(keys), staleBatch)]
-		keys = keys[len(part):]
-		args := make([]any, 0, len(part)+1)
-		args = append(args, s.source)
-		for _, k := range part {
-			args = append(args, k)
-		}
-		n, err := s.execRows(ctx, `DELETE FROM services WHERE source = ?`+
-			` AND case_key IN (?`+strings.Repeat(", ?", len(part)-1)+`)`+
-			` AND case_updated_at <> (SELECT c.primero_updated_at FROM cases c`+
-			` WHERE c.source = services.source AND c.case_key = services.case_key)`, args...)
-		removed += n
-		if err != nil {
-			return removed, err
-		}
-	}
-	return removed, nil
-}
-
-// execRows runs a statement and returns the number of rows it changed.
-func (s *syncer) execRows(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := s.db.SQL().ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, fmt.Errorf("deleting stale services: %w", err)
-	}
-	return res.RowsAffected()
 }
