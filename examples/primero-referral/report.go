@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/url"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/primero"
+	"github.com/casebridge/casebridge/sqlsink"
 )
 
 // The bridge reports in sentences a caseworker's manager can read:
@@ -28,24 +26,11 @@ func caseSelection(location string) ([]primero.Filter, string) {
 }
 
 // describeState says where the state database is, without a password.
-func describeState(dsn string, temporary bool) string {
-	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		return fmt.Sprintf("PostgreSQL database %s on %s", strings.TrimPrefix(u.Path, "/"), u.Host)
-	}
-	path := dsn
-	for _, p := range []string{"sqlite://", "sqlite:", "file:"} {
-		path = strings.TrimPrefix(path, p)
-	}
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
+func describeState(db *sqlsink.DB, temporary bool) string {
 	if temporary {
-		return fmt.Sprintf("SQLite file %s, a temporary one removed when the program ends (give -db to keep it)", path)
+		return db.Location() + ", a temporary one removed when the program ends (give -db to keep it)"
 	}
-	return "SQLite file " + path
+	return db.Location()
 }
 
 // printPass reports one pass.
