@@ -48,7 +48,9 @@ func field(rec map[string]any, name string) string {
 }
 
 // lpID is progrestest's progres_lpinterventionid of intervention i.
-func lpID(i int) string { return progrestest.SyntheticPendingRow(i)["progres_lpinterventionid"].(string) }
+func lpID(i int) string {
+	return progrestest.SyntheticPendingRow(i)["progres_lpinterventionid"].(string)
+}
 
 // PING: each pending intervention becomes a case, its detail rows are
 // grouped (languages collected), and one status update "Pending" per
@@ -137,4 +139,3 @@ func TestPINGIntakeStatusFailureIsRetriedNextRun(t *testing.T) {
 	require.Len(t, servicesOf(onlyCase(t, h, 1)), 1)
 	assert.Len(t, transferUpdates(h)[lpID(1)], 1)
 }
-
