@@ -117,6 +117,11 @@ type harness struct {
 
 	Primero       *primerotest.Server
 	PrimeroClient *primero.Client
+	// PrimeroFaults sees (and may fail) every request of PrimeroClient.
+	PrimeroFaults *faultTransport
+	// PrimeroAdmin is a second client, without faults: a caseworker
+	// changing cases while a flow runs.
+	PrimeroAdmin *primero.Client
 
 	DTP       *progrestest.DTPServer
 	DTPClient *progres.DTPClient
@@ -184,10 +189,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	// Primero.
 	h.Primero = primerotest.NewServer(t, append([]primerotest.Option{primerotest.WithClock(h.Clock.Now)}, cfg.primeroOpts...)...)
 	seedGambella(h.Primero)
+	h.PrimeroFaults = &faultTransport{next: http.DefaultTransport}
 	pc, err := primero.New(h.Primero.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword),
-		primero.WithRetry(fastRetry), primero.WithLogger(h.Logger))
+		primero.WithRetry(fastRetry), primero.WithLogger(h.Logger), primero.WithHTTPClient(&http.Client{Transport: h.PrimeroFaults}))
 	require.NoError(t, err)
 	h.PrimeroClient = pc
+	admin, err := primero.New(h.Primero.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+	h.PrimeroAdmin = admin
 
 	// The inbound endpoint DTP pushes to, then DTP itself.
 	h.Inbound = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

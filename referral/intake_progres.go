@@ -321,6 +321,12 @@ func (f *PINGIntake) one(ctx context.Context, p *progres.PendingIntervention) er
 		if unit == "" {
 			unit = p.BusinessUnit
 		}
+		if err := c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
+			return putPINGIntervention(ctx, tx, number, p.LPInterventionID, unit)
+		}); err != nil {
+			c.count(func(s *Stats) { s.Fail(number, codeState, err) })
+			return err
+		}
 		up := progres.TransferUpdate{CaseID: out.CaseID, LPInterventionID: p.LPInterventionID, BusinessUnit: unit,
 			Status: progres.TransferPending, Date: c.cfg.now().Format(time.DateOnly), PrimeroCaseworker: out.Owner}
 		if err := c.feedback(ctx, number, func() error { return f.ping.Interventions.SetTransferStatus(ctx, up) }); err != nil {
