@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/casebridge/casebridge/consent"
@@ -159,6 +160,8 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if err := c.send(ctx, d); err != nil {
+		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral decision not sent", slog.String("flow", c.flow),
+			slog.String("referral", d.Number), slog.String("error", err.Error()))
 		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, "", consent.OutcomeFailed, codeDelivery))
 		st.Fail(d.Number, codeDelivery, err)
 		return false, err
@@ -166,6 +169,8 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 	if _, err := tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, "", consent.OutcomeDelivered)); err != nil {
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
+	c.cfg.log().LogAttrs(ctx, slog.LevelDebug, "referral decision sent", slog.String("flow", c.flow),
+		slog.String("referral", d.Number), slog.Bool("accepted", d.Accepted))
 	st.Decided++
 	return true, nil
 }

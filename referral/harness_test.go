@@ -481,7 +481,9 @@ func (h *harness) pingIntervention(i int, languages ...string) {
 // reads the fake, and the SQLite state survives a restart.
 func TestHarnessWiring(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t, withSQLite())
+	h := newHarness(t, withSQLite(), withDTPOptions(progrestest.WithPartialRedelivery()),
+		withPINGOptions(progrestest.WithPING(progrestest.DefaultPINGConfig())),
+		withPrimeroOptions(primerotest.WithVersion("2.11.0")))
 
 	names := map[string]bool{}
 	for u, err := range h.PrimeroClient.Users.All(ctx) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/casebridge/casebridge/consent"
@@ -215,6 +216,8 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if !d.Allowed {
+		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake denied", slog.String("flow", c.flow),
+			slog.String("referral", it.Ref.ID), slog.Any("reasons", d.Reasons))
 		c.count(func(s *Stats) { s.Deny(d.Reasons) })
 		return intakeOutcome{Code: codeConsent, Reasons: d.Reasons}, nil
 	}
@@ -251,6 +254,8 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 	if _, err := tr.Append(ctx, c.delivery(it, consent.OutcomeDelivered)); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
+	c.cfg.log().LogAttrs(ctx, slog.LevelDebug, "referral intake delivered", slog.String("flow", c.flow),
+		slog.String("referral", it.Ref.ID), slog.String("case", out.RecordID), slog.Bool("created", out.Created), slog.Bool("updated", out.Updated))
 	c.count(func(s *Stats) {
 		switch {
 		case out.Created:
@@ -266,6 +271,8 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 
 // fail audits a permanent failure and returns its outcome.
 func (c *intakeCore) fail(ctx context.Context, tr *consent.Trail, it intakeItem, code string) (intakeOutcome, error) {
+	c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake refused", slog.String("flow", c.flow),
+		slog.String("referral", it.Ref.ID), slog.String("code", code))
 	if _, err := tr.Append(ctx, c.delivery(it, consent.OutcomeFailed, code)); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}

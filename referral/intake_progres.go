@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -215,6 +216,8 @@ func (c *intakeCore) feedback(ctx context.Context, number string, send func() er
 		return fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if err := send(); err != nil {
+		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral feedback not sent", slog.String("flow", c.flow),
+			slog.String("referral", number), slog.String("error", err.Error()))
 		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, to, c.cfg.Policy, c.m.Hash(), consent.OutcomeFailed, codeFeedback))
 		c.count(func(s *Stats) { s.Fail(number, codeFeedback, err) })
 		return fmt.Errorf("referral: %s: feedback: %w", c.flow, err)

@@ -252,3 +252,23 @@ func TestDTPIntakeTransientFailureIsDeliveredAgain(t *testing.T) {
 	assert.Equal(t, 2, st.Created)
 	assert.GreaterOrEqual(t, st.Failed, 1)
 }
+
+// With a DTP that re-delivers only the items the Handler's answer reports
+// as failed, exactly the failed item comes again.
+func TestDTPIntakePerItemResultsRedeliverOnlyTheFailedItem(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, withDTPOptions(progrestest.WithPartialRedelivery()))
+	mountDTPIntake(t, h)
+	h.DTP.QueueReferral(append(dtpReferral(1), dtpReferral(2)...)...)
+	h.Primero.FailNext(3, http.StatusServiceUnavailable) // intervention 1's search
+	require.Equal(t, 0, h.Push(ctx))
+	require.Equal(t, 1, h.Push(ctx))
+	att := h.DTP.PushAttempts()
+	require.Len(t, att, 2)
+	assert.Equal(t, 2, att[0].Items)
+	assert.Equal(t, 1, att[1].Items, "only the failed item is delivered again")
+	for _, i := range []int{1, 2} {
+		onlyCase(t, h, i)
+		assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(i)), 1)
+	}
+}
