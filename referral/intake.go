@@ -117,11 +117,11 @@ func newIntakeCore(flow string, cfg IntakeConfig, defaultSpec string) (*intakeCo
 		return nil, fmt.Errorf("referral: %s: Primero is required", flow)
 	case cfg.DefaultOwner == "":
 		return nil, fmt.Errorf("referral: %s: DefaultOwner is required", flow)
-	case !consent.IsIdentifier(cfg.DefaultOwner):
+	case !isUserName(cfg.DefaultOwner):
 		return nil, fmt.Errorf("referral: %s: DefaultOwner must be a user_name", flow)
 	}
 	for k, v := range cfg.Owners {
-		if k == "" || v == "" || !consent.IsIdentifier(v) {
+		if k == "" || !isUserName(v) {
 			return nil, fmt.Errorf("referral: %s: Owners: every entry needs an agency and a user_name", flow)
 		}
 	}
@@ -206,6 +206,9 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 	tr, err := c.trails.trail(ctx, &c.cfg.Common, c.flow)
 	if err != nil {
 		return intakeOutcome{}, err
+	}
+	if !isStateID(it.Person) && it.Person != "" {
+		return c.fail(ctx, tr, it, codeInvalidData)
 	}
 	rec, code := c.mapItem(ctx, it)
 	if code != "" {

@@ -121,6 +121,7 @@ func (f *DTPIntake) OnReferral(ctx context.Context, d progres.Delivery[*progres.
 		return errors.New("referral: nil referral item")
 	}
 	number := it.InterventionNumber
+	ref, ok := referralRef("progres", number, string(d.Key))
 	itemKey := "item:" + string(d.Key)
 	if done, err := c.cfg.State.Processed(ctx, c.flow, itemKey); err != nil {
 		c.count(func(s *Stats) { s.Fail(number, codeState, err) })
@@ -133,25 +134,32 @@ func (f *DTPIntake) OnReferral(ctx context.Context, d progres.Delivery[*progres.
 	if it.UserPartner != nil && it.UserPartner.Name != "" {
 		agency = it.UserPartner.Name
 	}
-	out, err := c.deliver(ctx, intakeItem{Ref: progresRef(number), Person: it.IndividualID, Agency: agency,
-		Rows: []mapping.Record{it.Record()}})
-	if err != nil {
-		c.count(func(s *Stats) { s.Fail(number, codePrimero, err) })
-		return err
+	var out intakeOutcome
+	if !ok {
+		// A number no key can hold: refused before anything is written.
+		out = intakeOutcome{Code: codeInvalidData}
+	} else {
+		var err error
+		out, err = c.deliver(ctx, intakeItem{Ref: ref, Person: it.IndividualID, Agency: agency,
+			Rows: []mapping.Record{it.Record()}})
+		if err != nil {
+			c.count(func(s *Stats) { s.Fail(ref.ID, codePrimero, err) })
+			return err
+		}
 	}
-	return f.answer(ctx, number, itemKey, out)
+	return f.answer(ctx, number, ref.ID, itemKey, out)
 }
 
 // answer sends the intervention's feedback unless it was sent, then marks
 // the item handled. Delivered feedback goes once per intervention; a
 // failure is answered once per item and outcome.
-func (f *DTPIntake) answer(ctx context.Context, number, itemKey string, out intakeOutcome) error {
+func (f *DTPIntake) answer(ctx context.Context, number, refID, itemKey string, out intakeOutcome) error {
 	c := f.core
-	fedKey := "fed:" + number
+	fedKey := "fed:" + refID
 	var fb *progres.Feedback
 	marks := []string{itemKey}
 	if out.failed() {
-		c.countFailure(number, out)
+		c.countFailure(refID, out)
 		failKey := itemKey + ":failed:" + out.Code
 		for _, k := range []string{fedKey, failKey} {
 			done, err := c.cfg.State.Processed(ctx, c.flow, k)
@@ -175,7 +183,7 @@ func (f *DTPIntake) answer(ctx context.Context, number, itemKey string, out inta
 		}
 	}
 	if fb != nil {
-		if err := f.sendFeedback(ctx, number, fb); err != nil {
+		if err := f.sendFeedback(ctx, refID, fb); err != nil {
 			return err
 		}
 	}
@@ -197,10 +205,10 @@ func (c *intakeCore) countFailure(number string, out intakeOutcome) {
 	}
 }
 
-// sendFeedback sends one feedback body, audited as a delivery to proGres.
-func (f *DTPIntake) sendFeedback(ctx context.Context, number string, fb *progres.Feedback) error {
-	c := f.core
-	return c.feedback(ctx, number, func() error { return f.dtp.Feedback.Send(ctx, fb) })
+// sendFeedback sends one feedback body, audited as a delivery to proGres
+// about the referral refID.
+func (f *DTPIntake) sendFeedback(ctx context.Context, refID string, fb *progres.Feedback) error {
+	return f.core.feedback(ctx, refID, func() error { return f.dtp.Feedback.Send(ctx, fb) })
 }
 
 // feedback runs send (one answer to the source system about the referral
@@ -311,7 +319,12 @@ func (f *PINGIntake) one(ctx context.Context, p *progres.PendingIntervention) er
 			recs[i] = r.Record()
 		}
 		number := first.InterventionNumber
-		out, err := c.deliver(ctx, intakeItem{Ref: progresRef(number), Person: first.IndividualID, Agency: first.BusinessUnit, Rows: recs})
+		ref, ok := referralRef("progres", number, p.LPInterventionID)
+		if !ok || !isStateID(p.LPInterventionID) {
+			c.count(func(s *Stats) { s.Fail(ref.ID, codeInvalidData, errors.New("referral: intervention ids are not identifiers")) })
+			continue
+		}
+		out, err := c.deliver(ctx, intakeItem{Ref: ref, Person: first.IndividualID, Agency: first.BusinessUnit, Rows: recs})
 		if err != nil {
 			c.count(func(s *Stats) { s.Fail(number, codePrimero, err) })
 			return err

@@ -272,3 +272,27 @@ func TestDTPIntakePerItemResultsRedeliverOnlyTheFailedItem(t *testing.T) {
 		assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(i)), 1)
 	}
 }
+
+// An intervention number that cannot be a key (a space in it) is refused
+// as invalid data and answered, not retried forever; a hostile UNHCR
+// number likewise; nothing is written.
+func TestDTPIntakeRefusesIdentifiersThatCannotBeKeys(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	badNumber := dtpReferral(1)
+	badNumber[0]["progres_interventionnumber"] = "000-23 PRTITV-0000001"
+	badPerson := dtpReferral(2)
+	badPerson[0]["individuals.progres_id"] = "000 00000002"
+	h.DTP.QueueReferral(append(badNumber, badPerson...)...)
+	require.Equal(t, 1, h.Push(ctx), "handled: answered, not re-delivered")
+	assert.Empty(t, h.Primero.Cases())
+	fb := h.DTP.Feedback()
+	require.Len(t, fb, 2)
+	for _, b := range fb {
+		assert.Equal(t, "Delivery Fail", b["status"])
+		assert.Equal(t, progres.ReasonInvalidData, b["closure_reason"])
+	}
+	st, _ := f.RunOnce(ctx)
+	assert.Equal(t, 2, st.Failed)
+}
