@@ -22,6 +22,7 @@ package referral
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -243,11 +244,20 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 }
 
 // faultTransport answers the requests its predicate picks with the
-// status it returns (0: the request goes through), without sending them.
+// status it returns (0: the request goes through), without sending them;
+// loseAnswer sends the request and then loses the answer, as a dropped
+// connection after the server acted.
 type faultTransport struct {
 	next http.RoundTripper
 	pick atomic.Pointer[func(r *http.Request, body []byte) int]
 }
+
+// loseAnswer is the pick result that sends the request and loses the
+// answer.
+const loseAnswer = -1
+
+// errAnswerLost is the error a lost answer gives the client.
+var errAnswerLost = errors.New("harness: connection lost after the request was sent")
 
 // Fail makes the transport answer what pick chooses; nil stops it.
 func (f *faultTransport) Fail(pick func(r *http.Request, body []byte) int) {
@@ -274,7 +284,16 @@ func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		body = b
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	if st := (*p)(r, body); st != 0 {
+	st := (*p)(r, body)
+	if st == loseAnswer {
+		resp, err := f.next.RoundTrip(r)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+		}
+		return nil, errAnswerLost
+	}
+	if st != 0 {
 		return &http.Response{StatusCode: st, Status: http.StatusText(st), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{}`)), Request: r}, nil
 	}

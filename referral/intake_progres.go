@@ -321,7 +321,9 @@ func (f *PINGIntake) one(ctx context.Context, p *progres.PendingIntervention) er
 		number := first.InterventionNumber
 		ref, ok := referralRef("progres", number, p.LPInterventionID)
 		if !ok || !isStateID(p.LPInterventionID) {
-			c.count(func(s *Stats) { s.Fail(ref.ID, codeInvalidData, errors.New("referral: intervention ids are not identifiers")) })
+			c.count(func(s *Stats) {
+				s.Fail(ref.ID, codeInvalidData, errors.New("referral: intervention ids are not identifiers"))
+			})
 			continue
 		}
 		out, err := c.deliver(ctx, intakeItem{Ref: ref, Person: first.IndividualID, Agency: first.BusinessUnit, Rows: recs})

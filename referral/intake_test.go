@@ -3,6 +3,7 @@ package referral
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/casebridge/casebridge/consent"
@@ -295,4 +296,60 @@ func TestDTPIntakeRefusesIdentifiersThatCannotBeKeys(t *testing.T) {
 	}
 	st, _ := f.RunOnce(ctx)
 	assert.Equal(t, 2, st.Failed)
+}
+
+// The answer to the case create is lost after Primero created it: the
+// client does not re-POST; DTP delivers again and the intake finds the
+// case by the UNHCR number and adds nothing twice.
+func TestDTPIntakeLostCreateAnswerIsRecoveredByReading(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	mountDTPIntake(t, h)
+	lost := false
+	h.PrimeroFaults.Fail(func(r *http.Request, _ []byte) int {
+		if !lost && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/api/v2/cases") {
+			lost = true
+			return loseAnswer
+		}
+		return 0
+	})
+	h.DTP.QueueReferral(dtpReferral(1)...)
+	require.Equal(t, 0, h.Push(ctx), "the lost answer fails the item")
+	require.True(t, lost)
+	onlyCase(t, h, 1) // Primero did create it
+
+	require.Equal(t, 1, h.Push(ctx))
+	c := onlyCase(t, h, 1)
+	require.Len(t, servicesOf(c), 1)
+	assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(1)), 1)
+	posts := 0
+	for _, r := range h.Primero.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/api/v2/cases") {
+			posts++
+		}
+	}
+	assert.Equal(t, 1, posts, "never a blind second POST (pitfall 28)")
+}
+
+// A case made earlier under the stable id, whose UNHCR number a
+// caseworker has since changed, is not found by the search; the create
+// then gets 409 and the intake reads the case by its id and updates it
+// instead of failing or creating another.
+func TestDTPIntakeConflictOnCreateUpdatesTheExistingCase(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	mountDTPIntake(t, h)
+	id := StableID("", "progres-individual", individualNumber(1))
+	h.Primero.AddCase(map[string]any{"id": id, "module_id": "primeromodule-cp", "unhcr_individual_no": "000-00000099",
+		"owned_by": caseworker2})
+	h.DTP.QueueReferral(dtpReferral(1)...)
+	require.Equal(t, 1, h.Push(ctx))
+	c, ok := h.Primero.Case(id)
+	require.True(t, ok)
+	require.Len(t, servicesOf(c), 1, "the service went into the case the id names")
+	assert.Equal(t, "000-00000099", c["unhcr_individual_no"], "the match field is never rewritten")
+	assert.Len(t, h.Primero.Cases(), 1)
+	fb := feedbackFor(h, progrestest.InterventionNumber(1))
+	require.Len(t, fb, 1)
+	assert.Equal(t, caseworker2, fb[0]["primero_user"])
 }
