@@ -226,3 +226,23 @@ func TestDTPDecisionsGateOnConsent(t *testing.T) {
 	assert.Equal(t, 1, st.Decided)
 	assert.Len(t, decisionBodies(h, 1), 1)
 }
+
+// The bridge as a deployment wires it: one Runner cycle reports the DTP
+// intake's pushes and sends the decisions made since.
+func TestRunnerCycleRunsIntakeAndDecisions(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	intake := mountDTPIntake(t, h)
+	h.DTP.QueueReferral(dtpReferral(1)...)
+	require.Equal(t, 1, h.Push(ctx))
+	decide(t, h, 1, "rejected", "")
+	r := &Runner{State: h.State, Flows: []Flow{intake, newDTPDecisions(t, h)}}
+	stats, err := r.Cycle(ctx)
+	require.NoError(t, err)
+	require.Len(t, stats, 2)
+	assert.Equal(t, FlowIntakeDTP, stats[0].Flow)
+	assert.Equal(t, 1, stats[0].Created)
+	assert.Equal(t, 1, stats[1].Decided)
+	require.Len(t, decisionBodies(h, 1), 1)
+	assert.Equal(t, "rejected", decisionBodies(h, 1)[0]["status"])
+}

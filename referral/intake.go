@@ -102,9 +102,10 @@ type intakeCore struct {
 	svcKind    string // StableID kind of the service unique_id ("progres-intervention")
 	matchField string // the Primero field holding Person ("unhcr_individual_no")
 
-	trails trails
-	mu     sync.Mutex // guards stats
-	stats  Stats
+	trails   trails
+	mu       sync.Mutex // guards stats and ownersOK
+	stats    Stats
+	ownersOK bool // every intake user was found enabled in Primero
 }
 
 // newIntakeCore validates cfg for the named flow.

@@ -353,3 +353,24 @@ func TestDTPIntakeConflictOnCreateUpdatesTheExistingCase(t *testing.T) {
 	require.Len(t, fb, 1)
 	assert.Equal(t, caseworker2, fb[0]["primero_user"])
 }
+
+// An intake user Primero does not know: no case is created for nobody to
+// see; the item fails (and comes again) until the configuration is fixed.
+func TestDTPIntakeRefusesToCreateForAnUnknownIntakeUser(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	cfg := intakeConfig(h)
+	cfg.DefaultOwner = "no_such_user"
+	f, err := NewDTPIntake(DTPIntakeConfig{IntakeConfig: cfg, DTP: h.DTPClient})
+	require.NoError(t, err)
+	h.Mount(f.HandlerOption())
+	item := dtpReferral(1)
+	delete(item[0], "user.progres_partner")
+	h.DTP.QueueReferral(item...)
+	require.Equal(t, 0, h.Push(ctx))
+	assert.Empty(t, h.Primero.Cases())
+	assert.Empty(t, h.DTP.Feedback())
+	st, _ := f.RunOnce(ctx)
+	require.Equal(t, 1, st.Failed)
+	assert.ErrorIs(t, st.Errors[0].Err, errNoIntakeUser)
+}
