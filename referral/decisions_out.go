@@ -2,12 +2,15 @@ package referral
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/casebridge/casebridge/consent"
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/progres"
 	"github.com/casebridge/casebridge/sqlsink"
@@ -26,6 +29,11 @@ type DecisionsOutConfig struct {
 	// Primero is the client the changed cases are read with. Its user must
 	// see every case the intake created. Required.
 	Primero *primero.Client
+	// Spec maps a decision ({case_id, owned_by, service: <the service
+	// row>}) to the body sent: progres_interventionnumber, case_id,
+	// primero_user, status (DTP), ping_status (PING code), closure_reason.
+	// Nil: the embedded Gambella spec (SpecDecisionsOut).
+	Spec *mapping.Mapping
 	// Start is where the first run reads from when no cursor is stored.
 	// Zero with no stored cursor: the run fails with ErrNoCursor rather
 	// than re-send years of decisions (pitfall 12).
@@ -41,20 +49,24 @@ type DecisionsOutConfig struct {
 // decision is one decision to send: a service the intake created whose
 // unhcr_referral_status is accepted or rejected.
 type decision struct {
-	Number   string // the proGres intervention number
-	Accepted bool
-	Reason   string // unhcr_referral_rejection_reason (may be free text: never logged)
-	CaseID   string // the Primero case_id
-	Owner    string // the case's owned_by
-	Service  string // the service type
-	Key      string // the processed key, carrying the status
+	Number  string         // the proGres intervention number
+	Service string         // the service type
+	Key     string         // the processed key, carrying the status
+	Source  mapping.Record // {case_id, owned_by, service}
+	// Body is Source mapped by the spec (may hold the caseworker's free
+	// text reason: never logged).
+	Body mapping.Record
 }
+
+// text reads a string of the mapped body.
+func (d decision) text(k string) string { s, _ := d.Body[k].(string); return s }
 
 // decisionsCore reads the changes and sends each decision once; the
 // gateway's send is the only difference between DTP and PING.
 type decisionsCore struct {
 	flow      string
 	cfg       DecisionsOutConfig
+	m         *mapping.Mapping
 	recipient consent.Party
 	send      func(ctx context.Context, d decision) error
 	trails    trails
@@ -71,7 +83,13 @@ func newDecisionsCore(flow string, cfg DecisionsOutConfig) (*decisionsCore, erro
 	if err != nil {
 		return nil, err
 	}
-	return &decisionsCore{flow: flow, cfg: cfg, recipient: rec}, nil
+	m := cfg.Spec
+	if m == nil {
+		if m, err = Spec(SpecDecisionsOut); err != nil {
+			return nil, fmt.Errorf("referral: %s: Spec: %w", flow, err)
+		}
+	}
+	return &decisionsCore{flow: flow, cfg: cfg, m: m, recipient: rec}, nil
 }
 
 // run is RunOnce: it reads the cases changed since the stored watermark
@@ -147,7 +165,7 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 	g := c.cfg.Policy.Gate(consent.Request{Recipient: c.recipient, Sender: c.cfg.Policy.Sender(),
 		Purpose: c.cfg.Policy.Purpose(), ServiceType: d.Service, AsOf: c.cfg.now()})
 	dec := g.Check(cs.ToRecord())
-	if _, err := tr.Append(ctx, consent.DecisionEvent(c.flow, ref, c.recipient, dec, "")); err != nil {
+	if _, err := tr.Append(ctx, consent.DecisionEvent(c.flow, ref, c.recipient, dec, c.m.Hash())); err != nil {
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if !dec.Allowed {
@@ -156,21 +174,32 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 		st.Deny(dec.Reasons)
 		return false, nil
 	}
-	if _, err := tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, "", consent.OutcomeIntended)); err != nil {
+	body, err := c.m.ApplyAll(ctx, d.Source)
+	if err != nil {
+		// The case lacks what the decision needs (its owner, say): a
+		// problem of the record, not of the gateway. It is reported, not
+		// marked, and does not hold the cursor: fixing the case changes it,
+		// and the next run sends the decision.
+		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeFailed, codeInvalidData))
+		st.Fail(d.Number, codeInvalidData, err)
+		return false, nil
+	}
+	d.Body = body
+	if _, err := tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeIntended)); err != nil {
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if err := c.send(ctx, d); err != nil {
 		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral decision not sent", slog.String("flow", c.flow),
 			slog.String("referral", d.Number), slog.String("error", err.Error()))
-		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, "", consent.OutcomeFailed, codeDelivery))
+		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeFailed, codeDelivery))
 		st.Fail(d.Number, codeDelivery, err)
 		return false, err
 	}
-	if _, err := tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, "", consent.OutcomeDelivered)); err != nil {
+	if _, err := tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeDelivered)); err != nil {
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	c.cfg.log().LogAttrs(ctx, slog.LevelDebug, "referral decision sent", slog.String("flow", c.flow),
-		slog.String("referral", d.Number), slog.Bool("accepted", d.Accepted))
+		slog.String("referral", d.Number), slog.String("key", d.Key))
 	st.Decided++
 	return true, nil
 }
@@ -220,18 +249,31 @@ func (c *decisionsCore) decisions(ctx context.Context, cs *primero.Case) ([]deci
 		if !ours {
 			continue
 		}
-		d := decision{Number: num, Accepted: status == "accepted", CaseID: cs.CaseID, Owner: cs.OwnedBy,
-			Service: s.ServiceType, Key: "decision:" + num + ":" + status}
-		if !d.Accepted {
-			d.Reason, _ = s.Fields["unhcr_referral_rejection_reason"].(string)
+		row, err := serviceRecord(s)
+		if err != nil {
+			return nil, fmt.Errorf("referral: %s: service row: %w", c.flow, err)
 		}
-		out = append(out, d)
+		src := mapping.Record{"service": row}
+		if cs.CaseID != "" {
+			src["case_id"] = cs.CaseID
+		}
+		if cs.OwnedBy != "" {
+			src["owned_by"] = cs.OwnedBy
+		}
+		out = append(out, decision{Number: num, Service: s.ServiceType, Key: "decision:" + num + ":" + status, Source: src})
 	}
 	return out, nil
 }
 
-// errNoCaseID is a decision on a case Primero returned without case_id.
-var errNoCaseID = errors.New("referral: the case has no case_id")
+// serviceRecord renders a service row as its JSON fields.
+func serviceRecord(s primero.Service) (map[string]any, error) {
+	b, err := s.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	row := map[string]any{}
+	return row, json.Unmarshal(b, &row)
+}
 
 // DTPDecisionsConfig configures the decision flow to DTP.
 type DTPDecisionsConfig struct {
@@ -259,10 +301,9 @@ func NewDTPDecisions(cfg DTPDecisionsConfig) (*DTPDecisions, error) {
 		return nil, err
 	}
 	core.send = func(ctx context.Context, d decision) error {
-		if d.CaseID == "" || d.Owner == "" {
-			return errNoCaseID
-		}
-		return cfg.DTP.Feedback.Send(ctx, progres.Decided(d.Number, d.CaseID, d.Owner, d.Accepted, d.Reason))
+		return cfg.DTP.Feedback.Send(ctx, &progres.Feedback{InterventionNumber: d.text("progres_interventionnumber"),
+			Status: progres.FeedbackStatus(d.text("status")), CaseID: d.text("case_id"), PrimeroUser: d.text("primero_user"),
+			ClosureReason: d.text("closure_reason")})
 	}
 	return &DTPDecisions{core: core}, nil
 }
@@ -301,25 +342,30 @@ func NewPINGDecisions(cfg PINGDecisionsConfig) (*PINGDecisions, error) {
 		return nil, err
 	}
 	core.send = func(ctx context.Context, d decision) error {
-		if d.CaseID == "" {
-			return errNoCaseID
-		}
 		lp, unit, err := pingIntervention(ctx, cfg.State, d.Number)
 		if err != nil {
 			return err
 		}
-		up := progres.TransferUpdate{CaseID: d.CaseID, LPInterventionID: lp, BusinessUnit: unit,
-			Status: progres.TransferRejected, Date: core.cfg.now().Format(time.DateOnly), PrimeroCaseworker: d.Owner,
-			Comment: "Referral rejected by PRIMERO"}
-		if d.Accepted {
+		up := progres.TransferUpdate{CaseID: d.text("case_id"), LPInterventionID: lp, BusinessUnit: unit,
+			Date: core.cfg.now().Format(time.DateOnly), PrimeroCaseworker: d.text("primero_user")}
+		switch d.text("ping_status") {
+		case strconv.Itoa(int(progres.TransferAcknowledged)):
 			up.Status, up.Comment = progres.TransferAcknowledged, "Referral acknowledged by PRIMERO"
-		} else if d.Reason != "" {
-			up.Comment += ": " + d.Reason
+		case strconv.Itoa(int(progres.TransferRejected)):
+			up.Status, up.Comment = progres.TransferRejected, "Referral rejected by PRIMERO"
+			if r := d.text("closure_reason"); r != "" && r != progres.NoReasonSpecified {
+				up.Comment += ": " + r
+			}
+		default:
+			return errPINGStatus
 		}
 		return cfg.PING.Interventions.SetTransferStatus(ctx, up)
 	}
 	return &PINGDecisions{core: core}, nil
 }
+
+// errPINGStatus is a spec whose ping_status is not a decision code.
+var errPINGStatus = errors.New("referral: the decision spec's ping_status is not 125080003 or 125080004")
 
 // Name returns FlowDecisionsPING.
 func (f *PINGDecisions) Name() string { return FlowDecisionsPING }

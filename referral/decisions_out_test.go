@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/casebridge/casebridge/consent"
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/progres/progrestest"
 	"github.com/stretchr/testify/assert"
@@ -245,4 +246,54 @@ func TestRunnerCycleRunsIntakeAndDecisions(t *testing.T) {
 	assert.Equal(t, 1, stats[1].Decided)
 	require.Len(t, decisionBodies(h, 1), 1)
 	assert.Equal(t, "rejected", decisionBodies(h, 1)[0]["status"])
+}
+
+// A deployment's own decision spec replaces the embedded one. A decision
+// the spec cannot map (here: a required field the service lacks) is
+// reported and audited, does not hold the cursor, and is sent once the
+// case is fixed; every event carries the spec's hash.
+func TestDTPDecisionsOwnSpecAndUnmappableDecision(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	intakeViaDTP(t, h, 2)
+	src, err := SpecSource(SpecDecisionsOut)
+	require.NoError(t, err)
+	src = []byte(strings.Replace(string(src), "    source: owned_by\n", "    source: service.service_implementing_agency_individual\n", 1))
+	spec, err := mapping.ParseYAML("own.yaml", src)
+	require.NoError(t, err)
+	m, err := mapping.Compile(spec)
+	require.NoError(t, err)
+	cfg := decisionsConfig(h)
+	cfg.Spec = m
+	f, err := NewDTPDecisions(DTPDecisionsConfig{DecisionsOutConfig: cfg, DTP: h.DTPClient})
+	require.NoError(t, err)
+
+	decide(t, h, 1, "accepted", "")
+	decide(t, h, 2, "accepted", "")
+	c2 := onlyCase(t, h, 2)
+	_, err = h.PrimeroAdmin.Cases.Update(ctx, c2["id"].(string), primero.Patch{}.UpdateRow("services_section",
+		StableID("", "progres-intervention", progrestest.InterventionNumber(2)), map[string]any{"service_implementing_agency_individual": caseworker2}))
+	require.NoError(t, err)
+	st, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Decided)
+	require.Equal(t, 1, st.Failed)
+	assert.Equal(t, codeInvalidData, st.Errors[0].Code)
+	require.Len(t, decisionBodies(h, 2), 1)
+	assert.Equal(t, caseworker2, decisionBodies(h, 2)[0]["primero_user"], "the deployment's spec decided the user")
+	assert.Empty(t, decisionBodies(h, 1))
+
+	c1 := onlyCase(t, h, 1)
+	_, err = h.PrimeroAdmin.Cases.Update(ctx, c1["id"].(string), primero.Patch{}.UpdateRow("services_section",
+		StableID("", "progres-intervention", progrestest.InterventionNumber(1)), map[string]any{"service_implementing_agency_individual": caseworker1}))
+	require.NoError(t, err)
+	st, err = f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Decided, "fixed, the decision goes")
+	assert.Len(t, decisionBodies(h, 1), 1)
+	assert.Len(t, decisionBodies(h, 2), 1)
+	for _, e := range h.Audit(FlowDecisionsDTP) {
+		assert.Equal(t, m.Hash(), e.MappingHash)
+		assert.Equal(t, cfg.Policy.Hash(), e.PolicyHash)
+	}
 }
