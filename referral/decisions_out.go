@@ -238,7 +238,7 @@ func (c *decisionsCore) decisions(ctx context.Context, cs *primero.Case) ([]deci
 		if num == "" || (status != "accepted" && status != "rejected") {
 			continue
 		}
-		ours := s.UniqueID == StableID("", "progres-intervention", num)
+		ours := s.UniqueID == StableID("", kindProgresIntervention, num)
 		if !ours && s.UniqueID != "" {
 			from, ok, err := c.cfg.State.LinkFrom(ctx, "service", consent.RecordRef{System: "primero", ID: s.UniqueID}, "progres")
 			if err != nil {

@@ -92,7 +92,7 @@ func NewDTPIntake(cfg DTPIntakeConfig) (*DTPIntake, error) {
 	if cfg.DTP == nil {
 		return nil, fmt.Errorf("referral: %s: DTP is required", FlowIntakeDTP)
 	}
-	core, err := newIntakeCore(FlowIntakeDTP, cfg.IntakeConfig, SpecIntakeDTP)
+	core, err := newIntakeCore(FlowIntakeDTP, progresSource, cfg.IntakeConfig, SpecIntakeDTP)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func NewPINGIntake(cfg PINGIntakeConfig) (*PINGIntake, error) {
 	if cfg.PING == nil {
 		return nil, fmt.Errorf("referral: %s: PING is required", FlowIntakePING)
 	}
-	core, err := newIntakeCore(FlowIntakePING, cfg.IntakeConfig, SpecIntakePING)
+	core, err := newIntakeCore(FlowIntakePING, progresSource, cfg.IntakeConfig, SpecIntakePING)
 	if err != nil {
 		return nil, err
 	}

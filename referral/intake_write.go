@@ -12,29 +12,8 @@ import (
 	"github.com/casebridge/casebridge/primero"
 )
 
-// What an intake writes into an existing case, and what it leaves alone.
-//
-// The Primero case is the caseworker's record: after the intake created
-// it, the caseworker corrects names, dates of birth and contacts, closes
-// it, reassigns it. A referral arriving later (a new intervention for the
-// same child, or the same one delivered again) must not undo that. So an
-// update
-//
-//   - adds the referral's service row when the case has none for it (found
-//     by its stable unique_id, or by the intervention number for rows an
-//     earlier integration made), and otherwise only fills the row's empty
-//     fields: a decision already taken (unhcr_referral_status accepted or
-//     rejected) is never reset to pending;
-//   - adds the referral's languages to the case's (never removes one);
-//   - fills case fields that are empty (names, date of birth, sex, ids,
-//     contacts, consent as proGres recorded it), and never overwrites one
-//     that holds a value, even when proGres sends another: a difference is
-//     a question for a person, not for the bridge;
-//   - never writes owned_by (the intake user reassigns by hand),
-//     module_id, status (a closed case is not reopened: the new service
-//     shows in its services) or the match field.
-//
-// A delivery that has nothing to add writes nothing.
+// What an update writes into an existing case, and what it leaves alone,
+// is documented on IntakeConfig; mergePatch implements it.
 
 // neverUpdated are case fields an update never writes.
 var neverUpdated = map[string]bool{"owned_by": true, "module_id": true, "status": true, "id": true, "case_id": true}
