@@ -314,6 +314,14 @@ func (f *PINGIntake) one(ctx context.Context, p *progres.PendingIntervention) er
 	for _, g := range groupRows(rows) {
 		c.count(func(s *Stats) { s.Received++ })
 		first := g[0]
+		if first.LPInterventionID != "" && first.LPInterventionID != p.LPInterventionID {
+			// The detail answered rows of another intervention: the status
+			// update below names the pending one, so these are not ours.
+			c.count(func(s *Stats) {
+				s.Fail(p.LPInterventionID, codeInvalidData, errors.New("referral: detail rows of another intervention"))
+			})
+			continue
+		}
 		recs := make([]mapping.Record, len(g))
 		for i, r := range g {
 			recs[i] = r.Record()

@@ -374,3 +374,27 @@ func TestDTPIntakeRefusesToCreateForAnUnknownIntakeUser(t *testing.T) {
 	require.Equal(t, 1, st.Failed)
 	assert.ErrorIs(t, st.Errors[0].Err, errNoIntakeUser)
 }
+
+// Consent recorded as refused (false) is a denial like missing consent:
+// nothing is written, the item is answered, the reason counted.
+func TestDTPIntakeDeniesRefusedConsent(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	h.DTP.QueueReferral(withConsent(progrestest.SyntheticReferral(1), false)...)
+	require.Equal(t, 1, h.Push(ctx))
+	assert.Empty(t, h.Primero.Cases())
+	fb := feedbackFor(h, progrestest.InterventionNumber(1))
+	require.Len(t, fb, 1)
+	assert.Equal(t, reasonConsent, fb[0]["closure_reason"])
+	st, _ := f.RunOnce(ctx)
+	assert.Equal(t, 1, st.DeniedTotal())
+	assert.Zero(t, st.Denied[consent.ReasonConsentMissing], "refused, not missing")
+	var deny int
+	for _, e := range h.Audit(FlowIntakeDTP) {
+		if e.Kind == consent.KindDecision && e.Decision == consent.DecisionDeny {
+			deny++
+		}
+	}
+	assert.Equal(t, 1, deny)
+}
