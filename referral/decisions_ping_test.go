@@ -61,7 +61,7 @@ func TestPINGDecisionsSendEachDecisionOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, st.Decided)
 	assert.Len(t, decisionUpdates(h, 1), 1)
-	h.AssertNoPersonalData(2, []string{FlowDecisionsPING, FlowIntakePING}, st.String())
+	h.AssertNoPersonalData(2, []string{FlowDecisionsPING, FlowIntakePING}, statsTexts(st)...)
 }
 
 // A decision run cancelled half way and restarted on the same state sends

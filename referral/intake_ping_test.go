@@ -88,7 +88,7 @@ func TestPINGIntakeDeliversAndSetsPendingOncePerIntervention(t *testing.T) {
 	again, err := f.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, again.Received+again.Created+again.Updated+again.Sent, "a second run changes nothing")
-	h.AssertNoPersonalData(3, []string{FlowIntakePING}, st.String())
+	h.AssertNoPersonalData(3, []string{FlowIntakePING}, statsTexts(st)...)
 }
 
 // An intervention that cannot be delivered stays pending, is reported on
@@ -114,6 +114,7 @@ func TestPINGIntakeFailuresStayPendingAndAreRetried(t *testing.T) {
 	st, err = f.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Failed, "reported again, never silently skipped (pitfall 31)")
+	h.AssertNoPersonalData(2, []string{FlowIntakePING}, statsTexts(st)...)
 }
 
 // A lost status update: the case is written, SHP-2748 fails; the next run
