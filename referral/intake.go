@@ -246,7 +246,7 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 	if err != nil {
 		return intakeOutcome{}, err
 	}
-	if !isStateID(it.Person) && it.Person != "" {
+	if !isPlainID(it.Person) && it.Person != "" {
 		return c.fail(ctx, tr, it, codeInvalidData)
 	}
 	rec, code := c.mapItem(ctx, it)
@@ -284,9 +284,11 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		return intakeOutcome{}, err
 	}
 	if err := c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
-		if err := tx.PutLink(ctx, sqlsink.Link{Kind: "case", From: consent.RecordRef{System: c.system, ID: it.Person},
-			To: consent.RecordRef{System: "primero", ID: out.RecordID}}); err != nil {
-			return err
+		if isKey(it.Person) { // else the case is found by the search alone
+			if err := tx.PutLink(ctx, sqlsink.Link{Kind: "case", From: consent.RecordRef{System: c.system, ID: it.Person},
+				To: consent.RecordRef{System: "primero", ID: out.RecordID}}); err != nil {
+				return err
+			}
 		}
 		return tx.PutLink(ctx, sqlsink.Link{Kind: "service", From: it.Ref,
 			To: consent.RecordRef{System: "primero", ID: c.serviceID(it.Ref)}})

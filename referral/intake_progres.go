@@ -328,7 +328,7 @@ func (f *PINGIntake) one(ctx context.Context, p *progres.PendingIntervention) er
 		}
 		number := first.InterventionNumber
 		ref, ok := referralRef("progres", number, p.LPInterventionID)
-		if !ok || !isStateID(p.LPInterventionID) {
+		if !ok || !isKey(p.LPInterventionID) {
 			c.count(func(s *Stats) {
 				s.Fail(ref.ID, codeInvalidData, errors.New("referral: intervention ids are not identifiers"))
 			})
