@@ -100,8 +100,9 @@ type intakeOutcome struct {
 	Code string
 	// CaseID and Owner are the Primero case's case_id and owned_by.
 	CaseID, Owner string
-	// RecordID is the Primero record id.
-	RecordID string
+	// RecordID is the Primero record id; ServiceID the unique_id of the
+	// referral's service row in it.
+	RecordID, ServiceID string
 	// Created, Updated or neither (unchanged).
 	Created, Updated bool
 	// Reasons are the gate's reasons of a denial.
@@ -291,7 +292,7 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 			}
 		}
 		return tx.PutLink(ctx, sqlsink.Link{Kind: "service", From: it.Ref,
-			To: consent.RecordRef{System: "primero", ID: c.serviceID(it.Ref)}})
+			To: consent.RecordRef{System: "primero", ID: out.ServiceID}})
 	}); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: state: %w", c.flow, err)
 	}
