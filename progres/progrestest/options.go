@@ -24,6 +24,8 @@ type config struct {
 	subscriptionKey string
 	clock           func() time.Time
 	latency         time.Duration
+	chaos           *Chaos
+	err             error
 
 	// DTP.
 	ca               *CA
