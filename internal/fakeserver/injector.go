@@ -130,6 +130,18 @@ func (in *Injector) Serve(w http.ResponseWriter, r *http.Request, inj Injection,
 	}
 }
 
+// Intercept records r (whose body was read into body) in log with the
+// fault decided for it, and serves it with that fault around act (see
+// Serve). redactBody, when not nil, redacts the recorded body.
+func (in *Injector) Intercept(log *Log, w http.ResponseWriter, r *http.Request, body []byte,
+	redactBody func([]byte) []byte, act func(http.ResponseWriter)) {
+	rec := Record(r, body, redactBody)
+	inj := in.Next(r)
+	rec.Fault = inj.Fault
+	log.Add(rec)
+	in.Serve(w, r, inj, act)
+}
+
 // wait waits d, and reports false when the client gave up or the
 // Injector was closed first.
 func (in *Injector) wait(r *http.Request, d time.Duration) bool {

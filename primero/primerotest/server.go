@@ -179,15 +179,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 
-	rec := recordRequest(r, body)
-	inj := s.inj.Next(r)
-	rec.Fault = inj.Fault
-	s.log.Add(rec)
 	s.mu.Lock()
 	locked := s.lockedFor
 	s.mu.Unlock()
 
-	s.inj.Serve(w, r, inj, func(w http.ResponseWriter) {
+	s.inj.Intercept(&s.log, w, r, body, bodyRedaction(r), func(w http.ResponseWriter) {
 		if !isJSON(r) {
 			// Rails parses a body into params only for a JSON content
 			// type: any other body is never read, so it carries no data.

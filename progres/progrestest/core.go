@@ -127,11 +127,7 @@ func (c *core) handle(w http.ResponseWriter, r *http.Request, redact func([]byte
 		writeAPIM(w, http.StatusBadRequest, "Bad request")
 		return
 	}
-	rec := fakeserver.Record(r, body, redact)
-	inj := c.inj.Next(r)
-	rec.Fault = inj.Fault
-	c.log.Add(rec)
-	c.inj.Serve(w, r, inj, func(w http.ResponseWriter) { act(w, body) })
+	c.inj.Intercept(&c.log, w, r, body, redact, func(w http.ResponseWriter) { act(w, body) })
 }
 
 // FailNext answers the next n requests (any path) with status and an API
@@ -173,8 +169,11 @@ func (c *core) SetClock(now func() time.Time) {
 
 // Requests returns every request received, in order of arrival (of
 // concurrent requests, in the order the fake took them).
-func (c *core) Requests() []Request {
-	all := c.log.All()
+func (c *core) Requests() []Request { return requestsOf(&c.log) }
+
+// requestsOf converts a shared log to this package's Requests.
+func requestsOf(log *fakeserver.Log) []Request {
+	all := log.All()
 	out := make([]Request, len(all))
 	for i, r := range all {
 		out[i] = Request{Method: r.Method, Path: r.Path, Query: r.Query, Header: r.Header, Body: r.Body,
