@@ -216,11 +216,7 @@ func TestChaosServedKindsMatchTheLog(t *testing.T) {
 	}
 	counts := f.log.FaultCounts()
 	assert.EqualValues(t, counts[FaultDropAfter], f.acted.Load(), "only the lost answers acted")
-	total := 0
-	for _, n := range counts {
-		total += n
-	}
-	assert.Equal(t, 25, total)
+	assert.Equal(t, 25, counts.Total())
 }
 
 func TestRecordRedactsSecrets(t *testing.T) {
@@ -247,7 +243,46 @@ func TestLogAllIsACopy(t *testing.T) {
 	got[0].Body[0] = 'x'
 	assert.Equal(t, "1", l.All()[0].Header.Get("A"))
 	assert.Equal(t, "b", string(l.All()[0].Body))
-	assert.Equal(t, map[Fault]int{FaultStatus: 1}, l.FaultCounts())
+	assert.Equal(t, Counts{FaultStatus: 1}, l.FaultCounts())
 	l.Reset()
 	assert.Empty(t, l.All())
+}
+
+func TestCountsSummary(t *testing.T) {
+	c := Counts{FaultStatus: 8, FaultRateLimit: 7, FaultTimeout: 6, FaultDropBefore: 7, FaultDropAfter: 9}
+	assert.Equal(t, 37, c.Total())
+	assert.Equal(t, 9, c.AfterActing())
+	assert.Equal(t, "37 faults injected, 9 after acting (status 8, rate-limit 7, timeout 6, drop-before 7, drop-after 9)", c.String())
+	assert.Equal(t, 0, Counts{}.Total())
+}
+
+func TestChaosConcurrentRequests(t *testing.T) {
+	// Concurrent requests race for their place in the plan, but every
+	// request gets exactly one decision and the log accounts for all.
+	f := newFake(t, false)
+	require.NoError(t, f.in.SetChaos(Chaos{Rate: 0.5, Seed: 8, Hold: time.Hour}))
+	const n = 40
+	done := make(chan struct{}, n)
+	for range n {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			_, _, _ = f.do(t, 200*time.Millisecond)
+		}()
+	}
+	for range n {
+		<-done
+	}
+	f.in.Close()
+	f.srv.Close() // waits for the handlers
+	logged := f.log.All()
+	require.Len(t, logged, n)
+	counts := f.log.FaultCounts()
+	served := 0
+	for _, r := range logged {
+		if r.Fault == FaultNone {
+			served++
+		}
+	}
+	assert.Equal(t, n, served+counts.Total())
+	assert.EqualValues(t, served+counts.AfterActing(), f.acted.Load(), "acted: the served and the lost answers, nothing else")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1" //nolint:gosec // certificate thumbprints are SHA-1 by convention
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -98,16 +99,58 @@ func (l *Log) Reset() {
 
 // FaultCounts counts the logged requests by the fault they got; requests
 // without a fault are not counted.
-func (l *Log) FaultCounts() map[Fault]int {
+func (l *Log) FaultCounts() Counts {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := map[Fault]int{}
+	out := Counts{}
 	for _, r := range l.reqs {
 		if r.Fault != FaultNone {
 			out[r.Fault]++
 		}
 	}
 	return out
+}
+
+// Counts are numbers of requests by the fault they got.
+type Counts map[Fault]int
+
+// Total is the number of faults, FaultNone not counted.
+func (c Counts) Total() int {
+	n := 0
+	for f, k := range c {
+		if f != FaultNone {
+			n += k
+		}
+	}
+	return n
+}
+
+// AfterActing is the number of faults that hit after the request acted
+// (the lost answers).
+func (c Counts) AfterActing() int {
+	n := 0
+	for f, k := range c {
+		if f.AfterActing() {
+			n += k
+		}
+	}
+	return n
+}
+
+// String summarizes the counts for a test log, e.g. "37 faults injected,
+// 9 after acting (status 8, rate-limit 7, timeout 6, drop-before 7,
+// drop-after 9)".
+func (c Counts) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d faults injected, %d after acting (", c.Total(), c.AfterActing())
+	for f := FaultStatus; f <= FaultDropAfter; f++ {
+		if f > FaultStatus {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", f, c[f])
+	}
+	b.WriteByte(')')
+	return b.String()
 }
 
 func cloneValues(v url.Values) url.Values {

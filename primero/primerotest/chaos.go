@@ -29,6 +29,11 @@ type Chaos = fakeserver.Chaos
 // ChaosWeights are the relative odds of each fault kind (all zero: equal).
 type ChaosWeights = fakeserver.Weights
 
+// FaultCounts are numbers of requests by the fault they got; Total,
+// AfterActing and String summarize them ("37 faults injected, 9 after
+// acting (…)").
+type FaultCounts = fakeserver.Counts
+
 // WithChaos starts the server with chaos on (see SetChaos). An invalid
 // plan is reported by Start.
 func WithChaos(c Chaos) Option {
@@ -51,4 +56,4 @@ func (s *Server) StopChaos() { s.inj.StopChaos() }
 
 // FaultCounts counts the recorded requests (Requests) by the fault they
 // got, queued or chaos; requests without a fault are not counted.
-func (s *Server) FaultCounts() map[Fault]int { return s.log.FaultCounts() }
+func (s *Server) FaultCounts() FaultCounts { return s.log.FaultCounts() }

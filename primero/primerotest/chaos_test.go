@@ -88,7 +88,7 @@ func TestChaosDropAfterActingLosesTheAnswer(t *testing.T) {
 	assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
 	require.Len(t, s.Cases(), 1, "the case was created all the same")
 	assert.Equal(t, "Test Child 1", s.Cases()[0]["name_first"])
-	assert.Equal(t, map[Fault]int{FaultDropAfter: 1}, s.FaultCounts())
+	assert.Equal(t, FaultCounts{FaultDropAfter: 1}, s.FaultCounts())
 	assert.True(t, s.Requests()[0].Fault.AfterActing())
 }
 
@@ -134,7 +134,7 @@ func TestChaosLeavesTheLoginAlone(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.status, "the login is exempt")
 	}
 	assert.Equal(t, http.StatusServiceUnavailable, call(t, s, http.MethodGet, "/api/v2/cases", nil).status)
-	assert.Equal(t, map[Fault]int{FaultStatus: 1}, s.FaultCounts())
+	assert.Equal(t, FaultCounts{FaultStatus: 1}, s.FaultCounts())
 
 	c := only(ChaosWeights{Unavailable: 1})
 	c.IncludeLogin = true

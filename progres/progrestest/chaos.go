@@ -30,6 +30,11 @@ type Chaos = fakeserver.Chaos
 // ChaosWeights are the relative odds of each fault kind (all zero: equal).
 type ChaosWeights = fakeserver.Weights
 
+// FaultCounts are numbers of requests by the fault they got; Total,
+// AfterActing and String summarize them ("37 faults injected, 9 after
+// acting (…)").
+type FaultCounts = fakeserver.Counts
+
 // WithChaos starts the fake with chaos on (see SetChaos). An invalid plan
 // is reported by StartDTP or StartPING.
 func WithChaos(c Chaos) Option {
@@ -52,4 +57,4 @@ func (c *core) StopChaos() { c.inj.StopChaos() }
 
 // FaultCounts counts the recorded requests (Requests) by the fault they
 // got, queued or chaos; requests without a fault are not counted.
-func (c *core) FaultCounts() map[Fault]int { return c.log.FaultCounts() }
+func (c *core) FaultCounts() FaultCounts { return c.log.FaultCounts() }

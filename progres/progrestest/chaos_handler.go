@@ -42,7 +42,7 @@ func (h *ChaosHandler) StopChaos() { h.h.Injector.StopChaos() }
 func (h *ChaosHandler) Requests() []Request { return requestsOf(&h.h.Log) }
 
 // FaultCounts counts the requests by the fault they got.
-func (h *ChaosHandler) FaultCounts() map[Fault]int { return h.h.Log.FaultCounts() }
+func (h *ChaosHandler) FaultCounts() FaultCounts { return h.h.Log.FaultCounts() }
 
 // Close ends the requests being held by a timeout fault.
 func (h *ChaosHandler) Close() { h.h.Injector.Close() }

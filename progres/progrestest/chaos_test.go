@@ -102,7 +102,7 @@ func TestDTPChaosDropAfterActingLosesTheAnswer(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
 	require.Len(t, s.Referrals(), 1, "the referral was stored all the same")
-	assert.Equal(t, map[progrestest.Fault]int{progrestest.FaultDropAfter: 1}, s.FaultCounts())
+	assert.Equal(t, progrestest.FaultCounts{progrestest.FaultDropAfter: 1}, s.FaultCounts())
 	assert.NotEmpty(t, s.Requests()[0].ClientCertThumbprint)
 }
 
