@@ -65,7 +65,8 @@ func TestChaosTimeoutIsAClientTimeoutAndNeverActs(t *testing.T) {
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
 	assert.True(t, ne.Timeout(), "%v", err)
-	s.Close() // waits for the held request to end
+	waitLogged(t, s, 1) // the request reached the fake, if only after the client left
+	s.Close()           // waits for the held request to end
 	assert.Empty(t, s.Cases())
 	assert.Equal(t, FaultTimeout, s.Requests()[0].Fault)
 }
@@ -92,10 +93,19 @@ func TestChaosDropAfterActingLosesTheAnswer(t *testing.T) {
 	assert.True(t, s.Requests()[0].Fault.AfterActing())
 }
 
+// waitLogged waits until the fake has recorded n requests: a client that
+// timed out may leave before its request is taken.
+func waitLogged(t *testing.T, s *Server, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(s.Requests()) >= n }, 10*time.Second, time.Millisecond)
+}
+
 // faultsOf runs n sequential GETs and returns the faults the server logged.
 func faultsOf(t *testing.T, c Chaos, n int) []Fault {
 	s := NewServer(t, WithChaos(c))
-	hc := &http.Client{Timeout: 50 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	// No client timeout: the short Hold resets a held request, so every
+	// request is served or faulted before the next one starts.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for range n {
 		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/v2/cases", nil)
 		req.SetBasicAuth(DefaultUser, DefaultPassword)
@@ -112,7 +122,7 @@ func faultsOf(t *testing.T, c Chaos, n int) []Fault {
 }
 
 func TestChaosSameSeedSamePlan(t *testing.T) {
-	c := Chaos{Rate: 0.4, Seed: 2026, Hold: time.Second}
+	c := Chaos{Rate: 0.4, Seed: 2026, Hold: 10 * time.Millisecond}
 	a := faultsOf(t, c, 30)
 	assert.Equal(t, a, faultsOf(t, c, 30))
 	assert.NotEqual(t, make([]Fault, 30), a, "faults were injected")
@@ -143,8 +153,8 @@ func TestChaosLeavesTheLoginAlone(t *testing.T) {
 }
 
 func TestChaosNeverAnswersUnauthorized(t *testing.T) {
-	s := NewServer(t, WithAuthMode(AuthLegacyJWT), WithChaos(Chaos{Rate: 1, Seed: 3, Hold: time.Second}))
-	hc := &http.Client{Timeout: 50 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	s := NewServer(t, WithAuthMode(AuthLegacyJWT), WithChaos(Chaos{Rate: 1, Seed: 3, Hold: 10 * time.Millisecond}))
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for range 40 {
 		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/v2/cases", nil)
 		req.SetBasicAuth(DefaultUser, DefaultPassword)
@@ -192,6 +202,7 @@ func TestTimeoutNext(t *testing.T) {
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
 	assert.True(t, ne.Timeout())
+	waitLogged(t, s, 1) // else the next request could take the queued fault
 	res, err := postCase(t, s, 0)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, res.StatusCode)

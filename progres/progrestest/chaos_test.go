@@ -81,6 +81,7 @@ func TestDTPChaosTimeoutNeverActs(t *testing.T) {
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
 	assert.True(t, ne.Timeout(), "%v", err)
+	waitLogged(t, s.Requests, 1) // the request reached the fake, if only after the client left
 	s.Close()
 	assert.Empty(t, s.Referrals())
 	assert.Equal(t, progrestest.FaultTimeout, s.Requests()[0].Fault)
@@ -116,11 +117,19 @@ func TestDTPDropAfterNextAndTimeoutNext(t *testing.T) {
 	_, err = sendReferral(t, s, 100*time.Millisecond)
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
+	waitLogged(t, s.Requests, 2) // else the next request could take the queued fault
 	res, err := sendReferral(t, s, 0)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	s.Close()
 	assert.Len(t, s.Referrals(), 2, "the lost answer and the last one acted, the held one did not")
+}
+
+// waitLogged waits until a fake has recorded n requests: a client that
+// timed out may leave before its request is taken.
+func waitLogged(t *testing.T, requests func() []progrestest.Request, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(requests()) >= n }, 10*time.Second, time.Millisecond)
 }
 
 // pingFaults gets a token, then makes n sequential ingestions on fresh
@@ -130,7 +139,9 @@ func pingFaults(t *testing.T, c progrestest.Chaos, n int) []progrestest.Fault {
 	status, m := token(t, s, s.Config().Password)
 	require.Equal(t, http.StatusOK, status, "the token endpoint is exempt")
 	tok := m["access_token"].(string)
-	hc := &http.Client{Timeout: 50 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	// No client timeout: the short Hold resets a held request, so every
+	// request is served or faulted before the next one starts.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for range n {
 		req, _ := http.NewRequest(http.MethodPost, s.URL()+"/primes/ingestion/checkstatus/v1/pingdata", strings.NewReader(`{}`))
 		req.Header.Set("Content-Type", "application/json")
@@ -154,7 +165,7 @@ func pingFaults(t *testing.T, c progrestest.Chaos, n int) []progrestest.Fault {
 }
 
 func TestPINGChaosSameSeedSamePlan(t *testing.T) {
-	c := progrestest.Chaos{Rate: 0.5, Seed: 99, Hold: time.Second}
+	c := progrestest.Chaos{Rate: 0.5, Seed: 99, Hold: 10 * time.Millisecond}
 	a := pingFaults(t, c, 30)
 	assert.Equal(t, a, pingFaults(t, c, 30))
 	assert.NotEqual(t, make([]progrestest.Fault, 30), a, "faults were injected")
@@ -243,18 +254,20 @@ func TestPushToleratesAHandlerTimeout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n)
 	assert.Equal(t, "timeout", s.PushAttempts()[0].Error)
-	assert.Zero(t, in.served.Load())
+	waitLogged(t, in.chaos.Requests, 1) // the held push was decided before chaos stops
 	in.chaos.StopChaos()
 	n, err = s.Push(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	assert.EqualValues(t, 1, in.served.Load())
+	in.chaos.Close()
+	assert.EqualValues(t, 1, in.served.Load(), "the held push never reached the handler")
 }
 
 func TestPushUnderChaosDeliversEverything(t *testing.T) {
-	in := newInbound(t, progrestest.Chaos{Rate: 0.5, Seed: 4, Hold: time.Second})
-	s := progrestest.NewDTPServer(t, progrestest.WithInbound(in.url, progrestest.DefaultInboundAPIKey),
-		progrestest.WithPushTimeout(100*time.Millisecond))
+	// A short Hold and the default push timeout: a held push is reset by
+	// the handler's side, so only the lost answers acted without an ack.
+	in := newInbound(t, progrestest.Chaos{Rate: 0.5, Seed: 4, Hold: 10 * time.Millisecond})
+	s := progrestest.NewDTPServer(t, progrestest.WithInbound(in.url, progrestest.DefaultInboundAPIKey))
 	for i := range 10 {
 		s.QueueReferral(progrestest.SyntheticReferral(i + 1)...)
 	}
