@@ -19,7 +19,7 @@ func (r *outRun) sendDTP(ctx context.Context, o *Outgoing, p mapping.Record) (bo
 		r.stats.Fail(o.Referral.ID, "referral_key", err)
 		return false, nil
 	}
-	body := dtpReferral(key, p)
+	body := buildDTPReferral(key, p)
 	if err := body.Validate(); err != nil {
 		r.stats.Fail(o.Referral.ID, "invalid_body", err)
 		return false, nil
@@ -33,8 +33,8 @@ func (r *outRun) sendDTP(ctx context.Context, o *Outgoing, p mapping.Record) (bo
 	return r.delivered(ctx, o, key.CaseID+":"+key.ServiceSuffix, nil)
 }
 
-// dtpReferral builds the body from the mapped record (keys named as DTP's).
-func dtpReferral(key progres.ReferralKey, p mapping.Record) *progres.IncomingReferral {
+// buildDTPReferral builds the body from the mapped record (keys named as DTP's).
+func buildDTPReferral(key progres.ReferralKey, p mapping.Record) *progres.IncomingReferral {
 	s := func(k string) string { v, _ := p[k].(string); return v }
 	b := &progres.IncomingReferral{
 		ID: key, PrimeroUser: s("primero_user"), Position: s("position"), Email: s("email"),
