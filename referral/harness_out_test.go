@@ -90,18 +90,18 @@ func (h *harness) addReferredCase(i int, owner string, consentGiven bool, extra 
 	}
 	h.Primero.AddCase(fields)
 	if consentGiven {
-		ids.Referral = h.refer(ids)
+		ids.Referral = h.refer(ids.ID, ids.ServiceID, "alternative_care")
 	}
 	return ids
 }
 
 // refer refers the case's service to the UNHCR user as the owner.
-func (h *harness) refer(ids outCase) *primero.Referral {
+func (h *harness) refer(caseID, serviceID, serviceType string) *primero.Referral {
 	h.t.Helper()
 	c, err := primero.New(h.Primero.URL(), primero.WithBasicAuth(outOwner, outOwnerPassword), primero.WithRetry(fastRetry))
 	require.NoError(h.t, err)
-	r, err := c.Referrals.Create(context.Background(), ids.ID, &primero.ReferralRequest{
-		TransitionedTo: unhcrUser, Service: "alternative_care", ServiceRecordID: ids.ServiceID})
+	r, err := c.Referrals.Create(context.Background(), caseID, &primero.ReferralRequest{
+		TransitionedTo: unhcrUser, Service: serviceType, ServiceRecordID: serviceID})
 	require.NoError(h.t, err)
 	return r
 }

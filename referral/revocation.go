@@ -26,9 +26,8 @@ const (
 
 // revoke acts on the revocations of one case (pitfall 38), each step once:
 //
-//  1. the revocation event and the block (LinkRevoked), in one state
-//     update, so that the case is blocked as soon as it is recorded and
-//     the event is written once ("revocation:<case>:<party>");
+//  1. the block (LinkRevoked, "revocation:<case>:<party>"), then the
+//     revocation event, written once (see auditRevocation);
 //  2. when the policy's action revokes: each Primero referral this flow
 //     sent to the recipient and not yet revoked ("revoke:<referral>");
 //  3. when it notifies: OnRevocation ("notify:<case>:<party>").
@@ -38,20 +37,17 @@ func (r *outRun) revoke(ctx context.Context, c *primero.Case, outs []Outgoing, r
 	done := true
 	for _, rev := range revs {
 		recKey := "revocation:" + c.ID + ":" + rev.Recipient.String()
+		first := false
 		if err := r.cfg.State.Update(ctx, r.name, func(tx sqlsink.StateTx) error {
-			first, err := tx.MarkProcessed(ctx, recKey)
-			if err != nil || !first {
+			var err error
+			if first, err = tx.MarkProcessed(ctx, recKey); err != nil || !first {
 				return err
 			}
-			if err := tx.PutLink(ctx, revokedLink(rev.Record, rev.Recipient)); err != nil {
-				return err
-			}
-			r.stats.Decided++
-			// Inside the update: if the event cannot be stored, the mark
-			// and the block are rolled back and the next run tries again.
-			_, err = r.tr.Append(ctx, consent.RevocationEvent(r.name, rev, ""))
-			return err
+			return tx.PutLink(ctx, revokedLink(rev.Record, rev.Recipient))
 		}); err != nil {
+			return false, err
+		}
+		if err := r.auditRevocation(ctx, rev, first); err != nil {
 			return false, err
 		}
 		if rev.Action == consent.RevokeAndNotify || rev.Action == consent.RevokeOnly {
@@ -72,6 +68,40 @@ func (r *outRun) revoke(ctx context.Context, c *primero.Case, outs []Outgoing, r
 		}
 	}
 	return done, nil
+}
+
+// auditRevocation writes the revocation event once. The block is stored
+// first (so nothing is sent while the event is written), then the event,
+// then a mark that it was written. Should a run stop between the event and
+// the mark, the next run finds the event in the trail instead of writing
+// it again; that search runs only in that case.
+func (r *outRun) auditRevocation(ctx context.Context, rev consent.Revocation, first bool) error {
+	key := "revocation-audited:" + rev.Record.ID + ":" + rev.Recipient.String()
+	if done, err := r.cfg.State.Processed(ctx, r.name, key); err != nil || done {
+		return err
+	}
+	written := false
+	if !first {
+		for e, err := range r.cfg.State.AuditLog(r.name).Events(ctx) {
+			if err != nil {
+				return err
+			}
+			if e.Kind == consent.KindRevocation && e.Record == rev.Record && e.Recipient == rev.Recipient.String() {
+				written = true
+				break
+			}
+		}
+	}
+	if !written {
+		if _, err := r.tr.Append(ctx, consent.RevocationEvent(r.name, rev, "")); err != nil {
+			return err
+		}
+		r.stats.Decided++
+	}
+	return r.cfg.State.Update(ctx, r.name, func(tx sqlsink.StateTx) error {
+		_, err := tx.MarkProcessed(ctx, key)
+		return err
+	})
 }
 
 // revokeReferral revokes one Primero referral the flow sent.
