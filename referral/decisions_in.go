@@ -81,7 +81,7 @@ func NewDecisionsIn(cfg DecisionsInConfig) (*DecisionsIn, error) {
 	if cfg.PING != nil {
 		name = "progres-decisions-ping"
 	}
-	if err := cfg.Common.check(name); err != nil {
+	if err := cfg.check(name); err != nil {
 		return nil, err
 	}
 	if cfg.From == (consent.Party{}) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/casebridge/casebridge/consent"
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/progres"
 	"github.com/casebridge/casebridge/progres/progrestest"
 	"github.com/stretchr/testify/assert"
@@ -157,4 +158,71 @@ func TestDecisionsInPINGMarksOnlySyncedOnes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, s.Received, "only the unsynced one is read again")
 	assert.Zero(t, s.Decided)
+}
+
+func TestDecisionsInPINGLostMarkSyncedAnswer(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	seedOutbound(h)
+	c1 := h.addReferredCase(1, outOwner, true, nil)
+	id := h.PING.AddSyntheticDecision(1, c1.CaseID, c1.ServiceID, progrestest.StatusRejected)
+	proxy, pc := h.lossyPING()
+	cfg := DecisionsInConfig{Common: h.Common(decisionsPolicy), Primero: h.PrimeroClient, Recipient: unhcrUser, PING: pc}
+	f, err := NewDecisionsIn(cfg)
+	require.NoError(t, err)
+
+	proxy.LoseNext(1, "/data")
+	_, err = f.RunOnce(ctx)
+	require.Error(t, err, "the mark's answer was lost: the run says so")
+	st, _ := h.referralStatus(c1)
+	assert.Equal(t, "rejected", st)
+
+	s, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	if s.Received == 1 {
+		// The fake applied the lost mark or not: either way the decision
+		// is not applied twice.
+		assert.Equal(t, 1, s.Unchanged)
+	}
+	assert.Zero(t, s.Decided)
+	s, err = f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, s.Received, "marked synced: not read again (%s)", id)
+
+	texts := []string{h.Logs.String(), err2s(err)}
+	for _, e := range h.Audit(f.Name()) {
+		texts = append(texts, string(consent.CanonicalEvent(e)))
+	}
+	assertNoLeak(t, mapping.Record{"comment": "Synthetic comment"}, []string{"comment"}, texts...)
+}
+
+func err2s(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestNewFlowsNameTheMissingField(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		edit func(*OutboundConfig)
+		want string
+	}{
+		{func(c *OutboundConfig) { c.DTP, c.PING = nil, nil }, "DTP or PING"},
+		{func(c *OutboundConfig) { c.PING = h.PINGClient }, "not both"},
+		{func(c *OutboundConfig) { c.State = nil }, "State"},
+		{func(c *OutboundConfig) { c.Policy = nil }, "Policy"},
+		{func(c *OutboundConfig) { c.Recipient = "" }, "Recipient"},
+		{func(c *OutboundConfig) { c.Primero = nil }, "Primero"},
+		{func(c *OutboundConfig) { c.OnRevocation = nil }, "OnRevocation"},
+	} {
+		cfg := h.outboundConfig(false, &revocations{})
+		tc.edit(&cfg)
+		_, err := NewOutbound(cfg)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	_, err := NewDecisionsIn(DecisionsInConfig{Common: h.Common(decisionsPolicy), Primero: h.PrimeroClient})
+	require.ErrorContains(t, err, "Recipient")
 }

@@ -132,7 +132,7 @@ func NewOutbound(cfg OutboundConfig) (*Outbound, error) {
 	case cfg.PING != nil:
 		name, spec = "primero-referrals-ping", SpecReferralPING
 	}
-	if err := cfg.Common.check(name); err != nil {
+	if err := cfg.check(name); err != nil {
 		return nil, err
 	}
 	if cfg.ImplementingAgency == "" {

@@ -2,8 +2,6 @@ package referral
 
 import (
 	"context"
-	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -377,8 +375,3 @@ func pingField(rec map[string]any, name string) any {
 	}
 	return nil
 }
-
-var (
-	_ = errors.New
-	_ = slices.Contains[[]string]
-)
