@@ -87,3 +87,19 @@ func TestSessionOnlyServerRefusesLegacyLogin(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "use WithBasicAuth")
 }
+
+// A v2.11+ server checks the CSRF token before the credentials, so the
+// legacy login gets a 403: the error says what to use instead, and the
+// password is not posted again.
+func TestLegacyLoginAgainstSessionServerSaysUseBasicAuth(t *testing.T) {
+	s := primerotest.NewServer(t, primerotest.WithAuthMode(primerotest.AuthSession))
+	c, err := primero.New(s.URL(), primero.WithLegacyLogin(primerotest.DefaultUser, primerotest.DefaultPassword), primero.WithRetry(fastRetry))
+	require.NoError(t, err)
+	s.ResetRequests()
+	for range 3 {
+		_, _, err = c.Cases.List(context.Background(), nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "use WithBasicAuth")
+	}
+	assert.Len(t, s.Requests(), 1, "the refused login is posted once")
+}

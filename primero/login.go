@@ -38,7 +38,7 @@ type legacyLogin struct {
 	mu      sync.Mutex
 	tok     string
 	expiry  time.Time
-	refused bool // the server answered the login with 401
+	refused error // set when the server refused the login (401 or 403)
 }
 
 func newLegacyLogin(c *Client, user, pass string) *legacyLogin {
@@ -49,8 +49,8 @@ func newLegacyLogin(c *Client, user, pass string) *legacyLogin {
 func (s *legacyLogin) cached() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.refused {
-		return "", &transport.CredentialsRejectedError{Method: http.MethodPost, URL: transport.RedactURL(s.c.endpoint("tokens", nil))}
+	if s.refused != nil {
+		return "", s.refused
 	}
 	if s.tok != "" && s.now().Add(reloginMargin).Before(s.expiry) {
 		return s.tok, nil
@@ -78,8 +78,16 @@ func (s *legacyLogin) token(ctx context.Context) (string, error) {
 	defer s.mu.Unlock()
 	if err != nil {
 		var ae *APIError
-		if errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
-			s.refused = true
+		if errors.As(err, &ae) {
+			switch ae.StatusCode {
+			case http.StatusUnauthorized:
+				s.refused = &transport.CredentialsRejectedError{Method: http.MethodPost, URL: transport.RedactURL(s.c.endpoint("tokens", nil))}
+			case http.StatusForbidden:
+				// v2.11+ checks a CSRF token before the credentials: the
+				// legacy login can never succeed there.
+				err = fmt.Errorf("primero: the legacy login was refused (403): the server uses v2.11+ sessions, which need a CSRF token; use WithBasicAuth: %w", err)
+				s.refused = err
+			}
 		}
 		return "", err
 	}
@@ -91,7 +99,7 @@ func (s *legacyLogin) token(ctx context.Context) (string, error) {
 func (s *legacyLogin) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tok, s.expiry, s.refused = "", time.Time{}, false
+	s.tok, s.expiry, s.refused = "", time.Time{}, nil
 }
 
 // login posts the credentials once (a POST is never retried, so a wrong

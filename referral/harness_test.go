@@ -22,11 +22,14 @@ package referral
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -115,12 +118,19 @@ type harness struct {
 
 	Primero       *primerotest.Server
 	PrimeroClient *primero.Client
+	// PrimeroFaults sees (and may fail) every request of PrimeroClient.
+	PrimeroFaults *faultTransport
+	// PrimeroAdmin is a second client, without faults: a caseworker
+	// changing cases while a flow runs.
+	PrimeroAdmin *primero.Client
 
 	DTP       *progrestest.DTPServer
 	DTPClient *progres.DTPClient
 
 	PING       *progrestest.PINGServer
 	PINGClient *progres.PINGClient
+	// PINGFaults fails chosen PING requests on the client side.
+	PINGFaults *faultTransport
 
 	// Inbound is the httptest server the DTP fake pushes to; it serves the
 	// handler set with Mount (503 until then).
@@ -180,10 +190,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	// Primero.
 	h.Primero = primerotest.NewServer(t, append([]primerotest.Option{primerotest.WithClock(h.Clock.Now)}, cfg.primeroOpts...)...)
 	seedGambella(h.Primero)
+	h.PrimeroFaults = &faultTransport{next: http.DefaultTransport}
 	pc, err := primero.New(h.Primero.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword),
-		primero.WithRetry(fastRetry), primero.WithLogger(h.Logger))
+		primero.WithRetry(fastRetry), primero.WithLogger(h.Logger), primero.WithHTTPClient(&http.Client{Transport: h.PrimeroFaults}))
 	require.NoError(t, err)
 	h.PrimeroClient = pc
+	admin, err := primero.New(h.Primero.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+	h.PrimeroAdmin = admin
 
 	// The inbound endpoint DTP pushes to, then DTP itself.
 	h.Inbound = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +223,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	pcfg := h.PING.Config()
 	grant := progres.PasswordGrant{Origin: h.PING.URL(), Tenant: pcfg.Tenant, Policy: pcfg.Policy, ClientID: pcfg.ClientID,
 		Scope: pcfg.Scope, Username: pcfg.Username, Password: pcfg.Password}
+	h.PINGFaults = &faultTransport{next: http.DefaultTransport}
 	pg, err := progres.NewPING(h.PING.URL(),
+		progres.WithHTTPClient(&http.Client{Transport: h.PINGFaults}),
 		progres.WithSubscriptionKey(progrestest.DefaultSubscriptionKey),
 		progres.WithPasswordGrant(grant),
 		progres.WithDeployment(pcfg.PartnerID, pcfg.InteropID),
@@ -225,6 +241,75 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		h.State = sqlsink.NewMemoryState()
 	}
 	return h
+}
+
+// faultTransport answers the requests its predicate picks with the
+// status it returns (0: the request goes through), without sending them;
+// loseAnswer sends the request and then loses the answer, as a dropped
+// connection after the server acted.
+type faultTransport struct {
+	next http.RoundTripper
+	pick atomic.Pointer[func(r *http.Request, body []byte) int]
+}
+
+// loseAnswer is the pick result that sends the request and loses the
+// answer.
+const loseAnswer = -1
+
+// errAnswerLost is the error a lost answer gives the client.
+var errAnswerLost = errors.New("harness: connection lost after the request was sent")
+
+// Fail makes the transport answer what pick chooses; nil stops it.
+func (f *faultTransport) Fail(pick func(r *http.Request, body []byte) int) {
+	if pick == nil {
+		f.pick.Store(nil)
+		return
+	}
+	f.pick.Store(&pick)
+}
+
+// RoundTrip implements http.RoundTripper.
+func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	p := f.pick.Load()
+	if p == nil {
+		return f.next.RoundTrip(r)
+	}
+	var body []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		_ = r.Body.Close()
+		body = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	st := (*p)(r, body)
+	if st == loseAnswer {
+		resp, err := f.next.RoundTrip(r)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+		}
+		return nil, errAnswerLost
+	}
+	if st != 0 {
+		return &http.Response{StatusCode: st, Status: http.StatusText(st), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{}`)), Request: r}, nil
+	}
+	return f.next.RoundTrip(r)
+}
+
+// failShippingProcess makes PING answer status to every request for the
+// shipping process (e.g. SHP-2748) until the returned function is called.
+func (h *harness) failShippingProcess(shp string, status int) (restore func()) {
+	h.PINGFaults.Fail(func(_ *http.Request, body []byte) int {
+		if bytes.Contains(body, []byte(`"`+shp+`"`)) {
+			return status
+		}
+		return 0
+	})
+	return func() { h.PINGFaults.Fail(nil) }
 }
 
 // seedGambella adds the Gambella deployment's lookups, agencies and users.
@@ -415,7 +500,9 @@ func (h *harness) pingIntervention(i int, languages ...string) {
 // reads the fake, and the SQLite state survives a restart.
 func TestHarnessWiring(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t, withSQLite())
+	h := newHarness(t, withSQLite(), withDTPOptions(progrestest.WithPartialRedelivery()),
+		withPINGOptions(progrestest.WithPING(progrestest.DefaultPINGConfig())),
+		withPrimeroOptions(primerotest.WithVersion("2.11.0")))
 
 	names := map[string]bool{}
 	for u, err := range h.PrimeroClient.Users.All(ctx) {
@@ -455,4 +542,17 @@ func TestHarnessWiring(t *testing.T) {
 	require.True(t, ok, "the state survives a restart")
 	_ = loadTestPolicy(t, "gambella-progres-to-primero")
 	_ = loadTestPolicy(t, "gambella-primero-decisions-to-progres")
+}
+
+// bytesContains reports whether b contains s.
+func bytesContains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
+
+// statsTexts is everything a run's stats say: the summary and each item
+// error, for the personal-data scan.
+func statsTexts(st Stats) []string {
+	out := []string{st.String()}
+	for _, e := range st.Errors {
+		out = append(out, e.Error())
+	}
+	return out
 }

@@ -61,7 +61,7 @@ func TestRunnerOnceRunsEachFlowAndReleasesItsLock(t *testing.T) {
 func TestRunnerSkipsAFlowLockedElsewhere(t *testing.T) {
 	st := sqlsink.NewMemoryState()
 	held := mustLock(t, st, "a")
-	defer held.Release()
+	defer func() { _ = held.Release() }()
 	a := counting("a", Stats{}, nil)
 	b := counting("b", Stats{}, nil)
 	stats, err := (&Runner{State: st, Flows: []Flow{a, b}}).Cycle(context.Background())

@@ -21,9 +21,11 @@ import (
 //     at once.
 //
 // State holds identifiers only, never personal data: flow names, kinds,
-// systems, ids and keys must be identifiers (letters, digits and
-// _.:/@+=- without spaces, at most 200 characters), which keeps names and
-// prose out, and errors name the field that was refused, never its value.
+// systems, ids and keys must be identifiers by the rule of the consent
+// audit trail ([consent.IsIdentifier]: letters and digits joined by
+// _-.:/#, at most 200 characters), which keeps names, emails, phone
+// numbers and prose out, and errors name the field that was refused, never
+// its value.
 //
 // Writes go through [State.Update], which applies a flow's cursor,
 // processed keys and links together or not at all. The read methods of

@@ -3,26 +3,23 @@ package sqlsink
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/casebridge/casebridge/consent"
 )
 
-// identRE is what flow names, kinds, systems, ids, keys and trail names
-// must look like: the same rule as consent audit events. Prose (a name, a
-// sentence) cannot pass, which keeps personal data out of the state store.
-var identRE = regexp.MustCompile(`^[A-Za-z0-9_.:/@+=-]{1,200}$`)
-
 // maxCursor is the longest cursor accepted, in bytes.
 const maxCursor = 1024
 
-// checkIdent refuses v unless it is an identifier. The error names the
-// field, never the value.
+// checkIdent refuses v unless it is an identifier by the rule of consent
+// audit events (consent.IsIdentifier): flow names, kinds, systems, ids,
+// keys and trail names are codes and ids, never prose, names, emails or
+// phone numbers, which keeps personal data out of the state store. The
+// error names the field, never the value.
 func checkIdent(field, v string) error {
-	if !identRE.MatchString(v) {
-		return fmt.Errorf("sqlsink: state: %s must be an identifier (1-200 of letters, digits, _.:/@+=-, no spaces)", field)
+	if !consent.IsIdentifier(v) {
+		return fmt.Errorf("sqlsink: state: %s must be an identifier (see consent.IsIdentifier: letters and digits joined by _-.:/#, no spaces, no names, emails or phone numbers)", field)
 	}
 	return nil
 }

@@ -564,3 +564,28 @@ func lockFor(t testing.TB, st State, flow string) (*Lock, error) {
 	}
 	return l, err
 }
+
+// The state store follows the audit trail's identifier rule: a composite
+// referral key ("<case id>#<12 hex>") is an identifier, a name joined
+// without spaces or an email is not.
+func TestStateKeysFollowTheAuditIdentifierRule(t *testing.T) {
+	forEachState(t, func(t *testing.T, st State) {
+		ctx := context.Background()
+		const composite = "3f2a9c1e-5b7d-4e8a-9c0f-7e6d5c4b3a21#1a2b3c4d5e6f"
+		update(t, st, "flow-a", func(tx StateTx) error {
+			first, err := tx.MarkProcessed(ctx, "referral:"+composite)
+			require.NoError(t, err, "a composite key is an identifier")
+			assert.True(t, first)
+			for _, v := range []string{"Firstname_Lastname", "cw1@example.org", "0005550001"} {
+				_, err := tx.MarkProcessed(ctx, v)
+				if assert.Error(t, err, "%s is not an identifier", v) {
+					assert.NotContains(t, err.Error(), v)
+				}
+			}
+			return nil
+		})
+		done, err := st.Processed(ctx, "flow-a", "referral:"+composite)
+		require.NoError(t, err)
+		assert.True(t, done)
+	})
+}
