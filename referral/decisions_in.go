@@ -96,7 +96,7 @@ func NewDecisionsIn(cfg DecisionsInConfig) (*DecisionsIn, error) {
 		return nil, err
 	}
 	if d.m == nil {
-		m, err := LoadOutboundSpec(SpecDecisionIn)
+		m, err := Spec(SpecDecisionIn)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +228,7 @@ func (d *DecisionsIn) apply(ctx context.Context, dec decisionIn, s *Stats) error
 		event(decRef, consent.OutcomeFailed, code)
 		return err
 	}
-	ref := referralRef(r)
+	ref := primeroReferralRef(r)
 	blocked, err := Blocked(ctx, d.cfg.State, consent.RecordRef{System: "primero", ID: c.ID}, d.cfg.From)
 	if err != nil {
 		s.Fail(dec.id, "state", err)

@@ -41,7 +41,7 @@ func ExampleNewOutbound() {
 		fmt.Println(err)
 		return
 	}
-	policy, err := referral.ExampleUNHCRPolicy()
+	policy, err := referral.Policy(referral.PolicyOutbound)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -85,7 +85,7 @@ func ExampleNewDecisionsIn() {
 		fmt.Println(err)
 		return
 	}
-	policy, err := referral.ExampleUNHCRPolicy()
+	policy, err := referral.Policy(referral.PolicyOutbound)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -165,7 +165,7 @@ func NewOutbound(cfg OutboundConfig) (*Outbound, error) {
 		return nil, err
 	}
 	if o.m == nil {
-		m, err := LoadOutboundSpec(spec)
+		m, err := Spec(spec)
 		if err != nil {
 			return nil, err
 		}
@@ -275,8 +275,8 @@ func (r *outRun) mayHaveReferrals(c *primero.Case) bool {
 	return slices.ContainsFunc(c.Services, func(s primero.Service) bool { return s.ServiceImplementingAgency == r.cfg.ImplementingAgency })
 }
 
-// referralRef is the audit and state identity of a Primero referral.
-func referralRef(r *primero.Referral) consent.RecordRef {
+// primeroReferralRef is the audit and state identity of a Primero referral.
+func primeroReferralRef(r *primero.Referral) consent.RecordRef {
 	return consent.RecordRef{System: "primero-referral", ID: r.ID}
 }
 
@@ -287,7 +287,7 @@ func sentKey(r *primero.Referral) string { return "sent:" + r.ID }
 // for a later run.
 func (r *outRun) sendOne(ctx context.Context, o *Outgoing, rec mapping.Record, blocked bool) (bool, error) {
 	st := r.cfg.State
-	ref := referralRef(o.Referral)
+	ref := primeroReferralRef(o.Referral)
 	if done, err := st.Processed(ctx, r.name, sentKey(o.Referral)); err != nil || done {
 		if done {
 			r.stats.Unchanged++
@@ -359,14 +359,14 @@ func (r *outRun) payload(ctx context.Context, o *Outgoing, shared mapping.Record
 	}
 	out, err := r.m.Apply(ctx, src)
 	if err != nil {
-		return nil, mappingCode(err), err
+		return nil, outboundMappingCode(err), err
 	}
 	return out, "", nil
 }
 
-// mappingCode is "owner_contact_missing" when a required owner field is
+// outboundMappingCode is "owner_contact_missing" when a required owner field is
 // missing (pitfall 25), else "mapping".
-func mappingCode(err error) string {
+func outboundMappingCode(err error) string {
 	var fe *mapping.FieldError
 	if errors.As(err, &fe) && fe.Code == mapping.CodeRequired {
 		switch fe.Path {
@@ -393,7 +393,7 @@ func (r *outRun) intend(ctx context.Context, o *Outgoing) error {
 }
 
 func (r *outRun) delivery(o *Outgoing, outcome string, reasons ...string) consent.Event {
-	return consent.DeliveryEvent(r.name, referralRef(o.Referral), r.cfg.To, r.cfg.Policy, r.m.Hash(), outcome, reasons...)
+	return consent.DeliveryEvent(r.name, primeroReferralRef(o.Referral), r.cfg.To, r.cfg.Policy, r.m.Hash(), outcome, reasons...)
 }
 
 // failed audits and counts a failed send; the referral is tried again on
@@ -410,7 +410,7 @@ func (r *outRun) delivered(ctx context.Context, o *Outgoing, partnerID string, e
 		if _, err := tx.MarkProcessed(ctx, sentKey(o.Referral)); err != nil {
 			return err
 		}
-		if err := tx.PutLink(ctx, sqlsink.Link{Kind: "referral", From: referralRef(o.Referral),
+		if err := tx.PutLink(ctx, sqlsink.Link{Kind: "referral", From: primeroReferralRef(o.Referral),
 			To: consent.RecordRef{System: "progres", ID: partnerID}}); err != nil {
 			return err
 		}

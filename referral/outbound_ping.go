@@ -31,7 +31,7 @@ const (
 //   - otherwise the referral is created and its transaction id stored at
 //     once, then awaited.
 func (r *outRun) sendPING(ctx context.Context, o *Outgoing, p mapping.Record) (bool, error) {
-	ref := referralRef(o.Referral)
+	ref := primeroReferralRef(o.Referral)
 	st := r.cfg.State
 	if tx, ok, err := st.LinkTo(ctx, linkPINGTx, ref, linkPINGTx); err != nil || ok {
 		if err != nil {
@@ -93,7 +93,7 @@ func (r *outRun) followPING(ctx context.Context, o *Outgoing, tx string, wait bo
 	} else if !ok {
 		// PING refused the record: nothing was created, so the next run
 		// may send it again.
-		ref := referralRef(o.Referral)
+		ref := primeroReferralRef(o.Referral)
 		if err := r.cfg.State.Update(ctx, r.name, func(stx sqlsink.StateTx) error {
 			return stx.DeleteLink(ctx, sqlsink.Link{Kind: linkPINGTx, From: ref, To: consent.RecordRef{System: linkPINGTx, ID: tx}})
 		}); err != nil {
@@ -128,7 +128,7 @@ func (r *outRun) unconfirmedPING(ctx context.Context, o *Outgoing, p mapping.Rec
 		r.stats.Fail(o.Referral.ID, "read_back", err)
 		return false, nil
 	}
-	ref := referralRef(o.Referral)
+	ref := primeroReferralRef(o.Referral)
 	unconfirmed := sqlsink.Link{Kind: linkPINGUnconfirmed, From: ref, To: consent.RecordRef{System: linkPINGUnconfirmed, ID: o.Referral.ID}}
 	if found {
 		return r.delivered(ctx, o, o.Service.UniqueID, func(tx sqlsink.StateTx) error { return tx.DeleteLink(ctx, unconfirmed) })

@@ -107,7 +107,7 @@ func (r *outRun) auditRevocation(ctx context.Context, rev consent.Revocation, fi
 // revokeReferral revokes one Primero referral the flow sent.
 func (r *outRun) revokeReferral(ctx context.Context, o *Outgoing, rev consent.Revocation) (bool, error) {
 	st := r.cfg.State
-	ref := referralRef(o.Referral)
+	ref := primeroReferralRef(o.Referral)
 	if o.Referral.Status == primero.ReferralRevoked {
 		return true, nil
 	}

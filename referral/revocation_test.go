@@ -100,7 +100,7 @@ func TestRevocationConsentClearedAfterShare(t *testing.T) {
 // caseworker records the withdrawal there before clearing the consent
 // fields, so the flow can still revoke the Primero referral.
 func revokedFieldPolicy(t *testing.T) *consent.Policy {
-	b, err := outboundFiles.ReadFile("policies/gambella-primero-unhcr.yaml")
+	b, err := embedded.ReadFile("policies/gambella-primero-unhcr.yaml")
 	require.NoError(t, err)
 	src := strings.Replace(string(b), "  consent: [consent_for_services, disclosure_other_orgs]\n",
 		"  consent: [consent_for_services, disclosure_other_orgs]\n  revoked_field: consent_withdrawn\n", 1)

@@ -15,7 +15,7 @@ import (
 const (
 	// LinkShared records that a record was shared with a recipient: from
 	// the record (a Primero case) to {System: "<system>/<agency>", ID:
-	// "<record id>@<RFC 3339 time of the first share>"}.
+	// "<record id>/<RFC 3339 time of the first share>"}.
 	LinkShared = "shared"
 	// LinkRevoked records that consent was withdrawn on a record after it
 	// was shared: from the record to {System: "<system>/<agency>", ID:
@@ -37,7 +37,7 @@ func RecordShared(ctx context.Context, tx sqlsink.StateTx, ref consent.RecordRef
 		return err
 	}
 	return tx.PutLink(ctx, sqlsink.Link{Kind: LinkShared, From: ref,
-		To: consent.RecordRef{System: sys, ID: ref.ID + "@" + t.UTC().Format(sharedTimeLayout)}})
+		To: consent.RecordRef{System: sys, ID: ref.ID + "/" + t.UTC().Format(sharedTimeLayout)}})
 }
 
 // SharedLookup is a consent.SharedLookup over a state store: what
@@ -61,7 +61,8 @@ func (l SharedLookup) SharedWith(ctx context.Context, ref consent.RecordRef) ([]
 		if !ok {
 			continue
 		}
-		_, ts, found := strings.Cut(id, "@")
+		i := strings.LastIndexByte(id, '/')
+		ts, found := id[i+1:], i >= 0
 		t, perr := time.Parse(sharedTimeLayout, ts)
 		if !found || perr != nil {
 			return nil, errors.New("referral: state: a shared link holds no readable time")
