@@ -77,9 +77,9 @@ type DecisionsIn struct {
 // NewDecisionsIn checks the configuration and returns the flow, named
 // "progres-decisions-dtp" or "progres-decisions-ping".
 func NewDecisionsIn(cfg DecisionsInConfig) (*DecisionsIn, error) {
-	name := "progres-decisions-dtp"
+	name := FlowProgresDecisionsDTP
 	if cfg.PING != nil {
-		name = "progres-decisions-ping"
+		name = FlowProgresDecisionsPING
 	}
 	if err := cfg.check(name); err != nil {
 		return nil, err
@@ -219,11 +219,7 @@ func (d *DecisionsIn) apply(ctx context.Context, dec decisionIn, s *Stats) error
 	}
 	c, r, err := d.side.FindReferral(ctx, dec.caseID, dec.matches)
 	if err != nil {
-		code := CodePrimero
-		var de *DecisionError
-		if errors.As(err, &de) {
-			code = de.Code
-		}
+		code := decisionCode(err)
 		s.Fail(dec.id, code, err)
 		event(decRef, consent.OutcomeFailed, code)
 		return err
@@ -254,11 +250,7 @@ func (d *DecisionsIn) apply(ctx context.Context, dec decisionIn, s *Stats) error
 		s.Unchanged++
 		return auditErr
 	case err != nil:
-		code := CodePrimero
-		var de *DecisionError
-		if errors.As(err, &de) {
-			code = de.Code
-		}
+		code := decisionCode(err)
 		s.Fail(dec.id, code, err)
 		event(ref, consent.OutcomeFailed, code, errClass(err))
 		return err
@@ -273,6 +265,15 @@ func (d *DecisionsIn) apply(ctx context.Context, dec decisionIn, s *Stats) error
 	s.Decided++
 	event(ref, consent.OutcomeDelivered, "status:"+string(dec.status))
 	return auditErr
+}
+
+// decisionCode is the code of a *DecisionError, CodePrimero otherwise.
+func decisionCode(err error) string {
+	var de *DecisionError
+	if errors.As(err, &de) {
+		return de.Code
+	}
+	return CodePrimero
 }
 
 // nilIfEmpty maps "" to nil, which the spec reads as missing.

@@ -122,7 +122,7 @@ type Outbound struct {
 // NewOutbound checks the configuration and returns the flow, named
 // "primero-referrals-dtp" or "primero-referrals-ping".
 func NewOutbound(cfg OutboundConfig) (*Outbound, error) {
-	name := "primero-referrals-dtp"
+	name := FlowReferralsDTP
 	spec := SpecReferralDTP
 	switch {
 	case cfg.DTP == nil && cfg.PING == nil:
@@ -130,7 +130,7 @@ func NewOutbound(cfg OutboundConfig) (*Outbound, error) {
 	case cfg.DTP != nil && cfg.PING != nil:
 		return nil, errors.New("referral: outbound: set DTP or PING, not both")
 	case cfg.PING != nil:
-		name, spec = "primero-referrals-ping", SpecReferralPING
+		name, spec = FlowReferralsPING, SpecReferralPING
 	}
 	if err := cfg.check(name); err != nil {
 		return nil, err

@@ -15,3 +15,16 @@ const (
 	// PolicyOutbound: Primero (UNICEF) refers children to proGres (UNHCR).
 	PolicyOutbound = "gambella-primero-unhcr"
 )
+
+// The names of the flows of this direction (their state, lock and audit
+// trail are kept under them).
+const (
+	// FlowReferralsDTP sends Primero referrals to proGres through DTP.
+	FlowReferralsDTP = "primero-referrals-dtp"
+	// FlowReferralsPING sends Primero referrals to proGres through PING.
+	FlowReferralsPING = "primero-referrals-ping"
+	// FlowProgresDecisionsDTP applies proGres decisions pushed by DTP.
+	FlowProgresDecisionsDTP = "progres-decisions-dtp"
+	// FlowProgresDecisionsPING applies proGres decisions polled from PING.
+	FlowProgresDecisionsPING = "progres-decisions-ping"
+)
