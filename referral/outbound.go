@@ -236,6 +236,17 @@ func (r *outRun) handleCase(ctx context.Context, c *primero.Case) (done bool, er
 	if err != nil {
 		return false, err
 	}
+	blocked, err := Blocked(ctx, r.cfg.State, caseRef, r.cfg.To)
+	if err != nil {
+		return false, err
+	}
+	if len(revs) == 0 && blocked {
+		// Consent was given again after a withdrawal whose steps may not
+		// all have succeeded: they are still owed (the block stays).
+		if revs, err = r.resumeRevocations(ctx, caseRef, lookup); err != nil {
+			return false, err
+		}
+	}
 	var outs []Outgoing
 	if len(revs) > 0 || r.mayHaveReferrals(c) {
 		if outs, err = r.side.ReferralsTo(ctx, c); err != nil {
@@ -243,14 +254,13 @@ func (r *outRun) handleCase(ctx context.Context, c *primero.Case) (done bool, er
 			return false, nil
 		}
 	}
-	if len(revs) > 0 {
-		return r.revoke(ctx, c, outs, revs)
-	}
-	blocked, err := Blocked(ctx, r.cfg.State, caseRef, r.cfg.To)
-	if err != nil {
-		return false, err
-	}
 	done = true
+	if len(revs) > 0 {
+		if done, err = r.revoke(ctx, c, outs, revs); err != nil {
+			return false, err
+		}
+		blocked = true
+	}
 	for i := range outs {
 		if outs[i].Referral.Status != primero.ReferralInProgress {
 			continue

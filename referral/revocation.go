@@ -70,6 +70,24 @@ func (r *outRun) revoke(ctx context.Context, c *primero.Case, outs []Outgoing, r
 	return done, nil
 }
 
+// resumeRevocations rebuilds the revocations of a blocked case whose
+// consent holds again, so that steps left undone (a failed OnRevocation)
+// are still carried out; steps done are skipped by their keys.
+func (r *outRun) resumeRevocations(ctx context.Context, ref consent.RecordRef, l SharedLookup) ([]consent.Revocation, error) {
+	shared, err := l.SharedWith(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	p := r.cfg.Policy
+	out := make([]consent.Revocation, 0, len(shared))
+	for _, s := range shared {
+		out = append(out, consent.Revocation{Record: ref, Recipient: s.Recipient, SharedAt: s.Time,
+			Action: p.RevocationAction(), Reasons: []consent.Reason{consent.ReasonConsentRevoked},
+			PolicyID: p.ID(), PolicyHash: p.Hash()})
+	}
+	return out, nil
+}
+
 // auditRevocation writes the revocation event once. The block is stored
 // first (so nothing is sent while the event is written), then the event,
 // then a mark that it was written. Should a run stop between the event and

@@ -160,3 +160,40 @@ func TestRevocationBlocksDecisions(t *testing.T) {
 	st, _ := h.referralStatus(c1)
 	assert.Equal(t, "in_progress", st, "no decision is applied on a revoked case")
 }
+
+func TestRevocationHookOwedEvenAfterConsentGivenAgain(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	seedOutbound(h)
+	c1 := h.addReferredCase(1, outOwner, true, nil)
+	revs := &revocations{failNext: 1}
+	f := newOutbound(t, h, false, revs)
+	_, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	h.updateCase(c1.ID, primero.Patch{"consent_for_services": false})
+	s, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, countCode(s, CodeRevocationHook))
+	assert.Empty(t, revs.calls())
+
+	// Consent is recorded as given again before the next run: UNHCR must
+	// still be told of the withdrawal, and the block stays.
+	h.updateCase(c1.ID, primero.Patch{"consent_for_services": true})
+	s, err = f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, countCode(s, CodeRevocationHook), "%v", s.Errors)
+	require.Len(t, revs.calls(), 1)
+	assert.Len(t, revocationEvents(h, f.Name()), 1)
+	assert.Len(t, h.DTP.Referrals(), 1)
+}
+
+// countCode counts the run's item errors with code.
+func countCode(s Stats, code string) int {
+	n := 0
+	for _, e := range s.Errors {
+		if e.Code == code {
+			n++
+		}
+	}
+	return n
+}
