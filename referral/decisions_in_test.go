@@ -79,6 +79,15 @@ func TestDecisionsInDTPAppliesBatchAndRedeliversTheFailingOne(t *testing.T) {
 	assert.Zero(t, s.Decided)
 	require.Len(t, s.Errors, 1)
 	assert.Equal(t, CodeUnknownCase, s.Errors[0].Code)
+
+	// Nothing emitted carries proGres's comment or the child's data.
+	texts := []string{h.Logs.String(), s.Errors[0].Error()}
+	for _, e := range h.Audit(f.Name()) {
+		texts = append(texts, string(consent.CanonicalEvent(e)))
+	}
+	rec, fields := outPersonal(2)
+	rec["comment"] = "Synthetic comment"
+	assertNoLeak(t, rec, append(fields, "comment"), texts...)
 }
 
 func TestDecisionsInDTPRedeliveredDecisionIsUnchanged(t *testing.T) {

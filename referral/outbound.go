@@ -339,33 +339,12 @@ func (r *outRun) sendOne(ctx context.Context, o *Outgoing, rec mapping.Record, b
 	return r.sendPING(ctx, o, payload)
 }
 
-// payload maps the shared record, with the referred service, the owner's
-// contact details and the referral's date added, through the spec.
+// payload maps the referral's source record (PrimeroSide.Source) through
+// the spec.
 func (r *outRun) payload(ctx context.Context, o *Outgoing, shared mapping.Record) (mapping.Record, string, error) {
-	var svc map[string]any
-	if rows, ok := shared["services_section"].([]any); ok {
-		for _, row := range rows {
-			if m, ok := row.(map[string]any); ok && m["unique_id"] == o.Service.UniqueID {
-				svc = m
-			}
-		}
-	}
-	if svc == nil {
-		return nil, "policy_fields", errors.New("referral: the policy does not let the referred service's unique_id through")
-	}
-	src := shared.Clone()
-	src["service"] = svc
-	src["referral"] = map[string]any{"created_at": o.Referral.CreatedAt.UTC().Format(time.RFC3339)}
-	if o.Case.OwnedBy != "" {
-		u, err := r.cfg.Primero.Users.Get(ctx, o.Case.OwnedBy)
-		switch {
-		case errors.Is(err, primero.ErrNotFound):
-		case err != nil:
-			return nil, CodePrimero, err
-		default:
-			src["owner"] = map[string]any{"user_name": u.UserName, "full_name": u.FullName,
-				"email": u.Email, "phone": u.Phone, "position": u.Position}
-		}
+	src, code, err := r.side.Source(ctx, o, shared)
+	if err != nil {
+		return nil, code, err
 	}
 	out, err := r.m.Apply(ctx, src)
 	if err != nil {

@@ -136,6 +136,9 @@ func TestOutboundOwnerWithoutContactIsRefusedNotPlaceholder(t *testing.T) {
 
 	// The failure holds the cursor: once the owner's profile is fixed, the
 	// next run sends it although the case did not change.
+	rec, fields := outPersonal(1)
+	assertNoLeak(t, rec, fields, h.Logs.String(), s.Errors[0].Error())
+
 	h.Primero.AddUser(primeroUserWithPhone(caseworker1))
 	s, err = f.RunOnce(ctx)
 	require.NoError(t, err)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/primero"
 )
 
@@ -68,6 +70,44 @@ func (p *PrimeroSide) ReferralsTo(ctx context.Context, c *primero.Case) ([]Outgo
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// Source builds what a partner's outbound spec maps for referral o, from
+// shared (the case as the consent gate let it out): the shared fields,
+// plus "service" (the referred row, as shared), "referral"
+// ({"created_at"}) and "owner" (the case owner's user_name, full_name,
+// email, phone and position, from Primero's users; absent when the owner
+// is unknown, so that the spec's required rules refuse it rather than a
+// placeholder being sent, pitfall 25). The code names a failure:
+// "policy_fields" when the policy does not let the service's unique_id
+// through, CodePrimero when the users could not be read.
+func (p *PrimeroSide) Source(ctx context.Context, o *Outgoing, shared mapping.Record) (mapping.Record, string, error) {
+	var svc map[string]any
+	if rows, ok := shared["services_section"].([]any); ok {
+		for _, row := range rows {
+			if m, ok := row.(map[string]any); ok && o.Service != nil && m["unique_id"] == o.Service.UniqueID {
+				svc = m
+			}
+		}
+	}
+	if svc == nil {
+		return nil, "policy_fields", errors.New("referral: the policy does not let the referred service's unique_id through")
+	}
+	src := shared.Clone()
+	src["service"] = svc
+	src["referral"] = map[string]any{"created_at": o.Referral.CreatedAt.UTC().Format(time.RFC3339)}
+	if o.Case.OwnedBy != "" {
+		u, err := p.Client.Users.Get(ctx, o.Case.OwnedBy)
+		switch {
+		case errors.Is(err, primero.ErrNotFound):
+		case err != nil:
+			return nil, CodePrimero, err
+		default:
+			src["owner"] = map[string]any{"user_name": u.UserName, "full_name": u.FullName,
+				"email": u.Email, "phone": u.Phone, "position": u.Position}
+		}
+	}
+	return src, "", nil
 }
 
 // PrimeroStatus maps a Primero referral status onto Status ("" when it
