@@ -314,6 +314,16 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 	return out, nil
 }
 
+// refuse audits an item refused before it is mapped and returns its
+// outcome.
+func (c *intakeCore) refuse(ctx context.Context, it intakeItem, code string) (intakeOutcome, error) {
+	tr, err := c.trails.trail(ctx, &c.cfg.Common, c.flow)
+	if err != nil {
+		return intakeOutcome{}, err
+	}
+	return c.fail(ctx, tr, it, code)
+}
+
 // fail audits a permanent failure and returns its outcome.
 func (c *intakeCore) fail(ctx context.Context, tr *consent.Trail, it intakeItem, code string) (intakeOutcome, error) {
 	c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake refused", slog.String("flow", c.flow),

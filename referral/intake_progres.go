@@ -134,18 +134,19 @@ func (f *DTPIntake) OnReferral(ctx context.Context, d progres.Delivery[*progres.
 	if it.UserPartner != nil && it.UserPartner.Name != "" {
 		agency = it.UserPartner.Name
 	}
+	item := intakeItem{Ref: ref, Person: it.IndividualID, Agency: agency, Rows: []mapping.Record{it.Record()}}
 	var out intakeOutcome
+	var err error
 	if !ok {
-		// A number no key can hold: refused before anything is written.
-		out = intakeOutcome{Code: codeInvalidData}
+		// A number no key can hold: refused before anything is written,
+		// audited under the delivery's key.
+		out, err = c.refuse(ctx, item, codeInvalidData)
 	} else {
-		var err error
-		out, err = c.deliver(ctx, intakeItem{Ref: ref, Person: it.IndividualID, Agency: agency,
-			Rows: []mapping.Record{it.Record()}})
-		if err != nil {
-			c.count(func(s *Stats) { s.Fail(ref.ID, codePrimero, err) })
-			return err
-		}
+		out, err = c.deliver(ctx, item)
+	}
+	if err != nil {
+		c.count(func(s *Stats) { s.Fail(ref.ID, codePrimero, err) })
+		return err
 	}
 	return f.answer(ctx, number, ref.ID, itemKey, out)
 }

@@ -297,6 +297,13 @@ func TestDTPIntakeRefusesIdentifiersThatCannotBeKeys(t *testing.T) {
 	}
 	st, _ := f.RunOnce(ctx)
 	assert.Equal(t, 2, st.Failed)
+	failed := 0
+	for _, e := range h.Audit(FlowIntakeDTP) {
+		if e.Outcome == consent.OutcomeFailed && first(e.Reasons) == codeInvalidData {
+			failed++
+		}
+	}
+	assert.Equal(t, 2, failed, "both refusals are audited")
 }
 
 // The answer to the case create is lost after Primero created it: the
