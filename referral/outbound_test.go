@@ -327,17 +327,20 @@ func TestOutboundPINGLostCreateAnswer(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		readBack bool
-		listed   bool
+		listed   int // the fake's ListCreatedReferrals
 		creates  int
 		code     string
 	}{
-		{"no read-back: never re-sent", false, false, 1, "unconfirmed_send"},
-		{"read-back finds it: not re-sent", true, true, 1, ""},
-		{"read-back absent: re-sent", true, false, 2, ""},
+		{"no read-back: never re-sent", false, 0, 1, "unconfirmed_send"},
+		{"read-back finds it: not re-sent", true, progrestest.StatusAccepted, 1, ""},
+		{"read-back absent: re-sent", true, 0, 2, ""},
+		{"read-back list unreadable: not re-sent", true, 125080009, 1, "read_back"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			h := newHarness(t)
+			pcfg := progrestest.DefaultPINGConfig()
+			pcfg.ListCreatedReferrals = tc.listed
+			h := newHarness(t, withPINGOptions(progrestest.WithPING(pcfg)))
 			seedOutbound(h)
 			c1 := h.addReferredCase(1, outOwner, true, nil)
 			proxy, pc := h.lossyPING()
@@ -347,10 +350,6 @@ func TestOutboundPINGLostCreateAnswer(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, s.Errors, 1, "%v", s)
 			assert.Equal(t, "unconfirmed_send", s.Errors[0].Code)
-			if tc.listed {
-				// proGres lists the referral it made (configurable: unconfirmed).
-				h.PING.AddSyntheticDecision(1, c1.CaseID, c1.ServiceID, progrestest.StatusAccepted)
-			}
 			s, err = f.RunOnce(ctx)
 			require.NoError(t, err)
 			assert.Len(t, h.PING.Ingested(), tc.creates)
@@ -359,6 +358,9 @@ func TestOutboundPINGLostCreateAnswer(t *testing.T) {
 				assert.Equal(t, tc.code, s.Errors[0].Code)
 				// A person checked proGres: Resend lets the next run send it.
 				require.NoError(t, f.Resend(ctx, c1.Referral.ID))
+				if tc.code == "read_back" {
+					f.cfg.PINGReadBack = false
+				}
 				s, err = f.RunOnce(ctx)
 				require.NoError(t, err)
 				assert.Len(t, h.PING.Ingested(), 2)
