@@ -163,7 +163,7 @@ type loseAnswers struct {
 	suffix string
 	lost   int
 	// onForward, when set, is called before each request is forwarded.
-	onForward func()
+	onForward func(*http.Request)
 }
 
 // newLoseAnswers proxies to target. For an https fake, serverCert is the
@@ -187,7 +187,7 @@ func newLoseAnswers(t testing.TB, target string, serverCert *tls.Certificate, tr
 		hook := p.onForward
 		p.mu.Unlock()
 		if hook != nil {
-			hook()
+			hook(r)
 		}
 		if !lose {
 			rp.ServeHTTP(w, r)

@@ -48,20 +48,28 @@ func (r *outRun) sendPING(ctx context.Context, o *Outgoing, p mapping.Record) (b
 	if err := r.intend(ctx, o); err != nil {
 		return false, err
 	}
+	// The referral is marked unconfirmed before the Create and the mark is
+	// replaced by the transaction id after it: a process that stops in
+	// between leaves it unconfirmed (never re-sent blindly), not unmarked.
+	unconfirmed := sqlsink.Link{Kind: linkPINGUnconfirmed, From: ref, To: consent.RecordRef{System: linkPINGUnconfirmed, ID: o.Referral.ID}}
+	if err := st.Update(ctx, r.name, func(tx sqlsink.StateTx) error { return tx.PutLink(ctx, unconfirmed) }); err != nil {
+		return false, err
+	}
 	tx, err := r.cfg.PING.Referrals.Create(ctx, progres.PINGReferral{CaseID: o.Case.CaseID, RecordID: o.Case.ID, Fields: pingFields(r.m, p)})
 	if err != nil {
-		if !mayHaveArrived(err) {
-			return r.failed(ctx, o, "delivery", err)
+		if mayHaveArrived(err) {
+			// The ingestion may have been taken: never send it blindly again.
+			return r.failed(ctx, o, "unconfirmed_send", err)
 		}
-		// The ingestion may have been taken: never send it blindly again.
-		if uerr := st.Update(ctx, r.name, func(tx sqlsink.StateTx) error {
-			return tx.PutLink(ctx, sqlsink.Link{Kind: linkPINGUnconfirmed, From: ref, To: consent.RecordRef{System: linkPINGUnconfirmed, ID: o.Referral.ID}})
-		}); uerr != nil {
+		if uerr := st.Update(ctx, r.name, func(tx sqlsink.StateTx) error { return tx.DeleteLink(ctx, unconfirmed) }); uerr != nil {
 			return false, uerr
 		}
-		return r.failed(ctx, o, "unconfirmed_send", err)
+		return r.failed(ctx, o, "delivery", err)
 	}
 	if err := st.Update(ctx, r.name, func(stx sqlsink.StateTx) error {
+		if err := stx.DeleteLink(ctx, unconfirmed); err != nil {
+			return err
+		}
 		return stx.PutLink(ctx, sqlsink.Link{Kind: linkPINGTx, From: ref, To: consent.RecordRef{System: linkPINGTx, ID: tx}})
 	}); err != nil {
 		return false, err

@@ -2,6 +2,10 @@ package referral
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,6 +13,7 @@ import (
 	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/progres"
 	"github.com/casebridge/casebridge/progres/progrestest"
+	"github.com/casebridge/casebridge/sqlsink"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -210,7 +215,7 @@ func TestOutboundChangeDuringRunPickedUpNextRun(t *testing.T) {
 	// read case 1): the hook is the DTP answer, via a lossless proxy.
 	proxy, dc := h.lossyDTP()
 	f.cfg.DTP = dc
-	proxy.onForward = func() {
+	proxy.onForward = func(*http.Request) {
 		if !added {
 			added = true
 			h.addReferredCase(2, outOwner, true, nil)
@@ -238,7 +243,7 @@ func TestOutboundRestartAfterCancelConverges(t *testing.T) {
 	proxy, dc := h.lossyDTP()
 	cctx, cancel := context.WithCancel(ctx)
 	n := 0
-	proxy.onForward = func() {
+	proxy.onForward = func(*http.Request) {
 		if n++; n == 2 {
 			cancel() // the process dies while the second referral is sent
 		}
@@ -379,4 +384,51 @@ func pingField(rec map[string]any, name string) any {
 		}
 	}
 	return nil
+}
+
+// crashingState fails its next Update once armed: the process stopping
+// between a write to proGres and the commit of what it recorded.
+type crashingState struct {
+	sqlsink.State
+	mu    sync.Mutex
+	armed bool
+}
+
+func (c *crashingState) arm() { c.mu.Lock(); c.armed = true; c.mu.Unlock() }
+
+func (c *crashingState) Update(ctx context.Context, flow string, fn func(sqlsink.StateTx) error) error {
+	c.mu.Lock()
+	armed := c.armed
+	c.armed = false
+	c.mu.Unlock()
+	if armed {
+		return errors.New("synthetic crash before the commit")
+	}
+	return c.State.Update(ctx, flow, fn)
+}
+
+func TestOutboundPINGCrashAfterCreateIsNotResentBlindly(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	seedOutbound(h)
+	h.addReferredCase(1, outOwner, true, nil)
+	proxy, pc := h.lossyPING()
+	st := &crashingState{State: h.State}
+	proxy.onForward = func(r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/asyncdata") {
+			st.arm() // the Update after the Create fails
+		}
+	}
+	f := newOutbound(t, h, true, &revocations{}, func(c *OutboundConfig) { c.PING = pc; c.State = st })
+	_, err := f.RunOnce(ctx)
+	require.Error(t, err)
+	require.Len(t, h.PING.Ingested(), 1)
+
+	// Restarted: the referral is known to be possibly created.
+	f = newOutbound(t, h, true, &revocations{}, func(c *OutboundConfig) { c.PING = pc })
+	s, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Len(t, h.PING.Ingested(), 1, "not sent a second time")
+	require.Len(t, s.Errors, 1)
+	assert.Equal(t, "unconfirmed_send", s.Errors[0].Code)
 }
