@@ -80,6 +80,10 @@ func TestRevocationConsentClearedAfterShare(t *testing.T) {
 			blocked, err := Blocked(ctx, h.State, consent.RecordRef{System: "primero", ID: c1.ID}, rev.Recipient)
 			require.NoError(t, err)
 			assert.True(t, blocked)
+			require.NoError(t, Unblock(ctx, h.State, f.Name(), consent.RecordRef{System: "primero", ID: c1.ID}, rev.Recipient))
+			blocked, err = Blocked(ctx, h.State, consent.RecordRef{System: "primero", ID: c1.ID}, rev.Recipient)
+			require.NoError(t, err)
+			assert.False(t, blocked, "a person lifted the block")
 			if ping {
 				assert.Len(t, h.PING.Ingested(), 1)
 			} else {

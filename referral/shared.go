@@ -86,3 +86,11 @@ func Blocked(ctx context.Context, st sqlsink.State, ref consent.RecordRef, recip
 	_, ok, err := st.LinkTo(ctx, LinkRevoked, ref, recipient.String())
 	return ok, err
 }
+
+// Unblock removes the block Blocked reports, after a person has checked
+// that the case may be shared with recipient again (for example consent
+// was given anew and recorded). The flows store a block when they detect a
+// withdrawal and never remove one themselves.
+func Unblock(ctx context.Context, st sqlsink.State, flow string, ref consent.RecordRef, recipient consent.Party) error {
+	return st.Update(ctx, flow, func(tx sqlsink.StateTx) error { return tx.DeleteLink(ctx, revokedLink(ref, recipient)) })
+}
