@@ -432,3 +432,19 @@ func TestOutboundPINGCrashAfterCreateIsNotResentBlindly(t *testing.T) {
 	require.Len(t, s.Errors, 1)
 	assert.Equal(t, "unconfirmed_send", s.Errors[0].Code)
 }
+
+func TestOutboundServiceTypeNotAgreedIsDenied(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	seedOutbound(h)
+	ids := outCaseIDs(1)
+	h.addReferredCase(1, outOwner, false, map[string]any{"services_section": []any{map[string]any{
+		"unique_id": ids.ServiceID, "service_type": "health", "service_implementing_agency": agencyUNHCR}}})
+	h.updateCase(ids.ID, primero.Patch{"consent_for_services": true, "disclosure_other_orgs": true})
+	h.refer(ids.ID, ids.ServiceID, "health")
+	f := newOutbound(t, h, false, &revocations{})
+	s, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.Denied[consent.ReasonServiceNotAllowed], "%v %v", s, s.Errors)
+	assert.Empty(t, h.DTP.Referrals(), "only the agreed service types are exchanged")
+}
