@@ -113,10 +113,11 @@ func decodeItem(rt RequestType, i int, raw json.RawMessage) BatchItem {
 	var val any
 	_ = strictUnmarshal(raw, &val) // the envelope decoded, so the item does
 	key := deliveryKey(rt, val)
+	inv := &InvalidDelivery{Key: key, Index: i, Err: v}
 	fields, ok := val.(map[string]any)
 	if !ok {
 		v.Add(path, "must be an object")
-		return BatchItem{Key: key, Invalid: &InvalidDelivery{Key: key, Index: i, Err: v}}
+		return BatchItem{Key: key, Invalid: inv}
 	}
 	x := &extractor{m: fields, path: path, v: v}
 	if rt == RequestReferral {
@@ -124,7 +125,6 @@ func decodeItem(rt RequestType, i int, raw json.RawMessage) BatchItem {
 		if v.Err() == nil {
 			return BatchItem{Key: key, Referral: r}
 		}
-		inv := &InvalidDelivery{Key: key, Index: i, Err: v}
 		if !refused(v, x.at("progres_interventionnumber")) {
 			inv.InterventionNumber = r.InterventionNumber
 		}
@@ -134,7 +134,6 @@ func decodeItem(rt RequestType, i int, raw json.RawMessage) BatchItem {
 	if v.Err() == nil {
 		return BatchItem{Key: key, Decision: d}
 	}
-	inv := &InvalidDelivery{Key: key, Index: i, Err: v}
 	if !refused(v, x.at("progres_interoperabilityreferralid")) {
 		inv.ReferralID = d.ReferralID
 	}
