@@ -67,15 +67,15 @@ func DecodeItems(body []byte) (*Batch, error) {
 		return nil, err
 	}
 	b := &Batch{RequestType: rt, Items: make([]BatchItem, len(items))}
-	for i, raw := range items {
-		b.Items[i] = decodeItem(rt, i, raw)
+	for i, val := range items {
+		b.Items[i] = decodeItem(rt, i, val)
 	}
 	return b, nil
 }
 
 // decodeEnvelope checks the envelope and returns the request type and
-// the raw items.
-func decodeEnvelope(body []byte) (RequestType, []json.RawMessage, error) {
+// the items, decoded (numbers as json.Number).
+func decodeEnvelope(body []byte) (RequestType, []any, error) {
 	var env map[string]json.RawMessage
 	if err := strictUnmarshal(body, &env); err != nil || env == nil {
 		return "", nil, newFieldError("$", "is not a JSON object")
@@ -92,10 +92,10 @@ func decodeEnvelope(body []byte) (RequestType, []json.RawMessage, error) {
 	} else if json.Unmarshal(raw, &rt) != nil || (RequestType(rt) != RequestReferral && RequestType(rt) != RequestDecision) {
 		v.Add("request_type", "must be PrimeroOutgoingReferral or PrimeroIncomingReferralDecision")
 	}
-	var items []json.RawMessage
+	var items []any
 	if raw, ok := env["interventions"]; !ok {
 		v.Add("interventions", "is required")
-	} else if json.Unmarshal(raw, &items) != nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+	} else if strictUnmarshal(raw, &items) != nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		v.Add("interventions", "must be an array")
 	} else if len(items) > MaxItems {
 		v.Add("interventions", "has more than 10000 items")
@@ -106,12 +106,10 @@ func decodeEnvelope(body []byte) (RequestType, []json.RawMessage, error) {
 	return RequestType(rt), items, nil
 }
 
-// decodeItem decodes and validates item i on its own.
-func decodeItem(rt RequestType, i int, raw json.RawMessage) BatchItem {
+// decodeItem validates item i on its own.
+func decodeItem(rt RequestType, i int, val any) BatchItem {
 	path := "interventions[" + itoa(i) + "]"
 	v := &ValidationError{}
-	var val any
-	_ = strictUnmarshal(raw, &val) // the envelope decoded, so the item does
 	key := deliveryKey(rt, val)
 	inv := &InvalidDelivery{Key: key, Index: i, Err: v}
 	fields, ok := val.(map[string]any)
