@@ -27,36 +27,32 @@ const DefaultAPIKeyHeader = "X-Api-Key"
 //
 //   - checks the API key in constant time (401 with no detail when it is
 //     missing or wrong);
-//
 //   - reads at most the body limit (413 beyond it);
-//
 //   - decodes the envelope strictly (400 naming the refused fields, never
-//     their values; no callback is called) and each item on its own with
+//     their values; no callback is called), then each item on its own with
 //     DecodeItems: an item refused for its own data (unknown option code,
 //     malformed date, wrong JSON type, missing required key) does not hold
 //     back the valid items of its notification;
-//
 //   - hands each item, in order, with its delivery key: a valid one to the
 //     callback for its request_type (OnReferral, OnDecision), a refused one
 //     to the invalid-item callback (OnInvalidReferral, OnInvalidDecision),
 //     which lets the flow answer the sender for that item ("Delivery
 //     Fail");
-//
 //   - answers with a result per item (ItemResult): "delivered", "failed"
 //     (the callback failed: deliver it again) or "invalid" (fix the data:
-//     the same item can only fail again), and a status code for the whole:
+//     the same item can only fail again).
 //
-//     200 when every item is durably handled: delivered, or invalid and
+// The status code of the answer says what the sender should do:
+//
+//   - 200 when every item is durably handled: delivered, or invalid and
 //     answered by the invalid-item callback (it returned nil). An invalid
-//     item whose "Delivery Fail" went out is done; the sender must not
+//     item whose "Delivery Fail" went out is done; the sender need not
 //     send it again.
-//
-//     500 when a callback failed, so that the sender keeps and delivers
+//   - 500 when a callback failed, so that the sender keeps and delivers
 //     again what failed; casebridge keeps no case data at rest, so the
 //     sender is where an undelivered item lives.
-//
-//     422 otherwise: some items were refused for their data and nobody
-//     answered them (no invalid-item callback, or it returned
+//   - 422 otherwise, when some items were refused for their data and
+//     nobody answered them (no invalid-item callback, or it returned
 //     ErrNotAnswered); the valid items were delivered. The answer is then
 //     the only place the sender learns which items, and which fields.
 //
@@ -193,8 +189,8 @@ type ItemResult struct {
 	// Answered is true for an invalid item the invalid-item callback
 	// answered (e.g. with a "Delivery Fail" feedback to proGres).
 	Answered bool `json:"answered,omitempty"`
-	// Errors are an invalid item's refused fields (paths and reasons,
-	// never values).
+	// Errors are the refused fields (paths and reasons, never values) of
+	// an item refused for its data, also when answering it failed.
 	Errors []AnswerError `json:"errors,omitempty"`
 }
 
