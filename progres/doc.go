@@ -8,8 +8,9 @@
 //   - Handler is an http.Handler for the notifications DTP POSTs to the
 //     integration: proGres referrals and proGres decisions, authenticated by
 //     an API key, decoded strictly into OutgoingReferral and
-//     IncomingReferralDecision, each handed to the caller's callback with a
-//     delivery key that is the same when DTP delivers the item again.
+//     IncomingReferralDecision item by item, each handed to the caller's
+//     callback with a delivery key that is the same when DTP delivers the
+//     item again.
 //   - PINGClient talks to PING, DTP's successor: an Azure AD B2C password
 //     grant (token reused until shortly before it expires), fetch by
 //     ShippingProcessId paged lazily, sync and async ingestion, and the
@@ -31,9 +32,12 @@
 //     renewed before it expires and, after a 401, at most once (pitfall 30).
 //   - Async ingestion results are polled to completion with a deadline and
 //     surfaced per record (pitfall 13).
-//   - The inbound handler answers success only when every item's callback
-//     succeeded and reports per-item results otherwise (pitfall 31); no
-//     body reaches a log or an error (pitfall 40).
+//   - The inbound handler refuses a bad item alone, so that it does not
+//     hold back the valid items of its notification, and hands it to an
+//     invalid-item callback that can answer the sender for it; it answers
+//     success only when every item is handled and reports per-item results
+//     ("delivered", "failed", "invalid") otherwise (pitfall 31); no body
+//     reaches a log or an error (pitfall 40).
 //
 // ReferralKey is the composite "<case_id>#<suffix>" id of a referral
 // Primero sends to UNHCR through DTP.

@@ -66,7 +66,7 @@ func ExampleNewHandler() {
 		progres.WithAPIKey("", "synthetic-inbound-key-0001"),
 		progres.OnReferral(func(ctx context.Context, d progres.Delivery[*progres.OutgoingReferral]) error {
 			fmt.Println(d.Index, d.Item.InterventionNumber, d.Item.Language.Name, d.Item.Sex)
-			return nil // an error makes the handler answer 500: the sender keeps the item
+			return nil // an error makes the handler answer 500: the sender keeps the item (see OnInvalidReferral for refused items)
 		}),
 	)
 	if err != nil {
@@ -86,6 +86,70 @@ func ExampleNewHandler() {
 	// 0 000-23-PRTITV-0000001 French male
 	// 1 000-23-PRTITV-0000001 English male
 	// acknowledged: 1
+}
+
+// One item refused for its data does not hold back the others: the valid
+// ones reach OnReferral, the refused one reaches OnInvalidReferral with its
+// intervention number and refused fields, where a flow answers it with a
+// "Delivery Fail" (returning nil: the item is handled).
+func ExampleOnInvalidReferral() {
+	h, err := progres.NewHandler(
+		progres.WithAPIKey("", "synthetic-inbound-key-0001"),
+		progres.OnReferral(func(ctx context.Context, d progres.Delivery[*progres.OutgoingReferral]) error {
+			fmt.Println("delivered", d.Index, d.Item.InterventionNumber)
+			return nil
+		}),
+		progres.OnInvalidReferral(func(ctx context.Context, d progres.InvalidDelivery) error {
+			if d.InterventionNumber == "" {
+				return progres.ErrNotAnswered // nothing can address a Delivery Fail
+			}
+			fb := progres.DeliveryFailed(d.InterventionNumber, progres.ReasonInvalidData)
+			fmt.Println("refused", d.Index, fb.InterventionNumber, d.Err.Fields[0].Path)
+			return nil // in a flow: send fb with DTPClient.Feedback.Send, then record it
+		}),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	dtp, _ := progrestest.StartDTP(progrestest.WithInbound(srv.URL, "synthetic-inbound-key-0001"))
+	defer dtp.Close()
+	items := append(progrestest.SyntheticReferral(1), progrestest.SyntheticReferral(2)...)
+	items[1]["individuals.progres_sex"] = "125080009" // not a known code
+	dtp.QueueReferral(items...)
+	n, _ := dtp.Push(context.Background())
+	fmt.Println("acknowledged:", n, "status:", dtp.PushAttempts()[0].Status)
+	// Output:
+	// delivered 0 000-23-PRTITV-0000001
+	// refused 1 000-23-PRTITV-0000002 interventions[1].individuals.progres_sex
+	// acknowledged: 1 status: 200
+}
+
+// DecodeItems refuses items one by one; DecodeNotification refuses the
+// notification whole when any item is invalid.
+func ExampleDecodeItems() {
+	body := []byte(`{"request_type": "PrimeroOutgoingReferral", "interventions": [
+		{"progres_interventionnumber": "000-23-PRTITV-0000001"},
+		{"progres_interventionnumber": "000-23-PRTITV-0000002", "individuals.progres_dateofbirth": "19/07/2016"}]}`)
+	b, err := progres.DecodeItems(body)
+	if err != nil {
+		log.Fatal(err) // the envelope itself was refused
+	}
+	for i, it := range b.Items {
+		if it.Invalid != nil {
+			fmt.Println(i, "refused:", it.Invalid.InterventionNumber, it.Invalid.Err)
+			continue
+		}
+		fmt.Println(i, "valid:", it.Referral.InterventionNumber)
+	}
+	_, err = progres.DecodeNotification(body)
+	fmt.Println(err)
+	// Output:
+	// 0 valid: 000-23-PRTITV-0000001
+	// 1 refused: 000-23-PRTITV-0000002 validation failed: interventions[1].individuals.progres_dateofbirth: must be an ISO 8601 date-time
+	// validation failed: interventions[1].individuals.progres_dateofbirth: must be an ISO 8601 date-time
 }
 
 // Read proGres's pending referrals from PING, page by page, lazily.

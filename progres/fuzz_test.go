@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/casebridge/casebridge/progres"
@@ -30,6 +32,8 @@ func notificationSeeds(tb testing.TB) [][]byte {
 		[]byte(`{"interventions":null,"request_type":"PrimeroOutgoingReferral"}`),
 		[]byte(`{"interventions":[{"progres_reviewdecision":"125080003"}],"request_type":"PrimeroIncomingReferralDecision"}`),
 		[]byte(`{"interventions":[{"individuals.progres_coalocationlevel1":{"Id":1}}],"request_type":"PrimeroOutgoingReferral"}`),
+		[]byte(`{"interventions":[{"progres_interventionnumber":"n1"},1,{"progres_interventionnumber":"n3","individuals.progres_sex":"9"},null],"request_type":"PrimeroOutgoingReferral"}`),
+		[]byte(`{"interventions":[{"progres_interoperabilityreferralid":"r","progres_orgreferralid":"` + testKey + `","progres_reviewdecision":"125080000"},{"progres_interoperabilityreferralid":7}],"request_type":"PrimeroIncomingReferralDecision"}`),
 		[]byte(`[`), []byte(``), []byte(`null`), []byte(`{"request_type":7}`),
 	}
 }
@@ -65,19 +69,30 @@ func checkItemsValid(t *testing.T, n *progres.Notification) {
 
 // FuzzDecodeNotification: the inbound decoder never panics, refuses with a
 // *ValidationError, and what it accepts holds only valid items with stable
-// delivery keys.
+// delivery keys; it accepts exactly the notifications DecodeItems decodes
+// with no refused item.
 func FuzzDecodeNotification(f *testing.F) {
 	for _, s := range notificationSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n, err := progres.DecodeNotification(body)
+		b, berr := progres.DecodeItems(body)
+		if (berr == nil) != (err == nil) && berr != nil {
+			t.Fatal("DecodeItems refused an envelope DecodeNotification accepted")
+		}
 		if err != nil {
 			var ve *progres.ValidationError
 			if !errorsAs(err, &ve) || len(ve.Fields) == 0 {
 				t.Fatalf("refusal is not a *ValidationError with fields: %v", err)
 			}
+			if berr == nil && countInvalid(b) == 0 {
+				t.Fatal("DecodeNotification refused a notification whose items DecodeItems all accepted")
+			}
 			return
+		}
+		if countInvalid(b) != 0 || len(b.Items) != n.Len() {
+			t.Fatal("DecodeItems refused an item DecodeNotification accepted")
 		}
 		checkItemsValid(t, n)
 		again, err := progres.DecodeNotification(body)
@@ -92,24 +107,65 @@ func FuzzDecodeNotification(f *testing.F) {
 	})
 }
 
-// FuzzHandler: through the real Handler, a callback is never called with
-// an invalid item, and the answer is 200, 400 or 413.
+// itemAlone returns a notification holding only item i of body, with
+// body's request type.
+func itemAlone(t *testing.T, body []byte, i int) []byte {
+	t.Helper()
+	var env struct {
+		Items       []json.RawMessage `json:"interventions"`
+		RequestType json.RawMessage   `json:"request_type"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || i >= len(env.Items) {
+		t.Fatalf("item %d of an accepted body cannot be read again", i)
+	}
+	return []byte(`{"interventions":[` + string(env.Items[i]) + `],"request_type":` + string(env.RequestType) + `}`)
+}
+
+// countInvalid counts a batch's refused items.
+func countInvalid(b *progres.Batch) int {
+	n := 0
+	for _, it := range b.Items {
+		if it.Invalid != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// FuzzHandler: through the real Handler, each item of an accepted
+// notification reaches exactly one callback: the valid-item callback only
+// with an item that is valid on its own, the invalid-item callback only
+// with one that is refused on its own, for the same fields, under the
+// same delivery key. Its answer is 200, 422 (an invalid item not
+// answered), 400 or 413, with no callback before a 400 or 413.
 func FuzzHandler(f *testing.F) {
 	for _, s := range notificationSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		calls := 0
+		seen := map[int]int{}
+		valid := func(rt progres.RequestType, d progres.DeliveryKey, index int, n *progres.Notification) {
+			seen[index]++
+			checkItemsValid(t, n)
+			alone, err := progres.DecodeNotification(itemAlone(t, body, index))
+			if err != nil || alone.Keys[0] != d || alone.RequestType != rt {
+				t.Fatalf("item %d was delivered but alone it is refused (%v) or keyed otherwise", index, err)
+			}
+		}
 		h, err := progres.NewHandler(progres.WithAPIKey("", inboundKey), progres.WithMaxBodyBytes(1<<16),
 			progres.OnReferral(func(_ context.Context, d progres.Delivery[*progres.OutgoingReferral]) error {
-				calls++
-				checkItemsValid(t, &progres.Notification{RequestType: progres.RequestReferral, Referrals: []*progres.OutgoingReferral{d.Item}, Keys: []progres.DeliveryKey{d.Key}})
+				valid(progres.RequestReferral, d.Key, d.Index, &progres.Notification{RequestType: progres.RequestReferral, Referrals: []*progres.OutgoingReferral{d.Item}, Keys: []progres.DeliveryKey{d.Key}})
 				return nil
 			}),
 			progres.OnDecision(func(_ context.Context, d progres.Delivery[*progres.IncomingReferralDecision]) error {
-				calls++
-				checkItemsValid(t, &progres.Notification{RequestType: progres.RequestDecision, Decisions: []*progres.IncomingReferralDecision{d.Item}, Keys: []progres.DeliveryKey{d.Key}})
+				valid(progres.RequestDecision, d.Key, d.Index, &progres.Notification{RequestType: progres.RequestDecision, Decisions: []*progres.IncomingReferralDecision{d.Item}, Keys: []progres.DeliveryKey{d.Key}})
 				return nil
+			}),
+			progres.OnInvalidReferral(func(_ context.Context, d progres.InvalidDelivery) error {
+				return checkInvalid(t, body, d, seen)
+			}),
+			progres.OnInvalidDecision(func(_ context.Context, d progres.InvalidDelivery) error {
+				return checkInvalid(t, body, d, seen)
 			}))
 		if err != nil {
 			t.Fatal(err)
@@ -118,16 +174,60 @@ func FuzzHandler(f *testing.F) {
 		req.Header.Set(progres.DefaultAPIKeyHeader, inboundKey)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
+		var a progres.Answer
 		switch rec.Code {
-		case http.StatusOK:
+		case http.StatusOK, http.StatusUnprocessableEntity:
+			if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
+				t.Fatal("answer is not JSON")
+			}
+			if len(seen) != len(a.Results) {
+				t.Fatalf("%d items handed over, %d results", len(seen), len(a.Results))
+			}
+			for i, r := range a.Results {
+				if seen[i] != 1 || r.Index != i {
+					t.Fatalf("item %d handed over %d times", i, seen[i])
+				}
+				if (r.Status == progres.ItemInvalid) != (len(r.Errors) > 0) {
+					t.Fatalf("item %d: status %s with %d errors", i, r.Status, len(r.Errors))
+				}
+			}
 		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
-			if calls != 0 {
-				t.Fatalf("%d callbacks before a %d", calls, rec.Code)
+			if len(seen) != 0 {
+				t.Fatalf("%d callbacks before a %d", len(seen), rec.Code)
 			}
 		default:
 			t.Fatalf("unexpected status %d", rec.Code)
 		}
 	})
+}
+
+// checkInvalid fails t unless the item the invalid callback got is
+// refused alone, for the same fields, under the same key. It answers
+// even items and leaves odd ones unanswered, so both paths run.
+func checkInvalid(t *testing.T, body []byte, d progres.InvalidDelivery, seen map[int]int) error {
+	t.Helper()
+	seen[d.Index]++
+	alone, err := progres.DecodeItems(itemAlone(t, body, d.Index))
+	if err != nil || len(alone.Items) != 1 || alone.Items[0].Invalid == nil {
+		t.Fatalf("item %d went to the invalid callback but alone it is not refused", d.Index)
+	}
+	if alone.Items[0].Key != d.Key {
+		t.Fatalf("item %d: delivery key differs alone", d.Index)
+	}
+	prefix := "interventions[" + strconv.Itoa(d.Index) + "]"
+	want := alone.Items[0].Invalid.Err.Fields
+	if d.Err == nil || len(d.Err.Fields) != len(want) || len(want) == 0 {
+		t.Fatalf("item %d: refused fields differ alone", d.Index)
+	}
+	for i, fe := range d.Err.Fields {
+		if fe.Path != prefix+strings.TrimPrefix(want[i].Path, "interventions[0]") || fe.Reason != want[i].Reason {
+			t.Fatalf("item %d: field %d differs alone", d.Index, i)
+		}
+	}
+	if d.Index%2 == 1 {
+		return progres.ErrNotAnswered
+	}
+	return nil
 }
 
 // FuzzDecodeFetchPage: the fetch decoder never panics and keeps its promises.

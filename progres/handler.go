@@ -28,14 +28,33 @@ const DefaultAPIKeyHeader = "X-Api-Key"
 //   - checks the API key in constant time (401 with no detail when it is
 //     missing or wrong);
 //   - reads at most the body limit (413 beyond it);
-//   - decodes the body strictly with DecodeNotification (400 naming the
-//     refused fields, never their values; no callback is called);
-//   - hands each item, in order, to the callback for its request_type,
-//     with its delivery key;
-//   - answers 200 only when every callback succeeded. Otherwise it answers
-//     500 with a result per item, so that the sender keeps and delivers
+//   - decodes the envelope strictly (400 naming the refused fields, never
+//     their values; no callback is called), then each item on its own with
+//     DecodeItems: an item refused for its own data (unknown option code,
+//     malformed date, wrong JSON type, missing required key) does not hold
+//     back the valid items of its notification;
+//   - hands each item, in order, with its delivery key: a valid one to the
+//     callback for its request_type (OnReferral, OnDecision), a refused one
+//     to the invalid-item callback (OnInvalidReferral, OnInvalidDecision),
+//     which lets the flow answer the sender for that item ("Delivery
+//     Fail");
+//   - answers with a result per item (ItemResult): "delivered", "failed"
+//     (the callback failed: deliver it again) or "invalid" (fix the data:
+//     the same item can only fail again).
+//
+// The status code of the answer says what the sender should do:
+//
+//   - 200 when every item is durably handled: delivered, or invalid and
+//     answered by the invalid-item callback (it returned nil). An invalid
+//     item whose "Delivery Fail" went out is done; the sender need not
+//     send it again.
+//   - 500 when a callback failed, so that the sender keeps and delivers
 //     again what failed; casebridge keeps no case data at rest, so the
 //     sender is where an undelivered item lives.
+//   - 422 otherwise, when some items were refused for their data and
+//     nobody answered them (no invalid-item callback, or it returned
+//     ErrNotAnswered); the valid items were delivered. The answer is then
+//     the only place the sender learns which items, and which fields.
 //
 // Nothing of the body reaches a log or the answer. A Handler is safe for
 // concurrent use; callbacks may run concurrently for concurrent requests.
@@ -45,7 +64,9 @@ type Handler struct {
 	maxBody    int64
 	onReferral func(context.Context, Delivery[*OutgoingReferral]) error
 	onDecision func(context.Context, Delivery[*IncomingReferralDecision]) error
-	logger     *slog.Logger
+	// onInvalid[rt] answers the items of kind rt refused for their data.
+	onInvalid map[RequestType]func(context.Context, InvalidDelivery) error
+	logger    *slog.Logger
 }
 
 // HandlerOption configures a Handler.
@@ -138,20 +159,47 @@ func NewHandler(opts ...HandlerOption) (*Handler, error) {
 	if h.onReferral == nil && h.onDecision == nil {
 		return nil, transport.NewValidationError("OnReferral", "OnReferral or OnDecision is required")
 	}
+	if h.onInvalid[RequestReferral] != nil && h.onReferral == nil {
+		return nil, transport.NewValidationError("OnInvalidReferral", "needs OnReferral")
+	}
+	if h.onInvalid[RequestDecision] != nil && h.onDecision == nil {
+		return nil, transport.NewValidationError("OnInvalidDecision", "needs OnDecision")
+	}
 	return h, nil
 }
+
+// The statuses of an ItemResult.
+const (
+	// ItemDelivered: the item's callback succeeded.
+	ItemDelivered = "delivered"
+	// ItemFailed: the callback failed (or panicked); delivering the item
+	// again may succeed.
+	ItemFailed = "failed"
+	// ItemInvalid: the item was refused for its own data; delivering it
+	// again can only fail again. ItemResult.Errors names the fields.
+	ItemInvalid = "invalid"
+)
 
 // ItemResult is the outcome of one item in the handler's answer.
 type ItemResult struct {
 	Index       int         `json:"index"`
 	DeliveryKey DeliveryKey `json:"delivery_key"`
-	Status      string      `json:"status"` // "delivered" or "failed"
+	// Status is ItemDelivered, ItemFailed or ItemInvalid.
+	Status string `json:"status"`
+	// Answered is true for an invalid item the invalid-item callback
+	// answered (e.g. with a "Delivery Fail" feedback to proGres).
+	Answered bool `json:"answered,omitempty"`
+	// Errors are the refused fields (paths and reasons, never values) of
+	// an item refused for its data, also when answering it failed.
+	Errors []AnswerError `json:"errors,omitempty"`
 }
 
 // Answer is the JSON body of the handler's answers.
 type Answer struct {
-	// Status is "ok", "failed" (some items failed), "invalid" (400) or
-	// "error" (any other refusal).
+	// Status is "ok" (200: every item handled), "failed" (500: some
+	// callbacks failed), "invalid" (400: the envelope was refused, with
+	// Errors; or 422: some items were refused for their data and not
+	// answered, see Results) or "error" (any other refusal).
 	Status  string        `json:"status"`
 	Results []ItemResult  `json:"results,omitempty"`
 	Errors  []AnswerError `json:"errors,omitempty"`
@@ -192,9 +240,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAnswer(w, http.StatusBadRequest, Answer{Status: "error"})
 		return
 	}
-	n, err := DecodeNotification(body)
+	b, err := DecodeItems(body)
 	if err == nil {
-		err = h.accepts(n.RequestType)
+		err = h.accepts(b.RequestType)
 	}
 	if err != nil {
 		var ve *ValidationError
@@ -205,14 +253,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAnswer(w, http.StatusBadRequest, Answer{Status: "invalid", Errors: answerErrors(ve)})
 		return
 	}
-	results, failed := h.dispatch(r.Context(), n)
-	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "progres inbound notification",
-		slog.String("request_type", string(n.RequestType)), slog.Int("items", n.Len()), slog.Int("failed", failed))
-	if failed > 0 {
-		writeAnswer(w, http.StatusInternalServerError, Answer{Status: "failed", Results: results})
-		return
+	results := h.dispatch(r.Context(), b)
+	o := tally(results)
+	level := slog.LevelInfo
+	if o.invalid > 0 {
+		level = slog.LevelWarn
 	}
-	writeAnswer(w, http.StatusOK, Answer{Status: "ok", Results: results})
+	h.logger.LogAttrs(r.Context(), level, "progres inbound notification",
+		slog.String("request_type", string(b.RequestType)), slog.Int("items", len(b.Items)), slog.Int("failed", o.failed),
+		slog.Int("invalid", o.invalid), slog.Int("unanswered", o.unanswered), slog.Any("paths", o.paths))
+	switch {
+	case o.failed > 0:
+		writeAnswer(w, http.StatusInternalServerError, Answer{Status: "failed", Results: results})
+	case o.unanswered > 0:
+		writeAnswer(w, http.StatusUnprocessableEntity, Answer{Status: "invalid", Results: results})
+	default:
+		writeAnswer(w, http.StatusOK, Answer{Status: "ok", Results: results})
+	}
 }
 
 // authorized compares hashes of the presented and the configured key in
@@ -232,40 +289,6 @@ func (h *Handler) accepts(rt RequestType) error {
 		return newFieldError("request_type", "is not accepted by this endpoint")
 	}
 	return nil
-}
-
-// dispatch calls the callback for every item, in order, whatever earlier
-// items gave; a panicking callback counts as failed.
-func (h *Handler) dispatch(ctx context.Context, n *Notification) ([]ItemResult, int) {
-	results := make([]ItemResult, n.Len())
-	failed := 0
-	for i, key := range n.Keys {
-		var err error
-		if n.RequestType == RequestReferral {
-			err = call(ctx, h.onReferral, Delivery[*OutgoingReferral]{Key: key, Index: i, Item: n.Referrals[i]})
-		} else {
-			err = call(ctx, h.onDecision, Delivery[*IncomingReferralDecision]{Key: key, Index: i, Item: n.Decisions[i]})
-		}
-		results[i] = ItemResult{Index: i, DeliveryKey: key, Status: "delivered"}
-		if err != nil {
-			results[i].Status = "failed"
-			failed++
-		}
-	}
-	return results, failed
-}
-
-// errCallbackPanic stands for a callback that panicked.
-var errCallbackPanic = errors.New("progres: callback panicked")
-
-// call runs fn, turning a panic into an error.
-func call[T any](ctx context.Context, fn func(context.Context, Delivery[T]) error, d Delivery[T]) (err error) {
-	defer func() {
-		if recover() != nil {
-			err = errCallbackPanic
-		}
-	}()
-	return fn(ctx, d)
 }
 
 // answerErrors copies the refused fields into the answer.

@@ -203,56 +203,25 @@ func TestHandlerAPIKey(t *testing.T) {
 	assert.Zero(t, sk.calls())
 }
 
-func TestHandlerRefusesInvalidBatchWhole(t *testing.T) {
-	sk, _, dtp := inbound(t)
-	items := append(progrestest.SyntheticReferral(1), progrestest.SyntheticReferral(2)...)
-	items[1]["individuals.progres_sex"] = "125080009"
-	items[1]["individuals.progres_dateofbirth"] = "19/07/2016"
-	delete(items[1], "progres_interventionnumber")
-	dtp.QueueReferral(items...)
-	_, err := dtp.Push(context.Background())
-	require.NoError(t, err)
-	assert.Zero(t, sk.calls(), "no callback when any item is invalid")
-	att := dtp.PushAttempts()
-	require.Len(t, att, 1)
-	assert.Equal(t, http.StatusBadRequest, att[0].Status)
-	var a progres.Answer
-	require.NoError(t, json.Unmarshal(att[0].Answer, &a))
-	var got []string
-	for _, e := range a.Errors {
-		got = append(got, e.Path)
-	}
-	assert.ElementsMatch(t, []string{
-		"interventions[1].individuals.progres_sex",
-		"interventions[1].individuals.progres_dateofbirth",
-		"interventions[1].progres_interventionnumber",
-	}, got)
-	assert.NotContains(t, string(att[0].Answer), "19/07/2016")
-	assert.NotContains(t, string(att[0].Answer), "125080009")
-}
-
-func TestHandlerRefusesMalformedBodies(t *testing.T) {
+// An envelope the handler cannot read is refused whole, with 400 and the
+// refused paths, and no callback is called; refusals of single items are
+// in handler_items_test.go.
+func TestHandlerRefusesMalformedEnvelopes(t *testing.T) {
 	sk, srv, _ := inbound(t)
 	tests := map[string]struct {
 		body string
 		path string
 	}{
-		"not JSON":         {`{"interventions": [`, "$"},
-		"array":            {`[]`, "$"},
-		"trailing data":    {`{"interventions":[],"request_type":"PrimeroOutgoingReferral"} {}`, "$"},
-		"unknown type":     {`{"interventions":[],"request_type":"Other"}`, "request_type"},
-		"no type":          {`{"interventions":[]}`, "request_type"},
-		"no items":         {`{"request_type":"PrimeroOutgoingReferral"}`, "interventions"},
-		"items not array":  {`{"interventions":{},"request_type":"PrimeroOutgoingReferral"}`, "interventions"},
-		"unknown top key":  {`{"interventions":[],"request_type":"PrimeroOutgoingReferral","extra":1}`, "extra"},
-		"item not object":  {`{"interventions":[1],"request_type":"PrimeroOutgoingReferral"}`, "interventions[0]"},
-		"lookup as string": {`{"interventions":[{"progres_interventionnumber":"n","languages.progres_languagecodeid":"French"}],"request_type":"PrimeroOutgoingReferral"}`, "interventions[0].languages.progres_languagecodeid"},
-		"number as text":   {`{"interventions":[{"progres_interventionnumber":5}],"request_type":"PrimeroOutgoingReferral"}`, "interventions[0].progres_interventionnumber"},
-		"bad key":          {`{"interventions":[{"progres_interoperabilityreferralid":"r","progres_orgreferralid":"no-hash","progres_reviewdecision":"125080000"}],"request_type":"PrimeroIncomingReferralDecision"}`, "interventions[0].progres_orgreferralid"},
-		"unknown decision": {`{"interventions":[{"progres_interoperabilityreferralid":"r","progres_orgreferralid":"` + testKey + `","progres_reviewdecision":"125080003"}],"request_type":"PrimeroIncomingReferralDecision"}`, "interventions[0].progres_reviewdecision"},
-		"no decision":      {`{"interventions":[{"progres_interoperabilityreferralid":"r","progres_orgreferralid":"` + testKey + `"}],"request_type":"PrimeroIncomingReferralDecision"}`, "interventions[0].progres_reviewdecision"},
-		"integer decision": {`{"interventions":[{"progres_interoperabilityreferralid":"r","progres_orgreferralid":"` + testKey + `","progres_reviewdecision":125080001,"progres_interoperabiltyreferralrejectionreason":"9"}],"request_type":"PrimeroIncomingReferralDecision"}`, "interventions[0].progres_interoperabiltyreferralrejectionreason"},
-		"spellings differ": {`{"interventions":[{"progres_interoperabilityreferralid":"r","progres_orgreferralid":"` + testKey + `","progres_reviewdecision":"125080001","progres_interoperabilityreferralrejectionomment":"a","progres_interoperabilityreferralrejectioncomment":"b"}],"request_type":"PrimeroIncomingReferralDecision"}`, "interventions[0].progres_interoperabilityreferralrejectioncomment"},
+		"not JSON":        {`{"interventions": [`, "$"},
+		"array":           {`[]`, "$"},
+		"trailing data":   {`{"interventions":[],"request_type":"PrimeroOutgoingReferral"} {}`, "$"},
+		"unknown type":    {`{"interventions":[],"request_type":"Other"}`, "request_type"},
+		"no type":         {`{"interventions":[]}`, "request_type"},
+		"no items":        {`{"request_type":"PrimeroOutgoingReferral"}`, "interventions"},
+		"items not array": {`{"interventions":{},"request_type":"PrimeroOutgoingReferral"}`, "interventions"},
+		"unknown top key": {`{"interventions":[],"request_type":"PrimeroOutgoingReferral","extra":1}`, "extra"},
+		"too many items":  {`{"interventions":[` + strings.Repeat(`{},`, progres.MaxItems) + `{}],"request_type":"PrimeroOutgoingReferral"}`, "interventions"},
+		"null items":      {`{"interventions":null,"request_type":"PrimeroOutgoingReferral"}`, "interventions"},
 	}
 	for name, tc := range tests {
 		resp, a := post(t, srv.URL, inboundKey, tc.body)

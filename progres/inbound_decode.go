@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -37,48 +35,25 @@ func (n *Notification) Len() int { return len(n.Keys) }
 // refused with a *ValidationError naming every such field by JSON path,
 // never quoting a value. Either the whole notification is valid or nothing
 // is returned.
+//
+// The Handler does not refuse a whole notification for one bad item: it
+// uses DecodeItems, which refuses items one by one.
 func DecodeNotification(body []byte) (*Notification, error) {
-	var env map[string]json.RawMessage
-	if err := strictUnmarshal(body, &env); err != nil || env == nil {
-		return nil, newFieldError("$", "is not a JSON object")
-	}
-	v := &ValidationError{}
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		if k != "interventions" && k != "request_type" && k != "__query_params" {
-			v.Add(jsonKeyPath("", k), reasonUnknownKey)
-		}
-	}
-	var rt string
-	if raw, ok := env["request_type"]; !ok {
-		v.Add("request_type", "is required")
-	} else if json.Unmarshal(raw, &rt) != nil || (RequestType(rt) != RequestReferral && RequestType(rt) != RequestDecision) {
-		v.Add("request_type", "must be PrimeroOutgoingReferral or PrimeroIncomingReferralDecision")
-	}
-	var items []any
-	if raw, ok := env["interventions"]; !ok {
-		v.Add("interventions", "is required")
-	} else if strictUnmarshal(raw, &items) != nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		v.Add("interventions", "must be an array")
-	} else if len(items) > MaxItems {
-		v.Add("interventions", "has more than 10000 items")
-	}
-	if err := v.Err(); err != nil {
+	b, err := DecodeItems(body)
+	if err != nil {
 		return nil, err
 	}
-	n := &Notification{RequestType: RequestType(rt), Keys: make([]DeliveryKey, len(items))}
-	for i, item := range items {
-		path := "interventions[" + itoa(i) + "]"
-		fields, ok := item.(map[string]any)
-		if !ok {
-			v.Add(path, "must be an object")
-			continue
-		}
-		n.Keys[i] = deliveryKey(n.RequestType, fields)
-		x := &extractor{m: fields, path: path, v: v}
-		if n.RequestType == RequestReferral {
-			n.Referrals = append(n.Referrals, x.referral())
-		} else {
-			n.Decisions = append(n.Decisions, x.decision())
+	n := &Notification{RequestType: b.RequestType, Keys: make([]DeliveryKey, len(b.Items))}
+	v := &ValidationError{}
+	for i, it := range b.Items {
+		n.Keys[i] = it.Key
+		switch {
+		case it.Invalid != nil:
+			v.Fields = append(v.Fields, it.Invalid.Err.Fields...)
+		case it.Referral != nil:
+			n.Referrals = append(n.Referrals, it.Referral)
+		default:
+			n.Decisions = append(n.Decisions, it.Decision)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -116,7 +91,7 @@ func decodeObject(raw json.RawMessage) (map[string]any, error) {
 
 // deliveryKey hashes the request type and the item re-encoded canonically
 // (encoding/json sorts map keys; json.Number keeps the number's text).
-func deliveryKey(rt RequestType, item map[string]any) DeliveryKey {
+func deliveryKey(rt RequestType, item any) DeliveryKey {
 	b, _ := json.Marshal(item)
 	h := sha256.New()
 	h.Write([]byte(rt))

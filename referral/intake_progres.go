@@ -29,6 +29,15 @@ const (
 	reasonScope     = "The Primero case for this individual cannot be read by the integration. Ask the Primero administrator to check the integration user's access."
 )
 
+// codeInvalidItem is the failure code of a DTP item the proGres decoder
+// refused for its own data (an unknown option code, a malformed date, a
+// wrong JSON type): it never reached the mapping.
+const codeInvalidItem = "invalid_item"
+
+// errUnanswerable is the error counted for an invalid item without an
+// intervention number.
+var errUnanswerable = errors.New("referral: invalid item without a valid intervention number: it cannot be answered through DTP")
+
 // closureReason is the closure_reason of a Delivery Fail for code.
 func closureReason(code string) string {
 	switch code {
@@ -73,6 +82,10 @@ type DTPIntakeConfig struct {
 // so the Handler's per-item answer makes DTP deliver again exactly what
 // did not go through.
 //
+// An item the Handler refused for its data goes to OnInvalidReferral,
+// which answers it alone: the other items of its notification are
+// delivered as usual.
+//
 // An intervention with several languages arrives as several items: each
 // adds its language to the case, the service row is the same one, and the
 // feedback goes once.
@@ -102,8 +115,16 @@ func NewDTPIntake(cfg DTPIntakeConfig) (*DTPIntake, error) {
 // Name returns FlowIntakeDTP.
 func (f *DTPIntake) Name() string { return FlowIntakeDTP }
 
-// HandlerOption is progres.OnReferral(f.OnReferral).
-func (f *DTPIntake) HandlerOption() progres.HandlerOption { return progres.OnReferral(f.OnReferral) }
+// HandlerOption is progres.OnReferral(f.OnReferral) together with
+// progres.OnInvalidReferral(f.OnInvalidReferral).
+func (f *DTPIntake) HandlerOption() progres.HandlerOption {
+	return func(h *progres.Handler) error {
+		if err := progres.OnReferral(f.OnReferral)(h); err != nil {
+			return err
+		}
+		return progres.OnInvalidReferral(f.OnInvalidReferral)(h)
+	}
+}
 
 // RunOnce returns what the pushes did since the last call (the flow has
 // nothing to poll: DTP pushes). It lets a Runner report the intake with
@@ -151,6 +172,76 @@ func (f *DTPIntake) OnReferral(ctx context.Context, d progres.Delivery[*progres.
 	return f.answer(ctx, number, ref.ID, itemKey, out)
 }
 
+// OnInvalidReferral answers an item the Handler refused for its own data;
+// see progres.OnInvalidReferral. Nothing of it is written in Primero. It
+// is audited (failed:invalid_item), counted in Stats.Failed with code
+// "invalid_item", and answered "Delivery Fail" with
+// progres.ReasonInvalidData, once per delivery key: DTP sending the same
+// item again is counted Unchanged and answered nothing more. As for any
+// failure, an intervention already answered "Pending Acknowledgement" is
+// not answered again: a later broken copy does not turn proGres's status
+// into a failure. It returns nil once the answer is sent and recorded, so
+// the Handler counts the item handled (200 when the rest is): DTP need
+// not send again an item that can only fail again.
+//
+// An item without a valid intervention number cannot be answered: a
+// "Delivery Fail" is addressed by that number. It is audited and counted
+// under its delivery key, with errUnanswerable, and OnInvalidReferral
+// returns progres.ErrNotAnswered, so the Handler answers the notification
+// 422 naming the item and its refused fields: that answer is the only
+// thing DTP learns of it. A re-delivery is counted Unchanged and answered
+// the same way.
+func (f *DTPIntake) OnInvalidReferral(ctx context.Context, d progres.InvalidDelivery) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.core
+	c.count(func(s *Stats) { s.Received++ })
+	number := d.InterventionNumber
+	ref, _ := referralRef("progres", number, string(d.Key))
+	itemKey := "item:" + string(d.Key)
+	failKey := itemKey + ":failed:" + codeInvalidItem
+	done, err := c.cfg.State.Processed(ctx, c.flow, failKey)
+	if err != nil {
+		c.count(func(s *Stats) { s.Fail(ref.ID, codeState, err) })
+		return err
+	}
+	var unanswered error
+	if number == "" {
+		unanswered = fmt.Errorf("referral: %s: %w", c.flow, progres.ErrNotAnswered)
+	}
+	if done {
+		c.count(func(s *Stats) { s.Unchanged++ })
+		return unanswered
+	}
+	c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake item invalid", slog.String("flow", c.flow),
+		slog.String("referral", ref.ID), slog.Bool("answerable", number != ""), slog.Any("paths", fieldPaths(d.Err)))
+	if _, err := c.refuse(ctx, intakeItem{Ref: ref}, codeInvalidItem); err != nil {
+		c.count(func(s *Stats) { s.Fail(ref.ID, codeState, err) })
+		return err
+	}
+	if number != "" {
+		return f.answer(ctx, number, ref.ID, itemKey, intakeOutcome{Code: codeInvalidItem})
+	}
+	c.count(func(s *Stats) { s.Fail(ref.ID, codeInvalidItem, errUnanswerable) })
+	if err := c.mark(ctx, []string{failKey}); err != nil {
+		return err
+	}
+	return unanswered
+}
+
+// fieldPaths lists the refused fields' paths: names the proGres decoder
+// knows, never a value.
+func fieldPaths(ve *progres.ValidationError) []string {
+	if ve == nil {
+		return nil
+	}
+	out := make([]string, len(ve.Fields))
+	for i, fe := range ve.Fields {
+		out[i] = fe.Path
+	}
+	return out
+}
+
 // answer sends the intervention's feedback unless it was sent, then marks
 // the item handled. Delivered feedback goes once per intervention; a
 // failure is answered once per item and outcome.
@@ -162,17 +253,20 @@ func (f *DTPIntake) answer(ctx context.Context, number, refID, itemKey string, o
 	if out.failed() {
 		c.countFailure(refID, out)
 		failKey := itemKey + ":failed:" + out.Code
-		for _, k := range []string{fedKey, failKey} {
+		marks = []string{failKey}
+		for _, k := range []string{failKey, fedKey} {
 			done, err := c.cfg.State.Processed(ctx, c.flow, k)
 			if err != nil {
 				return err
 			}
+			if done && k == failKey {
+				return nil // this very failure was answered
+			}
 			if done {
-				return nil // answered already: delivered, or this very failure
+				return c.mark(ctx, marks) // answered "delivered" already: no failure after it
 			}
 		}
 		fb = progres.DeliveryFailed(number, closureReason(out.Code))
-		marks = []string{failKey}
 	} else {
 		done, err := c.cfg.State.Processed(ctx, c.flow, fedKey)
 		if err != nil {
@@ -188,8 +282,13 @@ func (f *DTPIntake) answer(ctx context.Context, number, refID, itemKey string, o
 			return err
 		}
 	}
+	return c.mark(ctx, marks)
+}
+
+// mark records keys as processed, in one transaction.
+func (c *intakeCore) mark(ctx context.Context, keys []string) error {
 	return c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
-		for _, k := range marks {
+		for _, k := range keys {
 			if _, err := tx.MarkProcessed(ctx, k); err != nil {
 				return err
 			}
