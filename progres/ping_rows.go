@@ -137,17 +137,38 @@ func rowReader(r Row, i int, v *ValidationError) *extractor {
 	return &extractor{m: r, path: "Data[" + itoa(i) + "]", v: v, keep: true}
 }
 
-// typedRows converts a row sequence with dec; the first invalid row ends
-// it with its error.
+// RowError is one fetched row that could not be read as its type (an
+// unknown option code, a missing id): the rows after it are still
+// yielded. Err names the row's fields by path (Data[i].column), never
+// their values. Any other error of a fetch ends it.
+type RowError struct {
+	// Index is the row's 0-based position in the fetch.
+	Index int
+	// Err says which fields were refused (a *ValidationError).
+	Err error
+}
+
+func (e *RowError) Error() string { return "progres: row " + itoa(e.Index) + ": " + e.Err.Error() }
+
+// Unwrap returns the row's error.
+func (e *RowError) Unwrap() error { return e.Err }
+
+// typedRows converts a row sequence with dec. A row dec refuses is
+// yielded as a *RowError and the sequence goes on, so one bad row does not
+// hide the rows after it; an error of seq (the fetch itself) ends it.
 func typedRows[T any](seq iter.Seq2[Row, error], dec func(Row, int) (T, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		i := 0
 		for r, err := range seq {
 			var t T
-			if err == nil {
-				t, err = dec(r, i)
+			if err != nil {
+				yield(t, err)
+				return
 			}
-			if !yield(t, err) || err != nil {
+			if t, err = dec(r, i); err != nil {
+				err = &RowError{Index: i, Err: err}
+			}
+			if !yield(t, err) {
 				return
 			}
 			i++
@@ -230,7 +251,9 @@ func (c Columns) decisionDetail(r Row, i int) (*DecisionDetail, error) {
 // reports their transfer status.
 type InterventionsService struct{ c *PINGClient }
 
-// Pending iterates lazily over the pending-interventions list.
+// Pending iterates lazily over the pending-interventions list. A row that
+// cannot be read is yielded as a *RowError and the list goes on; any other
+// error ends it.
 func (s *InterventionsService) Pending(ctx context.Context) iter.Seq2[*PendingIntervention, error] {
 	return typedRows(s.c.Fetch(ctx, s.c.procs.PendingInterventions), s.c.cols.pending)
 }
@@ -254,7 +277,8 @@ func (s *InterventionsService) Detail(ctx context.Context, lpInterventionID stri
 // DecisionsService reads proGres's decisions on Primero's referrals.
 type DecisionsService struct{ c *PINGClient }
 
-// List iterates lazily over the decision list.
+// List iterates lazily over the decision list. A row that cannot be read
+// is yielded as a *RowError and the list goes on; any other error ends it.
 func (s *DecisionsService) List(ctx context.Context) iter.Seq2[*DecisionSummary, error] {
 	return typedRows(s.c.Fetch(ctx, s.c.procs.Decisions), s.c.cols.decisionSummary)
 }

@@ -3,6 +3,7 @@ package progres_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -281,6 +282,35 @@ func TestPINGUnknownStatusCodeIsAnError(t *testing.T) {
 	var ve *progres.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.True(t, ve.Has("Data[0].progres_interoperabilityreferralstatus"), err)
+}
+
+// One row that cannot be read does not hide the rows after it: it comes as
+// a *RowError at its position, and the list goes on.
+func TestPINGUnreadableRowDoesNotEndTheList(t *testing.T) {
+	s := progrestest.NewPINGServer(t)
+	s.AddRows(progrestest.SHPDecisions,
+		map[string]any{"progres_interoperabilityreferralid": "r-1", "progres_interoperabilityreferralstatus": json.Number("125080001")},
+		map[string]any{"progres_interoperabilityreferralid": "r-2", "progres_interoperabilityreferralstatus": json.Number("125080009")},
+		map[string]any{"progres_interoperabilityreferralid": "r-3", "progres_interoperabilityreferralstatus": json.Number("125080002")})
+	c := newPING(t, s)
+	var ids []string
+	var rowErrs []*progres.RowError
+	for d, err := range c.Decisions.List(context.Background()) {
+		var re *progres.RowError
+		if errors.As(err, &re) {
+			rowErrs = append(rowErrs, re)
+			continue
+		}
+		require.NoError(t, err)
+		ids = append(ids, d.ReferralID)
+	}
+	assert.Equal(t, []string{"r-1", "r-3"}, ids, "the rows after the bad one are read")
+	require.Len(t, rowErrs, 1)
+	assert.Equal(t, 1, rowErrs[0].Index)
+	var ve *progres.ValidationError
+	require.ErrorAs(t, rowErrs[0], &ve)
+	assert.True(t, ve.Has("Data[1].progres_interoperabilityreferralstatus"))
+	assert.NotContains(t, rowErrs[0].Error(), "125080009", "the value is not echoed")
 }
 
 func TestPINGColumnsAreConfiguration(t *testing.T) {

@@ -158,6 +158,12 @@ func (d *DecisionsIn) RunOnce(ctx context.Context) (Stats, error) {
 	var synced []string
 	var listErr error
 	for sum, err := range d.cfg.PING.Decisions.List(ctx) {
+		var rowErr *progres.RowError
+		if errors.As(err, &rowErr) {
+			// One unreadable row is reported; the others are applied.
+			s.Fail(rowKey(rowErr), codeInvalidRow, err)
+			continue
+		}
 		if err != nil {
 			listErr = err
 			break

@@ -76,6 +76,9 @@ const (
 	codeFeedback       = "feedback"
 	codeState          = "state"
 	codeCaseOutOfScope = "case_out_of_scope"
+	// codeInvalidRow: a row of a PING list could not be read (an unknown
+	// code, a missing id); the rows after it are still handled.
+	codeInvalidRow = "invalid_row"
 )
 
 // intakeItem is one referral to deliver into Primero: the rows of one

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -387,6 +388,12 @@ func (f *PINGIntake) RunOnce(ctx context.Context) (Stats, error) {
 	c.takeStats() // this run's stats only
 	var pending []*progres.PendingIntervention
 	for p, err := range f.ping.Interventions.Pending(ctx) {
+		var rowErr *progres.RowError
+		if errors.As(err, &rowErr) {
+			// One unreadable row is reported; the others are delivered.
+			c.count(func(s *Stats) { s.Fail(rowKey(rowErr), codeInvalidRow, err) })
+			continue
+		}
 		if err != nil {
 			return c.takeStats(), fmt.Errorf("referral: %s: pending list: %w", c.flow, err)
 		}
@@ -485,3 +492,7 @@ func groupRows(rows []*progres.InterventionRow) [][]*progres.InterventionRow {
 	}
 	return out
 }
+
+// rowKey names an unreadable PING list row in a run's report by its
+// position.
+func rowKey(e *progres.RowError) string { return "row:" + strconv.Itoa(e.Index) }
