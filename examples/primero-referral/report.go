@@ -1,16 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"io"
-	"maps"
-	"net/url"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/casebridge/casebridge/consent"
+	"github.com/casebridge/casebridge/examples/internal/cliutil"
 	"github.com/casebridge/casebridge/primero"
 )
 
@@ -29,23 +24,10 @@ func caseSelection(location string) ([]primero.Filter, string) {
 
 // describeState says where the state database is, without a password.
 func describeState(dsn string, temporary bool) string {
-	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		return fmt.Sprintf("PostgreSQL database %s on %s", strings.TrimPrefix(u.Path, "/"), u.Host)
-	}
-	path := dsn
-	for _, p := range []string{"sqlite://", "sqlite:", "file:"} {
-		path = strings.TrimPrefix(path, p)
-	}
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
 	if temporary {
-		return fmt.Sprintf("SQLite file %s, a temporary one removed when the program ends (give -db to keep it)", path)
+		return cliutil.DescribeState(dsn) + ", a temporary one removed when the program ends (give -db to keep it)"
 	}
-	return "SQLite file " + path
+	return cliutil.DescribeState(dsn)
 }
 
 // printPass reports one pass.
@@ -60,23 +42,16 @@ func printPass(w io.Writer, pass int, st passStats) {
 	}
 	if st.denied > 0 {
 		fmt.Fprintln(w, "  Not referred, by reason (a case can have several):")
-		for _, r := range byCount(st.reasons) {
+		for _, r := range cliutil.ByCount(st.reasons) {
 			fmt.Fprintf(w, "    %d  %s (%s)\n", st.reasons[r], r.Describe(), r)
 		}
 	}
 	if st.failed > 0 {
 		fmt.Fprintln(w, "  Failed, by error (Primero refused these cases; they are tried again next run):")
-		for _, code := range byCount(st.failures) {
+		for _, code := range cliutil.ByCount(st.failures) {
 			fmt.Fprintf(w, "    %d  %s\n", st.failures[code], code)
 		}
 	}
-}
-
-// byCount returns the keys of m, the most frequent first, then in order.
-func byCount[K cmp.Ordered](m map[K]int) []K {
-	keys := slices.Sorted(maps.Keys(m))
-	slices.SortStableFunc(keys, func(a, b K) int { return cmp.Compare(m[b], m[a]) })
-	return keys
 }
 
 // describeAgreement names the policy and what it is used for. Account

@@ -1,0 +1,234 @@
+// Command progres-bridge runs the referral flows between UNHCR's proGres v4
+// and UNICEF's Primero, as the Gambella pilot does: proGres referrals
+// become Primero cases (and proGres hears whether they arrived), Primero's
+// decisions on them go back to proGres, Primero referrals to UNHCR go to
+// proGres, and proGres's decisions on those come back to Primero. Each
+// flow asks the sharing agreement before anything is shared, and records
+// every decision and delivery in a hash-chained audit trail that holds
+// identifiers only.
+//
+// With no flags it is a demo that needs no server: it starts fakes of
+// Primero and of proGres's DTP gateway in-process, seeded with made-up
+// children (referrals both ways, one without consent, one matching two
+// Primero cases, one delivered twice), keeps its state in a SQLite file
+// in the current directory, runs one cycle of every flow, and prints what
+// it did. Run it twice: the second run does nothing again.
+//
+//	go run ./examples/progres-bridge
+//
+// With -primero-url and -progres-url it talks to real systems; secrets
+// come from the environment only (-h lists the flags and the variables).
+// -gateway ping uses PING instead of DTP. -interval runs the flows
+// continuously until SIGINT or SIGTERM, which stop it gracefully: the
+// runs in flight are cancelled, what they finished is recorded, and the
+// flows' run locks are released. Two instances on one PostgreSQL state
+// store (-db postgres://…) share the work safely: each flow runs in one
+// of them at a time, and when one dies the other takes its flows over.
+// docs/deploying.md describes a deployment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/casebridge/casebridge/examples/internal/cliutil"
+	"github.com/casebridge/casebridge/referral"
+	"github.com/casebridge/casebridge/sqlsink"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+func main() {
+	os.Exit(mainWithSignals(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// mainWithSignals runs the command until it ends or SIGINT or SIGTERM
+// arrives, and returns the exit status.
+func mainWithSignals(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return exitStatus(ctx, args, getenv, stdout, stderr)
+}
+
+// exitStatus runs the command and turns its result into an exit status:
+// 0 when done (or for -h, or after a requested stop of a continuous run),
+// 2 for a bad command line or environment, 130 when a single cycle was
+// interrupted, 1 for any other failure.
+func exitStatus(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, getenv)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(stdout)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "progres-bridge: %v\n", err)
+		return exitUsage
+	}
+	err = run(ctx, cfg, stdout, stderr)
+	switch {
+	case err == nil:
+		if ctx.Err() != nil {
+			fmt.Fprintln(stdout, "Stopped on request. What was done is recorded and the run locks are released.")
+		}
+		return exitOK
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "progres-bridge: stopped on request. What was done is recorded and the run locks are released; run again to continue.")
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "progres-bridge: %v\n", err)
+	return exitFailed
+}
+
+// run runs the bridge with a checked configuration.
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	logger := slog.New(slog.DiscardHandler)
+	if cfg.verbose {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	var demo *demoSystems
+	if cfg.demo {
+		d, err := newDemoSystems()
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer d.close()
+		demo = d
+		cfg.tlsCert, cfg.tlsKey, cfg.clientCA, cfg.inboundKey = d.tlsCert, d.tlsKey, d.clientCA, d.inboundKey
+	}
+	return runWith(ctx, cfg, demo, logger, stdout)
+}
+
+// runWith runs the bridge against demo's fakes (nil: the configured
+// systems). Tests call it to run twice against the same fakes.
+func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Logger, out io.Writer) error {
+	rep := &report{out: out}
+
+	// The inbound endpoint listens first: the DTP fake must know where to
+	// push before it starts.
+	var in *inbound
+	if cfg.gateway == gatewayDTP {
+		addr := cfg.listen
+		if demo != nil && demo.inboundAddr != "" {
+			addr = demo.inboundAddr
+		}
+		var err error
+		if in, err = listenInbound(addr, cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
+			return err
+		}
+		defer func() { _ = in.close() }()
+		if demo != nil {
+			demo.inboundAddr = in.ln.Addr().String()
+		}
+	}
+	var cl *clients
+	var err error
+	if demo != nil {
+		inboundURL := ""
+		if in != nil {
+			inboundURL = in.URL()
+		}
+		if demo.dtp == nil && demo.ping == nil {
+			if err := demo.startGateway(cfg.gateway, inboundURL); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+		}
+		cl, err = demoClients(demo, logger)
+		rep.demoSystems(demo, inboundURL, cfg.clientCA != "")
+	} else {
+		cl, err = realClients(cfg, logger)
+		rep.realSystems(cfg, in)
+	}
+	if err != nil {
+		return err
+	}
+
+	db, state, err := openState(ctx, cfg.dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep.state(cfg.dsn, cfg.demo)
+
+	fl, handler, err := flows(cfg, cl, state, logger)
+	if err != nil {
+		return err
+	}
+	if len(fl) == 0 {
+		return errors.New("no flow is available for this gateway in this build")
+	}
+	if in != nil {
+		if handler == nil {
+			handler = http.NotFoundHandler()
+		}
+		in.serve(handler)
+	}
+	rep.flows(fl)
+
+	runner := &referral.Runner{State: state, Flows: fl, Logger: logger, Report: rep.add}
+	if cfg.interval == 0 {
+		return runOnce(ctx, runner, demo, rep, state)
+	}
+	return runContinuously(ctx, runner, cfg.interval, rep, state)
+}
+
+// runOnce runs one cycle: in the demo, the gateway first delivers what it
+// holds (DTP pushes to the inbound endpoint); then every flow runs once;
+// in the demo, UNHCR then answers the referrals it received. The report
+// follows, with the audit trails verified.
+func runOnce(ctx context.Context, runner *referral.Runner, demo *demoSystems, rep *report, state sqlsink.State) error {
+	rep.startCycle(1)
+	if demo != nil {
+		if err := demo.deliver(ctx); err != nil {
+			return err
+		}
+	}
+	_, err := runner.Cycle(ctx)
+	if demo != nil && ctx.Err() == nil {
+		if derr := demo.decideAsUNHCR(ctx); derr != nil {
+			err = errors.Join(err, derr)
+		}
+	}
+	rep.endCycle()
+	verr := rep.verify(context.WithoutCancel(ctx), state, runner.Flows)
+	if ctx.Err() != nil {
+		return errors.Join(ctx.Err(), err)
+	}
+	return errors.Join(err, verr)
+}
+
+// runContinuously runs a cycle every interval until ctx ends (a graceful
+// stop: nil), reporting each cycle, then verifies the audit trails.
+func runContinuously(ctx context.Context, runner *referral.Runner, every time.Duration, rep *report, state sqlsink.State) error {
+	fmt.Fprintf(rep.out, "Running every %s until SIGINT or SIGTERM.\n", every)
+	cycles := &cycleReporter{rep: rep, flows: len(runner.Flows)}
+	runner.Report = cycles.add
+	runner.Interval = every
+	if err := runner.Run(ctx); err != nil {
+		return err
+	}
+	return rep.verify(context.WithoutCancel(ctx), state, runner.Flows)
+}
+
+// describeState is where the state is, for the report.
+func describeState(dsn string, demo bool) string {
+	s := cliutil.DescribeState(dsn)
+	if demo {
+		s += " (kept between runs: run again and nothing is done twice; delete it to start the demo afresh)"
+	}
+	return s
+}
