@@ -35,7 +35,9 @@ var realPING = []string{"-gateway", "ping", "-primero-url", "https://primero.exa
 	"-db", "state.db", "-ping-tenant", "t", "-ping-policy", "B2C_1_ROPC", "-ping-client-id", "id", "-ping-scope", "s",
 	"-ping-partner", "p1", "-ping-interop", "i1"}
 
-func with(base []string, more ...string) []string { return append(append([]string(nil), base...), more...) }
+func with(base []string, more ...string) []string {
+	return append(append([]string(nil), base...), more...)
+}
 
 // TestConfigRefusesBadValues: every bad flag or missing secret is an error
 // naming the flag or the environment variable, and no error repeats a
