@@ -1,0 +1,254 @@
+package referral
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/casebridge/casebridge/consent"
+	"github.com/casebridge/casebridge/progres"
+	"github.com/casebridge/casebridge/progres/progrestest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// intakeConfig is the Gambella intake on the harness: the default intake
+// user, and the NGO's for referrals through its partner number.
+func intakeConfig(h *harness) IntakeConfig {
+	return IntakeConfig{Common: h.Common(PolicyIntake), Primero: h.PrimeroClient, DefaultOwner: intakeUser,
+		Owners: map[string]string{intakePartner: intakeUserNGO}}
+}
+
+// mountDTPIntake builds the DTP intake on h and mounts it where DTP pushes.
+func mountDTPIntake(t *testing.T, h *harness) *DTPIntake {
+	t.Helper()
+	f, err := NewDTPIntake(DTPIntakeConfig{IntakeConfig: intakeConfig(h), DTP: h.DTPClient})
+	require.NoError(t, err)
+	h.Mount(f.HandlerOption())
+	return f
+}
+
+// feedbackFor returns the DTP fake's feedback bodies for an intervention.
+func feedbackFor(h *harness, number string) []map[string]any {
+	var out []map[string]any
+	for _, fb := range h.DTP.Feedback() {
+		if fb["progres_interventionnumber"] == number {
+			out = append(out, fb)
+		}
+	}
+	return out
+}
+
+// onlyCase returns the one case of individual i.
+func onlyCase(t *testing.T, h *harness, i int) map[string]any {
+	t.Helper()
+	cs := h.CasesByIndividual(individualNumber(i))
+	require.Len(t, cs, 1, "exactly one case for individual %d", i)
+	return cs[0]
+}
+
+// A batch of two interventions, the first with two languages (two items):
+// both become cases, the languages are collected, and each intervention
+// gets exactly one feedback naming its own case (pitfall 31: the
+// reference answered only the first intervention, with another's case).
+func TestDTPIntakeAnswersEveryInterventionOfABatchWithItsOwnCase(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	second := dtpReferral(2)
+	delete(second[0], "user.progres_partner") // no partner: the default intake user
+	h.DTP.QueueReferral(append(dtpReferral(1, "Nuer", "Somali"), second...)...)
+	require.Equal(t, 1, h.Push(ctx))
+
+	c1, c2 := onlyCase(t, h, 1), onlyCase(t, h, 2)
+	assert.Equal(t, StableID("", "progres-individual", individualNumber(1)), c1["id"], "created under its stable id")
+	assert.Equal(t, []any{"language2", "language8"}, c1["language"], "the languages of both items")
+	assert.Equal(t, intakeUserNGO, c1["owned_by"], "the referring partner's intake user")
+	assert.Equal(t, intakeUser, c2["owned_by"], "the default intake user")
+	assert.Equal(t, true, c1["consent_for_services"], "consent as proGres sent it")
+	s1 := servicesOf(c1)
+	require.Len(t, s1, 1, "two items of one intervention are one service")
+	assert.Equal(t, StableID("", "progres-intervention", progrestest.InterventionNumber(1)), s1[0]["unique_id"])
+	assert.Equal(t, "alternative_care", s1[0]["service_type"])
+	assert.Equal(t, "pending", s1[0]["unhcr_referral_status"])
+	assert.Equal(t, progrestest.InterventionNumber(1), s1[0]["progres_interventionnumber"])
+
+	for i, c := range map[int]map[string]any{1: c1, 2: c2} {
+		fb := feedbackFor(h, progrestest.InterventionNumber(i))
+		require.Len(t, fb, 1, "one feedback for intervention %d", i)
+		assert.Equal(t, "Pending Acknowledgement", fb[0]["status"])
+		assert.Equal(t, c["case_id"], fb[0]["case_id"], "intervention %d is answered with its own case", i)
+		assert.Equal(t, c["owned_by"], fb[0]["primero_user"])
+	}
+	st, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, st.Received)
+	assert.Equal(t, 2, st.Created)
+	assert.Equal(t, 1, st.Updated, "the second language item adds its language")
+	assert.Equal(t, 2, st.Sent)
+	assert.Zero(t, st.Failed)
+	h.AssertNoPersonalData(2, []string{FlowIntakeDTP}, st.String())
+}
+
+// The same notification delivered again (the same delivery keys) writes
+// nothing and sends no second feedback; a re-sent intervention with new
+// content (a new delivery key) merges into the same service row and does
+// not reset a decision taken in Primero (pitfall 1).
+func TestDTPIntakeRedeliveryAddsNoSecondServiceNorFeedback(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	h.DTP.QueueReferral(dtpReferral(1)...)
+	require.Equal(t, 1, h.Push(ctx))
+	_, _ = f.RunOnce(ctx)
+
+	h.DTP.QueueReferral(dtpReferral(1)...)
+	require.Equal(t, 1, h.Push(ctx))
+	st, _ := f.RunOnce(ctx)
+	assert.Equal(t, 1, st.Unchanged)
+	assert.Zero(t, st.Created+st.Updated+st.Sent)
+
+	// Primero accepts; proGres sends the intervention again, changed.
+	c := onlyCase(t, h, 1)
+	svc := servicesOf(c)[0]
+	_, err := h.PrimeroClient.Cases.Update(ctx, c["id"].(string), map[string]any{"services_section": []any{
+		map[string]any{"unique_id": svc["unique_id"], "unhcr_referral_status": "accepted"}}})
+	require.NoError(t, err)
+	changed := dtpReferral(1)
+	changed[0]["progres_interventiondescription"] = "<p>Synthetic intervention 1, updated</p>"
+	changed[0]["individuals.progres_familyname"] = "Child 1 renamed"
+	h.DTP.QueueReferral(changed...)
+	require.Equal(t, 1, h.Push(ctx))
+
+	c = onlyCase(t, h, 1)
+	rows := servicesOf(c)
+	require.Len(t, rows, 1, "no second service")
+	assert.Equal(t, "accepted", rows[0]["unhcr_referral_status"], "the decision is not reset to pending")
+	assert.Equal(t, "Child 1", c["name_last"], "an identity field with a value is not overwritten")
+	assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(1)), 1, "feedback once per intervention")
+}
+
+// A case the caseworker has worked on keeps its owner and corrections:
+// the intake adds the service and languages and fills only what is empty.
+func TestDTPIntakeUpdatesAnExistingCaseWithoutOverwriting(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	mountDTPIntake(t, h)
+	h.Primero.AddCase(map[string]any{"module_id": "primeromodule-cp", "unhcr_individual_no": individualNumber(1),
+		"name_first": "Corrected", "owned_by": caseworker1, "language": []any{"language1"}, "status": "closed"})
+	h.DTP.QueueReferral(dtpReferral(1, "Nuer")...)
+	require.Equal(t, 1, h.Push(ctx))
+
+	c := onlyCase(t, h, 1)
+	assert.Equal(t, "Corrected", c["name_first"])
+	assert.Equal(t, "Child 1", c["name_last"], "an empty field is filled")
+	assert.Equal(t, caseworker1, c["owned_by"], "the owner stays")
+	assert.Equal(t, "closed", c["status"], "a closed case is not reopened")
+	assert.Equal(t, []any{"language1", "language2"}, c["language"])
+	require.Len(t, servicesOf(c), 1)
+	fb := feedbackFor(h, progrestest.InterventionNumber(1))
+	require.Len(t, fb, 1)
+	assert.Equal(t, caseworker1, fb[0]["primero_user"], "the feedback names the case's owner")
+	assert.Equal(t, c["case_id"], fb[0]["case_id"])
+}
+
+// Every refused item of a batch gets its own Delivery Fail with a reason,
+// is audited, and counted; the valid one is delivered; the notification is
+// acknowledged (each item is handled).
+func TestDTPIntakeAnswersEachFailureWithItsReason(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	unknownType := dtpReferral(1)
+	unknownType[0]["interventiontype.progres_description"] = "Protection"
+	emptyName := dtpReferral(2)
+	emptyName[0]["individuals.progres_familyname"] = "" // present but empty: still missing (pitfall 21)
+	noConsent := withConsent(progrestest.SyntheticReferral(3), nil)
+	ambiguous := dtpReferral(4)
+	for range 2 {
+		h.Primero.AddCase(map[string]any{"module_id": "primeromodule-cp", "unhcr_individual_no": individualNumber(4), "owned_by": caseworker1})
+	}
+	var items []map[string]any
+	for _, it := range [][]map[string]any{unknownType, emptyName, noConsent, ambiguous, dtpReferral(5)} {
+		items = append(items, it...)
+	}
+	h.DTP.QueueReferral(items...)
+	require.Equal(t, 1, h.Push(ctx))
+
+	want := map[int]string{1: progres.ReasonServiceType, 2: progres.ReasonMissingFields, 3: reasonConsent, 4: reasonAmbiguous}
+	for i, reason := range want {
+		fb := feedbackFor(h, progrestest.InterventionNumber(i))
+		require.Len(t, fb, 1, "intervention %d answered once", i)
+		assert.Equal(t, "Delivery Fail", fb[0]["status"], "intervention %d", i)
+		assert.Equal(t, reason, fb[0]["closure_reason"], "intervention %d", i)
+		assert.NotContains(t, fb[0], "case_id", "no placeholder case id (pitfall 25)")
+	}
+	assert.Len(t, h.CasesByIndividual(individualNumber(4)), 2, "nothing written into either duplicate (pitfall 2)")
+	for _, i := range []int{1, 2, 3} {
+		assert.Empty(t, h.CasesByIndividual(individualNumber(i)), "nothing created for refused intervention %d", i)
+	}
+	require.Len(t, feedbackFor(h, progrestest.InterventionNumber(5)), 1)
+	assert.Equal(t, "Pending Acknowledgement", feedbackFor(h, progrestest.InterventionNumber(5))[0]["status"])
+
+	st, _ := f.RunOnce(ctx)
+	assert.Equal(t, 3, st.Failed)
+	assert.Equal(t, 1, st.DeniedTotal())
+	assert.Equal(t, 1, st.Denied[consent.ReasonConsentMissing])
+	codes := map[string]string{}
+	for _, e := range st.Errors {
+		codes[e.Key] = e.Code
+	}
+	assert.Equal(t, map[string]string{progrestest.InterventionNumber(1): codeServiceType, progrestest.InterventionNumber(2): codeMissingFields,
+		progrestest.InterventionNumber(4): codeAmbiguous}, codes)
+
+	outcomes := map[string][]string{}
+	for _, e := range h.Audit(FlowIntakeDTP) {
+		if e.Kind == consent.KindDelivery && e.Recipient == "primero/unicef" {
+			outcomes[e.Record.ID] = append(outcomes[e.Record.ID], e.Outcome+":"+first(e.Reasons))
+		}
+		assert.NotEmpty(t, e.PolicyHash, "every event carries the policy hash")
+	}
+	assert.Equal(t, []string{"failed:" + codeAmbiguous}, outcomes[progrestest.InterventionNumber(4)])
+	assert.Equal(t, []string{"intended:", "delivered:"}, outcomes[progrestest.InterventionNumber(5)])
+
+	// The same notification again: the failures are not answered twice.
+	h.DTP.QueueReferral(items...)
+	require.Equal(t, 1, h.Push(ctx))
+	assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(4)), 1)
+	h.AssertNoPersonalData(5, []string{FlowIntakeDTP}, st.String())
+}
+
+// first returns the first element or "".
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// An item Primero cannot take now is answered 500 (the other items of the
+// notification are still handled); DTP delivers the notification again,
+// the failed item goes through, and the one delivered the first time is
+// not written or answered twice.
+func TestDTPIntakeTransientFailureIsDeliveredAgain(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	h.DTP.QueueReferral(append(dtpReferral(1), dtpReferral(2)...)...)
+	// Intervention 1's case search fails, with its retries; intervention
+	// 2 goes through.
+	h.Primero.FailNext(3, http.StatusServiceUnavailable)
+	require.Equal(t, 0, h.Push(ctx), "an item failed: not acknowledged")
+	att := h.DTP.PushAttempts()
+	require.Len(t, att, 1)
+	assert.Equal(t, http.StatusInternalServerError, att[0].Status)
+
+	require.Equal(t, 1, h.Push(ctx), "delivered again, acknowledged")
+	for _, i := range []int{1, 2} {
+		onlyCase(t, h, i)
+		assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(i)), 1, "intervention %d answered once", i)
+	}
+	st, _ := f.RunOnce(ctx)
+	assert.Equal(t, 2, st.Created)
+	assert.GreaterOrEqual(t, st.Failed, 1)
+}
