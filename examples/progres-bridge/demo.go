@@ -99,6 +99,13 @@ func newDemoSystems() (_ *demoSystems, err error) {
 	return d, nil
 }
 
+// configure points the inbound endpoint of cfg at the demo's
+// certificates and API key.
+func (d *demoSystems) configure(cfg config) config {
+	cfg.tlsCert, cfg.tlsKey, cfg.clientCA, cfg.inboundKey = d.tlsCert, d.tlsKey, d.clientCA, d.inboundKey
+	return cfg
+}
+
 // startGateway starts the proGres gateway fake: DTP pushing to inboundURL
 // over mutual TLS, or PING.
 func (d *demoSystems) startGateway(gateway, inboundURL string) error {
@@ -142,8 +149,14 @@ func (d *demoSystems) close() {
 	}
 }
 
-// individualNumber is the UNHCR individual number of synthetic child i.
-func individualNumber(i int) string { return fmt.Sprintf("000-%08d", i) }
+// individualNumber is the UNHCR individual number of synthetic child i,
+// and groupNumber its registration group's. progrestest's own synthetic
+// numbers start with 0, which the state store refuses as identifiers
+// (they have the shape of a national phone number), so the demo
+// renumbers its children in a shape real numbers have.
+func individualNumber(i int) string { return fmt.Sprintf("803-%08d", i) }
+
+func groupNumber(i int) string { return fmt.Sprintf("803-23-%07d", i) }
 
 // seedPrimero adds the deployment's lookups and users, and the cases the
 // demo's referrals meet in Primero.
@@ -208,6 +221,10 @@ func seedPING(s *progrestest.PINGServer) {
 	for _, i := range []int{childNew, childKnown, childNoConsent, childTwice} {
 		s.AddRows(progrestest.SHPPendingInterventions, progrestest.SyntheticPendingRow(i))
 		rows := progrestest.SyntheticDetailRows(i)
+		for _, r := range rows {
+			r["progres_individual.individuals.progres_id"] = individualNumber(i)
+			r["progres_individual.progres_registrationgroupidname"] = groupNumber(i)
+		}
 		setConsent(rows, i != childNoConsent)
 		s.AddRows(progrestest.SHPInterventionDetail, rows...)
 	}
@@ -221,6 +238,12 @@ const consentColumn = "progres_consentforreferral"
 // given except for childNoConsent.
 func demoReferralItems(i int) []map[string]any {
 	items := progrestest.SyntheticReferral(i)
+	for _, it := range items {
+		it["individuals.progres_id"] = individualNumber(i)
+		if g, ok := it["individuals.progres_registrationgroupid"].(map[string]any); ok {
+			g["Name"] = groupNumber(i)
+		}
+	}
 	setConsent(items, i != childNoConsent)
 	return items
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/casebridge/casebridge/progres/progrestest"
 )
@@ -57,4 +58,20 @@ func (d *demoSystems) decideAsUNHCR(ctx context.Context) error {
 		return nil
 	}
 	return d.deliver(ctx)
+}
+
+// animate plays the other side while the bridge runs continuously: every
+// interval, DTP delivers what it holds and UNHCR answers what it received.
+func (d *demoSystems) animate(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		_ = d.deliver(ctx)
+		_ = d.decideAsUNHCR(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

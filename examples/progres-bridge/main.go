@@ -108,7 +108,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		defer d.close()
 		demo = d
-		cfg.tlsCert, cfg.tlsKey, cfg.clientCA, cfg.inboundKey = d.tlsCert, d.tlsKey, d.clientCA, d.inboundKey
+		cfg = d.configure(cfg)
 	}
 	return runWith(ctx, cfg, demo, logger, stdout)
 }
@@ -182,6 +182,12 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 	runner := &referral.Runner{State: state, Flows: fl, Logger: logger, Report: rep.add}
 	if cfg.interval == 0 {
 		return runOnce(ctx, runner, demo, rep, state)
+	}
+	if demo != nil {
+		actx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); demo.animate(actx, cfg.interval) }()
+		defer func() { stop(); <-done }()
 	}
 	return runContinuously(ctx, runner, cfg.interval, rep, state)
 }

@@ -118,8 +118,8 @@ func (r *report) endCycle() {
 	}
 	r.printf("In all: received %d, created %d, updated %d, sent %d, decided %d, unchanged %d, denied %d, failed %d.\n",
 		total.Received, total.Created, total.Updated, total.Sent, total.Decided, total.Unchanged, total.DeniedTotal(), total.Failed)
-	if changed(total) == 0 && total.Failed == 0 && len(r.runErrs) == 0 {
-		r.printf("  Nothing new: everything was already done (or denied) in an earlier run.\n")
+	if changed(total) == 0 && len(r.runErrs) == 0 {
+		r.printf("  Nothing was written or sent: what arrived again was already done, or is still denied or failing.\n")
 	}
 	if len(total.Denied) > 0 {
 		r.printf("  Denied by the sharing agreement, by reason (nothing was shared):\n")
