@@ -23,10 +23,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,6 +123,8 @@ type harness struct {
 
 	PING       *progrestest.PINGServer
 	PINGClient *progres.PINGClient
+	// PINGFaults fails chosen PING requests on the client side.
+	PINGFaults *faultTransport
 
 	// Inbound is the httptest server the DTP fake pushes to; it serves the
 	// handler set with Mount (503 until then).
@@ -209,7 +213,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	pcfg := h.PING.Config()
 	grant := progres.PasswordGrant{Origin: h.PING.URL(), Tenant: pcfg.Tenant, Policy: pcfg.Policy, ClientID: pcfg.ClientID,
 		Scope: pcfg.Scope, Username: pcfg.Username, Password: pcfg.Password}
+	h.PINGFaults = &faultTransport{next: http.DefaultTransport}
 	pg, err := progres.NewPING(h.PING.URL(),
+		progres.WithHTTPClient(&http.Client{Transport: h.PINGFaults}),
 		progres.WithSubscriptionKey(progrestest.DefaultSubscriptionKey),
 		progres.WithPasswordGrant(grant),
 		progres.WithDeployment(pcfg.PartnerID, pcfg.InteropID),
@@ -225,6 +231,57 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		h.State = sqlsink.NewMemoryState()
 	}
 	return h
+}
+
+// faultTransport answers the requests its predicate picks with the
+// status it returns (0: the request goes through), without sending them.
+type faultTransport struct {
+	next http.RoundTripper
+	pick atomic.Pointer[func(r *http.Request, body []byte) int]
+}
+
+// Fail makes the transport answer what pick chooses; nil stops it.
+func (f *faultTransport) Fail(pick func(r *http.Request, body []byte) int) {
+	if pick == nil {
+		f.pick.Store(nil)
+		return
+	}
+	f.pick.Store(&pick)
+}
+
+// RoundTrip implements http.RoundTripper.
+func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	p := f.pick.Load()
+	if p == nil {
+		return f.next.RoundTrip(r)
+	}
+	var body []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		_ = r.Body.Close()
+		body = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	if st := (*p)(r, body); st != 0 {
+		return &http.Response{StatusCode: st, Status: http.StatusText(st), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{}`)), Request: r}, nil
+	}
+	return f.next.RoundTrip(r)
+}
+
+// failShippingProcess makes PING answer status to every request for the
+// shipping process (e.g. SHP-2748) until the returned function is called.
+func (h *harness) failShippingProcess(shp string, status int) (restore func()) {
+	h.PINGFaults.Fail(func(_ *http.Request, body []byte) int {
+		if bytes.Contains(body, []byte(`"`+shp+`"`)) {
+			return status
+		}
+		return 0
+	})
+	return func() { h.PINGFaults.Fail(nil) }
 }
 
 // seedGambella adds the Gambella deployment's lookups, agencies and users.
@@ -456,3 +513,6 @@ func TestHarnessWiring(t *testing.T) {
 	_ = loadTestPolicy(t, "gambella-progres-to-primero")
 	_ = loadTestPolicy(t, "gambella-primero-decisions-to-progres")
 }
+
+// bytesContains reports whether b contains s.
+func bytesContains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
