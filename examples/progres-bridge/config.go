@@ -29,16 +29,20 @@ const (
 	gatewayPING = "ping"
 )
 
-// defaultDemoDB is where the demo keeps its state with no -db: a file in
-// the current directory, kept between runs so that a second run shows
-// that nothing is done twice.
-const defaultDemoDB = "progres-bridge-demo.db"
+// demoDBName is the demo's state file with no -db, in a temporary
+// directory removed at the end: the demo's fakes start afresh on every
+// run, so state kept from an earlier run would describe systems that are
+// gone.
+const demoDBName = "state.db"
 
 // config is the bridge's configuration: flags and environment, checked.
 type config struct {
 	// demo is true when neither -primero-url nor -progres-url is given:
 	// the bridge starts the fakes in-process.
 	demo bool
+	// tempState is true when the demo keeps its state in a temporary
+	// SQLite file (no -db).
+	tempState bool
 
 	primeroURL string
 	progresURL string
@@ -81,7 +85,7 @@ func newFlagSet(c *config, s *flagStrings) *flag.FlagSet {
 	fs.StringVar(&c.primeroURL, "primero-url", "", "Primero base URL, e.g. https://primero.example.org (with -progres-url; default: the in-process fakes)")
 	fs.StringVar(&c.progresURL, "progres-url", "", "the proGres gateway's base URL: DTP's operations base, or PING's host (with -primero-url)")
 	fs.StringVar(&c.gateway, "gateway", gatewayDTP, "proGres gateway: dtp (pushes to the inbound endpoint; the Gambella pilot) or ping (polled)")
-	fs.StringVar(&c.dsn, "db", "", "state database: a SQLite file path (or sqlite:PATH) or a postgres:// URL without a password (PGPASSWORD or ~/.pgpass supply it); required with real systems (default for the demo: "+defaultDemoDB+" in the current directory)")
+	fs.StringVar(&c.dsn, "db", "", "state database: a SQLite file path (or sqlite:PATH) or a postgres:// URL without a password (PGPASSWORD or ~/.pgpass supply it); required with real systems (default for the demo: a temporary SQLite file, removed at the end)")
 	fs.DurationVar(&c.interval, "interval", 0, "run a cycle of every flow this often until SIGINT or SIGTERM, e.g. 5m (default: one cycle, then exit)")
 	fs.StringVar(&s.start, "start", "", "RFC 3339 time the polling flows start from on their first run, when the state holds no cursor yet (later runs resume from the cursor)")
 	fs.BoolVar(&c.verbose, "v", false, "log each flow run and HTTP call to stderr (identifiers and counts only)")
@@ -238,8 +242,8 @@ func (c *config) checkDemo(p *problems, set map[string]bool) {
 	if !set["listen"] {
 		c.listen = "127.0.0.1:0" // the fakes push to a free loopback port
 	}
-	if c.dsn == "" {
-		c.dsn = defaultDemoDB
+	if !set["db"] {
+		c.tempState = true
 	}
 	if c.start.IsZero() {
 		c.start = demoStart

@@ -109,14 +109,15 @@ func merge(a, b env) env {
 	return out
 }
 
-// TestConfigDemoDefaults: no flags is the demo, on a SQLite file in the
-// current directory, with a start for the first run, and reads no secret
-// from the environment.
+// TestConfigDemoDefaults: no flags is the demo, on a temporary SQLite
+// file, with a start for the first run, and reads no secret from the
+// environment.
 func TestConfigDemoDefaults(t *testing.T) {
 	c, err := parseConfig(nil, realEnv.get)
 	require.NoError(t, err)
 	assert.True(t, c.demo)
-	assert.Equal(t, defaultDemoDB, c.dsn)
+	assert.True(t, c.tempState)
+	assert.Empty(t, c.dsn)
 	assert.Equal(t, gatewayDTP, c.gateway)
 	assert.Equal(t, "127.0.0.1:0", c.listen)
 	assert.Equal(t, demoStart, c.start)

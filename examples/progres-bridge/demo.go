@@ -59,6 +59,8 @@ type demoSystems struct {
 	// pushes.
 	inboundAddr string
 	answers     demoDecisions
+	// runs counts the bridge's runs against these fakes.
+	runs int
 }
 
 // newDemoSystems creates the demo's certificates (in a temporary
@@ -214,6 +216,14 @@ func seedDTP(s *progrestest.DTPServer) {
 		s.QueueReferral(demoReferralItems(i)...)
 	}
 	s.QueueReferral(demoReferralItems(childNew)...)
+}
+
+// redeliver makes the gateway deliver the demo's referrals again: DTP
+// queues them once more; PING lists again those still pending.
+func (d *demoSystems) redeliver() {
+	if d.dtp != nil {
+		seedDTP(d.dtp)
+	}
 }
 
 // seedPING adds the same referrals to the PING fake's pending list.

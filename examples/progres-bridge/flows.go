@@ -15,7 +15,7 @@ import (
 // PING). Each flow uses the embedded Gambella mapping spec and synthetic
 // policy (referral.Spec, referral.Policy); a deployment replaces them
 // with the ones its agreement names.
-func flows(cfg config, c *clients, state sqlsink.State, log *slog.Logger) ([]referral.Flow, http.Handler, error) {
+func flows(cfg config, c *clients, state sqlsink.State, log *slog.Logger, rep *report) ([]referral.Flow, http.Handler, error) {
 	common := func(policy string) (referral.Common, error) {
 		p, err := referral.Policy(policy)
 		if err != nil {

@@ -37,6 +37,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -94,29 +95,50 @@ func exitStatus(ctx context.Context, args []string, getenv func(string) string, 
 	return exitFailed
 }
 
-// run runs the bridge with a checked configuration.
+// run runs the bridge with a checked configuration. The demo (no URLs)
+// runs twice against the same fakes, the second time as a restarted
+// bridge to which proGres delivers everything again, to show that nothing
+// is done twice.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.DiscardHandler)
 	if cfg.verbose {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	var demo *demoSystems
-	if cfg.demo {
-		d, err := newDemoSystems()
-		if err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		defer d.close()
-		demo = d
-		cfg = d.configure(cfg)
+	if !cfg.demo {
+		return runWith(ctx, cfg, nil, logger, stdout)
 	}
-	return runWith(ctx, cfg, demo, logger, stdout)
+	d, err := newDemoSystems()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer d.close()
+	cfg = d.configure(cfg)
+	if cfg.tempState {
+		dir, err := os.MkdirTemp("", "progres-bridge-state-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.dsn = filepath.Join(dir, demoDBName)
+	}
+	if err := runWith(ctx, cfg, d, logger, stdout); err != nil || cfg.interval > 0 {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "Run 2: the same bridge started again on the same state, and proGres delivering every referral once more (as after lost acknowledgements).")
+	d.redeliver()
+	return runWith(ctx, cfg, d, logger, stdout)
 }
 
 // runWith runs the bridge against demo's fakes (nil: the configured
-// systems). Tests call it to run twice against the same fakes.
+// systems) on the state in cfg.dsn. Run again with the same demo, it
+// describes the systems and the state only once.
 func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Logger, out io.Writer) error {
 	rep := &report{out: out}
+	again := demo != nil && demo.runs > 0
+	if demo != nil {
+		demo.runs++
+	}
 
 	// The inbound endpoint listens first: the DTP fake must know where to
 	// push before it starts.
@@ -148,7 +170,9 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 			}
 		}
 		cl, err = demoClients(demo, logger)
-		rep.demoSystems(demo, inboundURL, cfg.clientCA != "")
+		if !again {
+			rep.demoSystems(demo, inboundURL, cfg.clientCA != "")
+		}
 	} else {
 		cl, err = realClients(cfg, logger)
 		rep.realSystems(cfg, in)
@@ -162,9 +186,11 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		return err
 	}
 	defer db.Close()
-	rep.state(cfg.dsn, cfg.demo)
+	if !again {
+		rep.state(cfg.dsn, cfg.tempState)
+	}
 
-	fl, handler, err := flows(cfg, cl, state, logger)
+	fl, handler, err := flows(cfg, cl, state, logger, rep)
 	if err != nil {
 		return err
 	}
@@ -177,7 +203,9 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		}
 		in.serve(handler)
 	}
-	rep.flows(fl)
+	if !again {
+		rep.flows(fl)
+	}
 
 	runner := &referral.Runner{State: state, Flows: fl, Logger: logger, Report: rep.add}
 	if cfg.interval == 0 {
@@ -197,7 +225,7 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 // in the demo, UNHCR then answers the referrals it received. The report
 // follows, with the audit trails verified.
 func runOnce(ctx context.Context, runner *referral.Runner, demo *demoSystems, rep *report, state sqlsink.State) error {
-	rep.startCycle(1)
+	rep.startCycle("One cycle of every flow")
 	if demo != nil {
 		if err := demo.deliver(ctx); err != nil {
 			return err
@@ -231,10 +259,10 @@ func runContinuously(ctx context.Context, runner *referral.Runner, every time.Du
 }
 
 // describeState is where the state is, for the report.
-func describeState(dsn string, demo bool) string {
+func describeState(dsn string, temporary bool) string {
 	s := cliutil.DescribeState(dsn)
-	if demo {
-		s += " (kept between runs: run again and nothing is done twice; delete it to start the demo afresh)"
+	if temporary {
+		s += ", a temporary one removed at the end (give -db to keep it)"
 	}
 	return s
 }

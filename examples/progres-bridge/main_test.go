@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -103,35 +104,43 @@ func servicesOf(c map[string]any) []any {
 	return rows
 }
 
-// TestNoFlagsTwiceWithFreshFakes is what a person sees running the
-// command twice: each run starts fresh fakes seeded alike, the state file
-// in the current directory is kept, and the second run writes and sends
-// nothing. Nothing personal reaches the output, the verbose log or the
-// state file.
-func TestNoFlagsTwiceWithFreshFakes(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	var out1, out2, log bytes.Buffer
-	require.Equal(t, exitOK, exitStatus(context.Background(), []string{"-v"}, env{}.get, &out1, &log), log.String())
-	require.Equal(t, exitOK, exitStatus(context.Background(), []string{"-v"}, env{}.get, &out2, &log), log.String())
-
-	dbPath := filepath.Join(dir, defaultDemoDB)
-	assert.Contains(t, out1.String(), "State: SQLite file "+dbPath+" (kept between runs")
-	assert.Contains(t, out1.String(), "created 1, updated 1")
-	assert.Contains(t, out1.String(), "consent not recorded (consent_missing)")
-	assert.Contains(t, out1.String(), "ambiguous_match")
-	assert.Contains(t, out2.String(), "created 0, updated 0, sent 0, decided 0")
-	for _, out := range []string{out1.String(), out2.String()} {
-		assert.Contains(t, out, "Audit trails verified:")
-		for _, goSyntax := range []string{"map[", "{", "}", "%!"} {
-			assert.NotContains(t, out, goSyntax)
-		}
+// TestNoFlagsRunsTheDemoTwice is the README's command: it runs the demo,
+// then again as a restarted bridge to which DTP delivers everything once
+// more, and the second run writes and sends nothing. Its state is a
+// temporary file, gone at the end.
+func TestNoFlagsRunsTheDemoTwice(t *testing.T) {
+	var out, stderr bytes.Buffer
+	require.Equal(t, exitOK, exitStatus(context.Background(), nil, env{}.get, &out, &stderr), stderr.String())
+	text := out.String()
+	first, second, found := strings.Cut(text, "Run 2:")
+	require.True(t, found, text)
+	assert.Contains(t, first, "created 1, updated 1")
+	assert.Contains(t, first, "consent not recorded (consent_missing)")
+	assert.Contains(t, first, "ambiguous_match")
+	assert.Contains(t, second, "created 0, updated 0, sent 0, decided 0")
+	assert.Contains(t, second, "Nothing was written or sent")
+	assert.Equal(t, 2, strings.Count(text, "Audit trails verified:"))
+	for _, goSyntax := range []string{"map[", "{", "}", "%!"} {
+		assert.NotContains(t, text, goSyntax)
 	}
+	path := regexp.MustCompile(`State: SQLite file (\S+), a temporary one`).FindStringSubmatch(text)
+	require.Len(t, path, 2, text)
+	assert.NoFileExists(t, path[1], "the temporary state is removed")
+}
 
+// TestDemoKeepsNothingPersonal: with -db the demo's state file is kept;
+// nothing personal from the synthetic referrals reaches it, the report or
+// the verbose log.
+func TestDemoKeepsNothingPersonal(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "kept.db")
+	var out, log bytes.Buffer
+	require.Equal(t, exitOK, exitStatus(context.Background(), []string{"-v", "-db", dbPath}, env{}.get, &out, &log), log.String())
+	assert.Contains(t, out.String(), "State: SQLite file "+dbPath+".")
+	assert.Contains(t, log.String(), "referral flow run", "the verbose log was written")
 	stored := readState(t, dbPath)
 	assert.Contains(t, stored, individualNumber(childNew), "the state holds identifiers")
 	rec, fields := demoPersonalData()
-	consenttest.AssertNoPersonalData(t, rec, fields, out1.String(), out2.String(), log.String(), stored)
+	consenttest.AssertNoPersonalData(t, rec, fields, out.String(), log.String(), stored)
 }
 
 // readState returns the SQLite state file's raw bytes with its

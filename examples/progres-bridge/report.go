@@ -74,12 +74,12 @@ func (r *report) flows(fl []referral.Flow) {
 	r.printf("Flows: %s.\n", strings.Join(names, ", "))
 }
 
-// startCycle begins a cycle's section.
-func (r *report) startCycle(n int) {
+// startCycle begins a cycle's section under title.
+func (r *report) startCycle(title string) {
 	r.mu.Lock()
 	r.cycle, r.runErrs = nil, nil
 	r.mu.Unlock()
-	r.printf("Cycle %d:\n", n)
+	r.printf("%s:\n", title)
 }
 
 // add records one flow run (referral.Runner.Report) and prints its line.
@@ -181,7 +181,7 @@ type cycleReporter struct {
 func (c *cycleReporter) add(s referral.Stats, err error) {
 	if c.n == 0 {
 		c.cycle++
-		c.rep.startCycle(c.cycle)
+		c.rep.startCycle(fmt.Sprintf("Cycle %d", c.cycle))
 	}
 	c.rep.add(s, err)
 	c.n++
