@@ -143,6 +143,7 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 	// The inbound endpoint listens first: the DTP fake must know where to
 	// push before it starts.
 	var in *inbound
+	var gate *inboundGate
 	if cfg.gateway == gatewayDTP {
 		addr := cfg.listen
 		if demo != nil && demo.inboundAddr != "" {
@@ -152,7 +153,14 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		if in, err = listenInbound(addr, cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
 			return err
 		}
-		defer func() { _ = in.close() }()
+		defer func() {
+			// Stop serving first (pushes in flight finish), then give the
+			// inbound lock up.
+			_ = in.close()
+			if gate != nil {
+				_ = gate.release()
+			}
+		}()
 		if demo != nil {
 			demo.inboundAddr = in.ln.Addr().String()
 		}
@@ -197,14 +205,20 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 	if len(fl) == 0 {
 		return errors.New("no flow is available for this gateway in this build")
 	}
+	if !again {
+		rep.flows(fl)
+	}
 	if in != nil {
 		if handler == nil {
 			handler = http.NotFoundHandler()
 		}
-		in.serve(handler)
-	}
-	if !again {
-		rep.flows(fl)
+		gate = &inboundGate{state: state, h: handler}
+		held, err := gate.acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("inbound lock: %w", err)
+		}
+		rep.inbound(held)
+		in.serve(gate)
 	}
 
 	runner := &referral.Runner{State: state, Flows: fl, Logger: logger, Report: rep.add}
@@ -217,7 +231,7 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		go func() { defer close(done); demo.animate(actx, cfg.interval) }()
 		defer func() { stop(); <-done }()
 	}
-	return runContinuously(ctx, runner, cfg.interval, rep, state)
+	return runContinuously(ctx, runner, cfg.interval, rep, state, gate)
 }
 
 // runOnce runs one cycle: in the demo, the gateway first delivers what it
@@ -246,10 +260,22 @@ func runOnce(ctx context.Context, runner *referral.Runner, demo *demoSystems, re
 }
 
 // runContinuously runs a cycle every interval until ctx ends (a graceful
-// stop: nil), reporting each cycle, then verifies the audit trails.
-func runContinuously(ctx context.Context, runner *referral.Runner, every time.Duration, rep *report, state sqlsink.State) error {
+// stop: nil), reporting each cycle, then verifies the audit trails. After
+// each cycle an instance that does not handle DTP's pushes tries to take
+// them over (gate is nil with PING).
+func runContinuously(ctx context.Context, runner *referral.Runner, every time.Duration, rep *report, state sqlsink.State, gate *inboundGate) error {
 	fmt.Fprintf(rep.out, "Running every %s until SIGINT or SIGTERM.\n", every)
 	cycles := &cycleReporter{rep: rep, flows: len(runner.Flows)}
+	if gate != nil {
+		cycles.onEnd = func() {
+			if gate.held() {
+				return
+			}
+			if held, err := gate.acquire(ctx); err == nil && held {
+				rep.inbound(true)
+			}
+		}
+	}
 	runner.Report = cycles.add
 	runner.Interval = every
 	if err := runner.Run(ctx); err != nil {

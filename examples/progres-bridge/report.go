@@ -74,6 +74,15 @@ func (r *report) flows(fl []referral.Flow) {
 	r.printf("Flows: %s.\n", strings.Join(names, ", "))
 }
 
+// inbound says whether this instance handles DTP's pushes.
+func (r *report) inbound(held bool) {
+	if held {
+		r.printf("Inbound endpoint: this instance handles DTP's pushes.\n")
+		return
+	}
+	r.printf("Inbound endpoint: another instance handles DTP's pushes; this one answers 503 until it takes over.\n")
+}
+
 // startCycle begins a cycle's section under title.
 func (r *report) startCycle(title string) {
 	r.mu.Lock()
@@ -174,6 +183,8 @@ func (r *report) verify(ctx context.Context, state sqlsink.State, fl []referral.
 type cycleReporter struct {
 	rep   *report
 	flows int
+	// onEnd, when set, runs after each cycle's report.
+	onEnd func()
 	n     int // flows reported in the current cycle
 	cycle int
 }
@@ -188,5 +199,8 @@ func (c *cycleReporter) add(s referral.Stats, err error) {
 	if c.n == c.flows {
 		c.rep.endCycle()
 		c.n = 0
+		if c.onEnd != nil {
+			c.onEnd()
+		}
 	}
 }
