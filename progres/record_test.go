@@ -56,3 +56,26 @@ func TestInterventionRowRecordIsACopy(t *testing.T) {
 	rec["progres_interventionnumber"] = "changed"
 	assert.Equal(t, progrestest.InterventionNumber(4), rows[0].Row["progres_interventionnumber"], "changing the record leaves the row alone")
 }
+
+// FuzzOutgoingReferralRecord: whatever item the decoder accepts, its
+// Record decodes back to the same referral.
+func FuzzOutgoingReferralRecord(f *testing.F) {
+	for _, it := range progrestest.SyntheticReferral(1, "Nuer", "Somali") {
+		b, _ := json.Marshal(map[string]any{"interventions": []any{it}, "request_type": "PrimeroOutgoingReferral"})
+		f.Add(b)
+	}
+	f.Add([]byte(`{"interventions":[{"progres_interventionnumber":"x","individuals.progres_sex":125080001,"extra":{"a":[1,null]}}],"request_type":"PrimeroOutgoingReferral"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		n, err := progres.DecodeNotification(body)
+		if err != nil || n.RequestType != progres.RequestReferral {
+			return
+		}
+		for _, r := range n.Referrals {
+			b, err := json.Marshal(map[string]any{"interventions": []any{map[string]any(r.Record())}, "request_type": "PrimeroOutgoingReferral"})
+			require.NoError(t, err)
+			again, err := progres.DecodeNotification(b)
+			require.NoError(t, err, "a Record decodes again")
+			assert.Equal(t, r, again.Referrals[0])
+		}
+	})
+}

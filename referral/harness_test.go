@@ -22,6 +22,7 @@ package referral
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,6 +118,11 @@ type harness struct {
 
 	Primero       *primerotest.Server
 	PrimeroClient *primero.Client
+	// PrimeroFaults sees (and may fail) every request of PrimeroClient.
+	PrimeroFaults *faultTransport
+	// PrimeroAdmin is a second client, without faults: a caseworker
+	// changing cases while a flow runs.
+	PrimeroAdmin *primero.Client
 
 	DTP       *progrestest.DTPServer
 	DTPClient *progres.DTPClient
@@ -184,10 +190,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	// Primero.
 	h.Primero = primerotest.NewServer(t, append([]primerotest.Option{primerotest.WithClock(h.Clock.Now)}, cfg.primeroOpts...)...)
 	seedGambella(h.Primero)
+	h.PrimeroFaults = &faultTransport{next: http.DefaultTransport}
 	pc, err := primero.New(h.Primero.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword),
-		primero.WithRetry(fastRetry), primero.WithLogger(h.Logger))
+		primero.WithRetry(fastRetry), primero.WithLogger(h.Logger), primero.WithHTTPClient(&http.Client{Transport: h.PrimeroFaults}))
 	require.NoError(t, err)
 	h.PrimeroClient = pc
+	admin, err := primero.New(h.Primero.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+	h.PrimeroAdmin = admin
 
 	// The inbound endpoint DTP pushes to, then DTP itself.
 	h.Inbound = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -234,11 +244,20 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 }
 
 // faultTransport answers the requests its predicate picks with the
-// status it returns (0: the request goes through), without sending them.
+// status it returns (0: the request goes through), without sending them;
+// loseAnswer sends the request and then loses the answer, as a dropped
+// connection after the server acted.
 type faultTransport struct {
 	next http.RoundTripper
 	pick atomic.Pointer[func(r *http.Request, body []byte) int]
 }
+
+// loseAnswer is the pick result that sends the request and loses the
+// answer.
+const loseAnswer = -1
+
+// errAnswerLost is the error a lost answer gives the client.
+var errAnswerLost = errors.New("harness: connection lost after the request was sent")
 
 // Fail makes the transport answer what pick chooses; nil stops it.
 func (f *faultTransport) Fail(pick func(r *http.Request, body []byte) int) {
@@ -265,7 +284,16 @@ func (f *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		body = b
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	if st := (*p)(r, body); st != 0 {
+	st := (*p)(r, body)
+	if st == loseAnswer {
+		resp, err := f.next.RoundTrip(r)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+		}
+		return nil, errAnswerLost
+	}
+	if st != 0 {
 		return &http.Response{StatusCode: st, Status: http.StatusText(st), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{}`)), Request: r}, nil
 	}
@@ -472,7 +500,9 @@ func (h *harness) pingIntervention(i int, languages ...string) {
 // reads the fake, and the SQLite state survives a restart.
 func TestHarnessWiring(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t, withSQLite())
+	h := newHarness(t, withSQLite(), withDTPOptions(progrestest.WithPartialRedelivery()),
+		withPINGOptions(progrestest.WithPING(progrestest.DefaultPINGConfig())),
+		withPrimeroOptions(primerotest.WithVersion("2.11.0")))
 
 	names := map[string]bool{}
 	for u, err := range h.PrimeroClient.Users.All(ctx) {

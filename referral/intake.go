@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/casebridge/casebridge/consent"
@@ -101,9 +102,10 @@ type intakeCore struct {
 	svcKind    string // StableID kind of the service unique_id ("progres-intervention")
 	matchField string // the Primero field holding Person ("unhcr_individual_no")
 
-	trails trails
-	mu     sync.Mutex // guards stats
-	stats  Stats
+	trails   trails
+	mu       sync.Mutex // guards stats and ownersOK
+	stats    Stats
+	ownersOK bool // every intake user was found enabled in Primero
 }
 
 // newIntakeCore validates cfg for the named flow.
@@ -116,11 +118,11 @@ func newIntakeCore(flow string, cfg IntakeConfig, defaultSpec string) (*intakeCo
 		return nil, fmt.Errorf("referral: %s: Primero is required", flow)
 	case cfg.DefaultOwner == "":
 		return nil, fmt.Errorf("referral: %s: DefaultOwner is required", flow)
-	case !consent.IsIdentifier(cfg.DefaultOwner):
+	case !isUserName(cfg.DefaultOwner):
 		return nil, fmt.Errorf("referral: %s: DefaultOwner must be a user_name", flow)
 	}
 	for k, v := range cfg.Owners {
-		if k == "" || v == "" || !consent.IsIdentifier(v) {
+		if k == "" || !isUserName(v) {
 			return nil, fmt.Errorf("referral: %s: Owners: every entry needs an agency and a user_name", flow)
 		}
 	}
@@ -206,6 +208,9 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 	if err != nil {
 		return intakeOutcome{}, err
 	}
+	if !isStateID(it.Person) && it.Person != "" {
+		return c.fail(ctx, tr, it, codeInvalidData)
+	}
 	rec, code := c.mapItem(ctx, it)
 	if code != "" {
 		return c.fail(ctx, tr, it, code)
@@ -215,6 +220,8 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if !d.Allowed {
+		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake denied", slog.String("flow", c.flow),
+			slog.String("referral", it.Ref.ID), slog.Any("reasons", d.Reasons))
 		c.count(func(s *Stats) { s.Deny(d.Reasons) })
 		return intakeOutcome{Code: codeConsent, Reasons: d.Reasons}, nil
 	}
@@ -251,6 +258,8 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 	if _, err := tr.Append(ctx, c.delivery(it, consent.OutcomeDelivered)); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
+	c.cfg.log().LogAttrs(ctx, slog.LevelDebug, "referral intake delivered", slog.String("flow", c.flow),
+		slog.String("referral", it.Ref.ID), slog.String("case", out.RecordID), slog.Bool("created", out.Created), slog.Bool("updated", out.Updated))
 	c.count(func(s *Stats) {
 		switch {
 		case out.Created:
@@ -266,6 +275,8 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 
 // fail audits a permanent failure and returns its outcome.
 func (c *intakeCore) fail(ctx context.Context, tr *consent.Trail, it intakeItem, code string) (intakeOutcome, error) {
+	c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake refused", slog.String("flow", c.flow),
+		slog.String("referral", it.Ref.ID), slog.String("code", code))
 	if _, err := tr.Append(ctx, c.delivery(it, consent.OutcomeFailed, code)); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -120,6 +121,7 @@ func (f *DTPIntake) OnReferral(ctx context.Context, d progres.Delivery[*progres.
 		return errors.New("referral: nil referral item")
 	}
 	number := it.InterventionNumber
+	ref, ok := referralRef("progres", number, string(d.Key))
 	itemKey := "item:" + string(d.Key)
 	if done, err := c.cfg.State.Processed(ctx, c.flow, itemKey); err != nil {
 		c.count(func(s *Stats) { s.Fail(number, codeState, err) })
@@ -132,25 +134,32 @@ func (f *DTPIntake) OnReferral(ctx context.Context, d progres.Delivery[*progres.
 	if it.UserPartner != nil && it.UserPartner.Name != "" {
 		agency = it.UserPartner.Name
 	}
-	out, err := c.deliver(ctx, intakeItem{Ref: progresRef(number), Person: it.IndividualID, Agency: agency,
-		Rows: []mapping.Record{it.Record()}})
-	if err != nil {
-		c.count(func(s *Stats) { s.Fail(number, codePrimero, err) })
-		return err
+	var out intakeOutcome
+	if !ok {
+		// A number no key can hold: refused before anything is written.
+		out = intakeOutcome{Code: codeInvalidData}
+	} else {
+		var err error
+		out, err = c.deliver(ctx, intakeItem{Ref: ref, Person: it.IndividualID, Agency: agency,
+			Rows: []mapping.Record{it.Record()}})
+		if err != nil {
+			c.count(func(s *Stats) { s.Fail(ref.ID, codePrimero, err) })
+			return err
+		}
 	}
-	return f.answer(ctx, number, itemKey, out)
+	return f.answer(ctx, number, ref.ID, itemKey, out)
 }
 
 // answer sends the intervention's feedback unless it was sent, then marks
 // the item handled. Delivered feedback goes once per intervention; a
 // failure is answered once per item and outcome.
-func (f *DTPIntake) answer(ctx context.Context, number, itemKey string, out intakeOutcome) error {
+func (f *DTPIntake) answer(ctx context.Context, number, refID, itemKey string, out intakeOutcome) error {
 	c := f.core
-	fedKey := "fed:" + number
+	fedKey := "fed:" + refID
 	var fb *progres.Feedback
 	marks := []string{itemKey}
 	if out.failed() {
-		c.countFailure(number, out)
+		c.countFailure(refID, out)
 		failKey := itemKey + ":failed:" + out.Code
 		for _, k := range []string{fedKey, failKey} {
 			done, err := c.cfg.State.Processed(ctx, c.flow, k)
@@ -174,7 +183,7 @@ func (f *DTPIntake) answer(ctx context.Context, number, itemKey string, out inta
 		}
 	}
 	if fb != nil {
-		if err := f.sendFeedback(ctx, number, fb); err != nil {
+		if err := f.sendFeedback(ctx, refID, fb); err != nil {
 			return err
 		}
 	}
@@ -196,10 +205,10 @@ func (c *intakeCore) countFailure(number string, out intakeOutcome) {
 	}
 }
 
-// sendFeedback sends one feedback body, audited as a delivery to proGres.
-func (f *DTPIntake) sendFeedback(ctx context.Context, number string, fb *progres.Feedback) error {
-	c := f.core
-	return c.feedback(ctx, number, func() error { return f.dtp.Feedback.Send(ctx, fb) })
+// sendFeedback sends one feedback body, audited as a delivery to proGres
+// about the referral refID.
+func (f *DTPIntake) sendFeedback(ctx context.Context, refID string, fb *progres.Feedback) error {
+	return f.core.feedback(ctx, refID, func() error { return f.dtp.Feedback.Send(ctx, fb) })
 }
 
 // feedback runs send (one answer to the source system about the referral
@@ -215,6 +224,8 @@ func (c *intakeCore) feedback(ctx context.Context, number string, send func() er
 		return fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if err := send(); err != nil {
+		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral feedback not sent", slog.String("flow", c.flow),
+			slog.String("referral", number), slog.String("error", err.Error()))
 		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, to, c.cfg.Policy, c.m.Hash(), consent.OutcomeFailed, codeFeedback))
 		c.count(func(s *Stats) { s.Fail(number, codeFeedback, err) })
 		return fmt.Errorf("referral: %s: feedback: %w", c.flow, err)
@@ -308,7 +319,14 @@ func (f *PINGIntake) one(ctx context.Context, p *progres.PendingIntervention) er
 			recs[i] = r.Record()
 		}
 		number := first.InterventionNumber
-		out, err := c.deliver(ctx, intakeItem{Ref: progresRef(number), Person: first.IndividualID, Agency: first.BusinessUnit, Rows: recs})
+		ref, ok := referralRef("progres", number, p.LPInterventionID)
+		if !ok || !isStateID(p.LPInterventionID) {
+			c.count(func(s *Stats) {
+				s.Fail(ref.ID, codeInvalidData, errors.New("referral: intervention ids are not identifiers"))
+			})
+			continue
+		}
+		out, err := c.deliver(ctx, intakeItem{Ref: ref, Person: first.IndividualID, Agency: first.BusinessUnit, Rows: recs})
 		if err != nil {
 			c.count(func(s *Stats) { s.Fail(number, codePrimero, err) })
 			return err
@@ -320,6 +338,12 @@ func (f *PINGIntake) one(ctx context.Context, p *progres.PendingIntervention) er
 		unit := first.BusinessUnit
 		if unit == "" {
 			unit = p.BusinessUnit
+		}
+		if err := c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
+			return putPINGIntervention(ctx, tx, number, p.LPInterventionID, unit)
+		}); err != nil {
+			c.count(func(s *Stats) { s.Fail(number, codeState, err) })
+			return err
 		}
 		up := progres.TransferUpdate{CaseID: out.CaseID, LPInterventionID: p.LPInterventionID, BusinessUnit: unit,
 			Status: progres.TransferPending, Date: c.cfg.now().Format(time.DateOnly), PrimeroCaseworker: out.Owner}

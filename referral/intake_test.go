@@ -3,6 +3,7 @@ package referral
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/casebridge/casebridge/consent"
@@ -251,4 +252,125 @@ func TestDTPIntakeTransientFailureIsDeliveredAgain(t *testing.T) {
 	st, _ := f.RunOnce(ctx)
 	assert.Equal(t, 2, st.Created)
 	assert.GreaterOrEqual(t, st.Failed, 1)
+}
+
+// With a DTP that re-delivers only the items the Handler's answer reports
+// as failed, exactly the failed item comes again.
+func TestDTPIntakePerItemResultsRedeliverOnlyTheFailedItem(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, withDTPOptions(progrestest.WithPartialRedelivery()))
+	mountDTPIntake(t, h)
+	h.DTP.QueueReferral(append(dtpReferral(1), dtpReferral(2)...)...)
+	h.Primero.FailNext(3, http.StatusServiceUnavailable) // intervention 1's search
+	require.Equal(t, 0, h.Push(ctx))
+	require.Equal(t, 1, h.Push(ctx))
+	att := h.DTP.PushAttempts()
+	require.Len(t, att, 2)
+	assert.Equal(t, 2, att[0].Items)
+	assert.Equal(t, 1, att[1].Items, "only the failed item is delivered again")
+	for _, i := range []int{1, 2} {
+		onlyCase(t, h, i)
+		assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(i)), 1)
+	}
+}
+
+// An intervention number that cannot be a key (a space in it) is refused
+// as invalid data and answered, not retried forever; a hostile UNHCR
+// number likewise; nothing is written.
+func TestDTPIntakeRefusesIdentifiersThatCannotBeKeys(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	badNumber := dtpReferral(1)
+	badNumber[0]["progres_interventionnumber"] = "000-23 PRTITV-0000001"
+	badPerson := dtpReferral(2)
+	badPerson[0]["individuals.progres_id"] = "000 00000002"
+	h.DTP.QueueReferral(append(badNumber, badPerson...)...)
+	require.Equal(t, 1, h.Push(ctx), "handled: answered, not re-delivered")
+	assert.Empty(t, h.Primero.Cases())
+	fb := h.DTP.Feedback()
+	require.Len(t, fb, 2)
+	for _, b := range fb {
+		assert.Equal(t, "Delivery Fail", b["status"])
+		assert.Equal(t, progres.ReasonInvalidData, b["closure_reason"])
+	}
+	st, _ := f.RunOnce(ctx)
+	assert.Equal(t, 2, st.Failed)
+}
+
+// The answer to the case create is lost after Primero created it: the
+// client does not re-POST; DTP delivers again and the intake finds the
+// case by the UNHCR number and adds nothing twice.
+func TestDTPIntakeLostCreateAnswerIsRecoveredByReading(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	mountDTPIntake(t, h)
+	lost := false
+	h.PrimeroFaults.Fail(func(r *http.Request, _ []byte) int {
+		if !lost && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/api/v2/cases") {
+			lost = true
+			return loseAnswer
+		}
+		return 0
+	})
+	h.DTP.QueueReferral(dtpReferral(1)...)
+	require.Equal(t, 0, h.Push(ctx), "the lost answer fails the item")
+	require.True(t, lost)
+	onlyCase(t, h, 1) // Primero did create it
+
+	require.Equal(t, 1, h.Push(ctx))
+	c := onlyCase(t, h, 1)
+	require.Len(t, servicesOf(c), 1)
+	assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(1)), 1)
+	posts := 0
+	for _, r := range h.Primero.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/api/v2/cases") {
+			posts++
+		}
+	}
+	assert.Equal(t, 1, posts, "never a blind second POST (pitfall 28)")
+}
+
+// A case made earlier under the stable id, whose UNHCR number a
+// caseworker has since changed, is not found by the search; the create
+// then gets 409 and the intake reads the case by its id and updates it
+// instead of failing or creating another.
+func TestDTPIntakeConflictOnCreateUpdatesTheExistingCase(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	mountDTPIntake(t, h)
+	id := StableID("", "progres-individual", individualNumber(1))
+	h.Primero.AddCase(map[string]any{"id": id, "module_id": "primeromodule-cp", "unhcr_individual_no": "000-00000099",
+		"owned_by": caseworker2})
+	h.DTP.QueueReferral(dtpReferral(1)...)
+	require.Equal(t, 1, h.Push(ctx))
+	c, ok := h.Primero.Case(id)
+	require.True(t, ok)
+	require.Len(t, servicesOf(c), 1, "the service went into the case the id names")
+	assert.Equal(t, "000-00000099", c["unhcr_individual_no"], "the match field is never rewritten")
+	assert.Len(t, h.Primero.Cases(), 1)
+	fb := feedbackFor(h, progrestest.InterventionNumber(1))
+	require.Len(t, fb, 1)
+	assert.Equal(t, caseworker2, fb[0]["primero_user"])
+}
+
+// An intake user Primero does not know: no case is created for nobody to
+// see; the item fails (and comes again) until the configuration is fixed.
+func TestDTPIntakeRefusesToCreateForAnUnknownIntakeUser(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	cfg := intakeConfig(h)
+	cfg.DefaultOwner = "no_such_user"
+	f, err := NewDTPIntake(DTPIntakeConfig{IntakeConfig: cfg, DTP: h.DTPClient})
+	require.NoError(t, err)
+	h.Mount(f.HandlerOption())
+	item := dtpReferral(1)
+	delete(item[0], "user.progres_partner")
+	h.DTP.QueueReferral(item...)
+	require.Equal(t, 0, h.Push(ctx))
+	assert.Empty(t, h.Primero.Cases())
+	assert.Empty(t, h.DTP.Feedback())
+	st, _ := f.RunOnce(ctx)
+	require.Equal(t, 1, st.Failed)
+	assert.ErrorIs(t, st.Errors[0].Err, errNoIntakeUser)
 }

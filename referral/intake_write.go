@@ -93,6 +93,9 @@ func (c *intakeCore) write(ctx context.Context, it intakeItem, rec mapping.Recor
 // attempt whose answer was lost created it (or another process did): it is
 // read back and updated like any existing case, never created again.
 func (c *intakeCore) create(ctx context.Context, it intakeItem, rec mapping.Record) (intakeOutcome, error) {
+	if err := c.checkOwners(ctx); err != nil {
+		return intakeOutcome{}, err
+	}
 	body := maps.Clone(rec)
 	body["id"] = c.caseID(it.Person)
 	body["owned_by"] = c.owner(it.Agency)

@@ -24,6 +24,9 @@ const (
 	// SpecIntakePING maps one PING intervention detail row to a Primero
 	// case body.
 	SpecIntakePING = "gambella-progres-ping-to-primero"
+	// SpecDecisionsOut maps a Primero decision ({case_id, owned_by,
+	// service}) to what DTP and PING receive.
+	SpecDecisionsOut = "gambella-primero-decision-to-progres"
 )
 
 // Names of the embedded synthetic policies (referral/policies/<name>.yaml).
