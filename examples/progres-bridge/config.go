@@ -53,8 +53,9 @@ type config struct {
 	verbose    bool
 
 	// Primero accounts the flows use (user names, not secrets).
-	intakeUser string
-	unhcrUser  string
+	intakeUser  string
+	unhcrUser   string
+	unhcrAgency string
 
 	// The inbound endpoint DTP pushes to.
 	listen, tlsCert, tlsKey, clientCA string
@@ -91,6 +92,7 @@ func newFlagSet(c *config, s *flagStrings) *flag.FlagSet {
 	fs.BoolVar(&c.verbose, "v", false, "log each flow run and HTTP call to stderr (identifiers and counts only)")
 	fs.StringVar(&c.intakeUser, "intake-user", "progres_intake", "Primero user who owns the cases created from proGres referrals")
 	fs.StringVar(&c.unhcrUser, "unhcr-user", "unhcr_cw", "Primero user that referrals to UNHCR are addressed to")
+	fs.StringVar(&c.unhcrAgency, "unhcr-agency", "UNHCR", "service_implementing_agency a service referred to UNHCR names in Primero")
 	fs.StringVar(&c.listen, "listen", ":8443", "address of the inbound endpoint DTP pushes to (dtp only)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "inbound endpoint's TLS certificate (PEM file; dtp, required with real systems)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "inbound endpoint's TLS private key (PEM file)")
@@ -199,9 +201,9 @@ func (c *config) check(set map[string]bool, s flagStrings) error {
 	if set["db"] {
 		checkDSN(&p, c.dsn)
 	}
-	for _, f := range [...]struct{ name, v string }{{"intake-user", c.intakeUser}, {"unhcr-user", c.unhcrUser}} {
+	for _, f := range [...]struct{ name, v string }{{"intake-user", c.intakeUser}, {"unhcr-user", c.unhcrUser}, {"unhcr-agency", c.unhcrAgency}} {
 		if strings.TrimSpace(f.v) == "" || strings.ContainsAny(f.v, " \t\n") {
-			p.flag(f.name, "must be one Primero user name")
+			p.flag(f.name, "must be one Primero name, without spaces")
 		}
 	}
 	if c.gateway == gatewayDTP {
@@ -244,6 +246,9 @@ func (c *config) checkDemo(p *problems, set map[string]bool) {
 	}
 	if !set["db"] {
 		c.tempState = true
+	}
+	if !set["unhcr-agency"] {
+		c.unhcrAgency = demoAgencyUNHCR
 	}
 	if c.start.IsZero() {
 		c.start = demoStart

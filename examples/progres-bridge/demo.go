@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/primero/primerotest"
 	"github.com/casebridge/casebridge/progres/progrestest"
 )
@@ -25,6 +27,11 @@ const (
 	demoIntakeUser   = "progres_intake"
 	demoUNHCRUser    = "unhcr_cw"
 	demoCaseworker   = "cw1"
+	// demoCaseworkerPass and demoCaseworkerPhone are the caseworker's
+	// synthetic password and phone (the phone goes to proGres with the
+	// referrals the caseworker makes).
+	demoCaseworkerPass  = "synthetic-pass-cw1"
+	demoCaseworkerPhone = "000-test-cw1"
 	demoAgencyUNHCR  = "agency-unhcr"
 	demoServiceType  = "alternative_care"
 	demoInboundKeyLn = 16 // random bytes of the demo's inbound API key
@@ -98,6 +105,9 @@ func newDemoSystems() (_ *demoSystems, err error) {
 		return nil, err
 	}
 	seedPrimero(d.primero)
+	if err := referToUNHCR(d.primero); err != nil {
+		return nil, fmt.Errorf("seed the referral to UNHCR: %w", err)
+	}
 	return d, nil
 }
 
@@ -173,15 +183,44 @@ func seedPrimero(s *primerotest.Server) {
 	s.AddUser(primerotest.User{UserName: demoUNHCRUser, Password: "synthetic-pass-unhcr", FullName: "UNHCR Recipient",
 		Agency: demoAgencyUNHCR, Email: "unhcr@example.org", Position: "Caseworker", Permission: "self",
 		Services: []string{"alternative_care", "focuses_non_specialized_mhpss_care", "food"}, CanReceiveReferrals: true})
-	s.AddUser(primerotest.User{UserName: demoCaseworker, Password: "synthetic-pass-cw1", FullName: "Case Worker One",
-		Agency: primerotest.DefaultAgency, Email: "cw1@example.org", Position: "Case worker", Permission: "all",
-		CanReceiveReferrals: true})
+	s.AddUser(primerotest.User{UserName: demoCaseworker, Password: demoCaseworkerPass, FullName: "Case Worker One",
+		Agency: primerotest.DefaultAgency, Email: "cw1@example.org", Phone: demoCaseworkerPhone, Position: "Case worker",
+		Permission: "all", CanReceiveReferrals: true})
 
 	// Child 2 is known to Primero; child 4 twice (a duplicate registration).
 	s.AddCase(demoCase(childKnown, "a"))
 	s.AddCase(demoCase(childTwice, "a"))
 	s.AddCase(demoCase(childTwice, "b"))
 }
+
+// referToUNHCR seeds child 6's case, with a service for UNHCR and
+// consent recorded, and refers it to the UNHCR user as its caseworker
+// would in Primero's interface.
+func referToUNHCR(s *primerotest.Server) error {
+	c := demoCase(childOutbound, "a")
+	c["case_id"] = demoOutboundCaseID
+	c["disclosure_other_orgs"] = true
+	c["owned_by_agency_id"] = primerotest.DefaultAgency
+	c["date_of_birth"] = "2016-07-19"
+	c["services_section"] = []any{map[string]any{
+		"unique_id": demoOutboundServiceID, "service_type": demoServiceType,
+		"service_implementing_agency": demoAgencyUNHCR, "service_response_type": "service_provision",
+	}}
+	s.AddCase(c)
+	cw, err := primero.New(s.URL(), primero.WithBasicAuth(demoCaseworker, demoCaseworkerPass))
+	if err != nil {
+		return err
+	}
+	_, err = cw.Referrals.Create(context.Background(), demoCaseID(childOutbound, "a"), &primero.ReferralRequest{
+		TransitionedTo: demoUNHCRUser, Service: demoServiceType, ServiceRecordID: demoOutboundServiceID})
+	return err
+}
+
+// The fixed ids of child 6's case and of its service for UNHCR.
+const (
+	demoOutboundCaseID    = "0de3c000-0000-4000-8000-000000000006"
+	demoOutboundServiceID = "0de35000-0000-4000-8000-000000000006"
+)
 
 // demoCase is a Primero case of synthetic child i; variant tells two
 // cases of one child apart.

@@ -13,47 +13,78 @@ import (
 // flows builds the referral flows for the gateway, in the order they run
 // in a cycle, and the handler of the inbound endpoint (DTP only; nil with
 // PING). Each flow uses the embedded Gambella mapping spec and synthetic
-// policy (referral.Spec, referral.Policy); a deployment replaces them
-// with the ones its agreement names.
-func flows(cfg config, c *clients, state sqlsink.State, log *slog.Logger, rep *report) ([]referral.Flow, http.Handler, error) {
-	common := func(policy string) (referral.Common, error) {
-		p, err := referral.Policy(policy)
-		if err != nil {
-			return referral.Common{}, fmt.Errorf("policy %s: %w", policy, err)
-		}
-		return referral.Common{State: state, Policy: p, Logger: log}, nil
-	}
+// policy; a deployment replaces them with the ones its agreement names.
+//
+//  1. proGres referrals → Primero cases, answered with delivery feedback
+//     (referral.DTPIntake, pushed; referral.PINGIntake, polled);
+//  2. Primero caseworkers' decisions on them → proGres
+//     (referral.DTPDecisions, referral.PINGDecisions; polled from Primero).
+func flows(cfg config, c *clients, state sqlsink.State, log *slog.Logger, _ *report) ([]referral.Flow, http.Handler, error) {
+	b := &flowBuilder{state: state, log: log}
+	var onInbound []progres.HandlerOption
 
-	// 1. proGres referrals → Primero cases (and feedback to proGres).
-	intakeCommon, err := common(referral.PolicyIntake)
-	if err != nil {
-		return nil, nil, err
-	}
-	intake := referral.IntakeConfig{Common: intakeCommon, Primero: c.primero, DefaultOwner: cfg.intakeUser}
-	var out []referral.Flow
-	var handlerOpts []progres.HandlerOption
+	// 1. Intake.
+	intake := referral.IntakeConfig{Common: b.common(referral.PolicyIntake), Primero: c.primero, DefaultOwner: cfg.intakeUser}
 	if c.dtp != nil {
 		f, err := referral.NewDTPIntake(referral.DTPIntakeConfig{IntakeConfig: intake, DTP: c.dtp})
-		if err != nil {
-			return nil, nil, err
+		if b.add(f, err) {
+			onInbound = append(onInbound, f.HandlerOption())
 		}
-		out = append(out, f)
-		handlerOpts = append(handlerOpts, f.HandlerOption())
 	} else {
-		f, err := referral.NewPINGIntake(referral.PINGIntakeConfig{IntakeConfig: intake, PING: c.ping})
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, f)
+		b.add(referral.NewPINGIntake(referral.PINGIntakeConfig{IntakeConfig: intake, PING: c.ping}))
 	}
 
+	// 2. Primero's decisions on those referrals.
+	decisions := referral.DecisionsOutConfig{Common: b.common(referral.PolicyDecisionsOut), Primero: c.primero, Start: cfg.start}
+	if c.dtp != nil {
+		b.add(referral.NewDTPDecisions(referral.DTPDecisionsConfig{DecisionsOutConfig: decisions, DTP: c.dtp}))
+	} else {
+		b.add(referral.NewPINGDecisions(referral.PINGDecisionsConfig{DecisionsOutConfig: decisions, PING: c.ping}))
+	}
+
+	if b.err != nil {
+		return nil, nil, b.err
+	}
 	if c.dtp == nil {
-		return out, nil, nil
+		return b.flows, nil, nil
 	}
 	h, err := progres.NewHandler(append([]progres.HandlerOption{
-		progres.WithAPIKey("", cfg.inboundKey), progres.WithHandlerLogger(log)}, handlerOpts...)...)
+		progres.WithAPIKey("", cfg.inboundKey), progres.WithHandlerLogger(log)}, onInbound...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("inbound handler (%s): %w", envInboundKey, err)
 	}
-	return out, h, nil
+	return b.flows, h, nil
+}
+
+// flowBuilder collects flows from their constructors and keeps the first
+// error.
+type flowBuilder struct {
+	state sqlsink.State
+	log   *slog.Logger
+	flows []referral.Flow
+	err   error
+}
+
+// common is the flows' shared configuration with the named embedded
+// policy.
+func (b *flowBuilder) common(policy string) referral.Common {
+	p, err := referral.Policy(policy)
+	if err != nil && b.err == nil {
+		b.err = fmt.Errorf("policy %s: %w", policy, err)
+	}
+	return referral.Common{State: b.state, Policy: p, Logger: b.log}
+}
+
+// add appends the flow a constructor returned, and reports whether it did
+// (false after any error).
+func (b *flowBuilder) add(f referral.Flow, err error) bool {
+	if b.err != nil {
+		return false
+	}
+	if err != nil {
+		b.err = err
+		return false
+	}
+	b.flows = append(b.flows, f)
+	return true
 }

@@ -125,7 +125,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, "Run 2: the same bridge started again on the same state, and proGres delivering every referral once more (as after lost acknowledgements).")
+	if cfg.gateway == gatewayDTP {
+		fmt.Fprintln(stdout, "Run 2: the same bridge started again on the same state, and DTP delivering every referral once more (as after lost acknowledgements).")
+	} else {
+		fmt.Fprintln(stdout, "Run 2: the same bridge started again on the same state, reading again what PING still lists.")
+	}
 	d.redeliver()
 	return runWith(ctx, cfg, d, logger, stdout)
 }
@@ -235,28 +239,29 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 }
 
 // runOnce runs one cycle: in the demo, the gateway first delivers what it
-// holds (DTP pushes to the inbound endpoint); then every flow runs once;
-// in the demo, UNHCR then answers the referrals it received. The report
-// follows, with the audit trails verified.
+// holds (DTP pushes to the inbound endpoint), and after each flow the
+// other side reacts (demoSystems.react) before the next flow runs. The report follows, with the audit trails
+// verified.
 func runOnce(ctx context.Context, runner *referral.Runner, demo *demoSystems, rep *report, state sqlsink.State) error {
 	rep.startCycle("One cycle of every flow")
+	var demoErr error
 	if demo != nil {
 		if err := demo.deliver(ctx); err != nil {
 			return err
 		}
-	}
-	_, err := runner.Cycle(ctx)
-	if demo != nil && ctx.Err() == nil {
-		if derr := demo.decideAsUNHCR(ctx); derr != nil {
-			err = errors.Join(err, derr)
+		report := runner.Report
+		runner.Report = func(s referral.Stats, err error) {
+			report(s, err)
+			demoErr = errors.Join(demoErr, demo.react(ctx))
 		}
 	}
+	_, err := runner.Cycle(ctx)
 	rep.endCycle()
 	verr := rep.verify(context.WithoutCancel(ctx), state, runner.Flows)
 	if ctx.Err() != nil {
 		return errors.Join(ctx.Err(), err)
 	}
-	return errors.Join(err, verr)
+	return errors.Join(err, demoErr, verr)
 }
 
 // runContinuously runs a cycle every interval until ctx ends (a graceful

@@ -18,6 +18,7 @@ import (
 
 	"github.com/casebridge/casebridge/consent/consenttest"
 	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/progres/progrestest"
 	"github.com/casebridge/casebridge/sqlsink"
 )
 
@@ -86,7 +87,13 @@ func TestDemoRunTwiceChangesNothing(t *testing.T) {
 	assert.Len(t, casesOf(d, childTwice), 2, "the two matching cases are left alone")
 	require.Len(t, servicesOf(casesOf(d, childNew)[0]), 1, "the re-delivered referral adds no second service")
 	after := snapshot(d)
-	assert.Len(t, after.feedback, 4, "one feedback per intervention, none for the re-delivery")
+	byStatus := map[string][]string{}
+	for _, fb := range after.feedback {
+		byStatus[fb["status"].(string)] = append(byStatus[fb["status"].(string)], fb["progres_interventionnumber"].(string))
+	}
+	assert.Len(t, byStatus["Pending Acknowledgement"], 2, "children 1 and 2 delivered, answered once each despite the re-delivery")
+	assert.Len(t, byStatus["Delivery Fail"], 2, "no consent, two matching cases")
+	assert.Equal(t, []string{progrestest.InterventionNumber(childNew)}, byStatus["acknowledged"], "the caseworker's decision reached proGres once")
 	assert.Contains(t, first.String(), "created 1, updated 1")
 
 	seedDTP(d.dtp) // DTP delivers everything again
@@ -128,6 +135,20 @@ func TestNoFlagsRunsTheDemoTwice(t *testing.T) {
 	assert.NoFileExists(t, path[1], "the temporary state is removed")
 }
 
+// TestDemoOverPING: the same demo through PING, polled: every flow does
+// its part in the first run (the caseworker's decision included) and the second
+// run writes and sends nothing.
+func TestDemoOverPING(t *testing.T) {
+	var out, stderr bytes.Buffer
+	require.Equal(t, exitOK, exitStatus(context.Background(), []string{"-gateway", "ping"}, env{}.get, &out, &stderr), stderr.String())
+	first, second, found := strings.Cut(out.String(), "Run 2:")
+	require.True(t, found, out.String())
+	assert.Contains(t, first, "proGres: a fake PING gateway")
+	assert.Contains(t, first, "progres-intake-ping: received 4, created 1, updated 1")
+	assert.Contains(t, first, "primero-decisions-ping: received 5, created 0, updated 0, sent 0, decided 1")
+	assert.Contains(t, second, "created 0, updated 0, sent 0, decided 0")
+}
+
 // TestDemoKeepsNothingPersonal: with -db the demo's state file is kept;
 // nothing personal from the synthetic referrals reaches it, the report or
 // the verbose log.
@@ -162,8 +183,8 @@ func readState(t *testing.T, dbPath string) string {
 // synthetic data (family names, the referring officers' emails and
 // phones, the date of birth), for consenttest's scan.
 func demoPersonalData() (mapping.Record, []string) {
-	rec := mapping.Record{"dob": "2016-07-19"}
-	fields := []string{"dob"}
+	rec := mapping.Record{"dob": "2016-07-19", "cw_phone": demoCaseworkerPhone, "cw_email": "cw1@example.org"}
+	fields := []string{"dob", "cw_phone", "cw_email"}
 	for i := childNew; i <= childOutbound; i++ {
 		for k, v := range map[string]string{
 			"family": fmt.Sprintf("Child %d", i), "email": fmt.Sprintf("officer%d@example.org", i), "phone": fmt.Sprintf("000-test-%d", i),
