@@ -24,17 +24,17 @@ var demoStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // The Primero accounts of the demo (synthetic).
 const (
-	demoIntakeUser   = "progres_intake"
-	demoUNHCRUser    = "unhcr_cw"
-	demoCaseworker   = "cw1"
+	demoIntakeUser = "progres_intake"
+	demoUNHCRUser  = "unhcr_cw"
+	demoCaseworker = "cw1"
 	// demoCaseworkerPass and demoCaseworkerPhone are the caseworker's
 	// synthetic password and phone (the phone goes to proGres with the
 	// referrals the caseworker makes).
 	demoCaseworkerPass  = "synthetic-pass-cw1"
 	demoCaseworkerPhone = "000-test-cw1"
-	demoAgencyUNHCR  = "agency-unhcr"
-	demoServiceType  = "alternative_care"
-	demoInboundKeyLn = 16 // random bytes of the demo's inbound API key
+	demoAgencyUNHCR     = "agency-unhcr"
+	demoServiceType     = "alternative_care"
+	demoInboundKeyLn    = 16 // random bytes of the demo's inbound API key
 )
 
 // The demo's children, by their number in progrestest's synthetic data.
