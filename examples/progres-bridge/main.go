@@ -144,8 +144,16 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		demo.runs++
 	}
 
-	// The inbound endpoint listens first: the DTP fake must know where to
-	// push before it starts.
+	// The state first: it is closed last, after the inbound endpoint has
+	// stopped and given its lock up.
+	db, state, err := openState(ctx, cfg.dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	// The inbound endpoint listens before the gateway fake starts: the DTP
+	// fake must know where to push.
 	var in *inbound
 	var gate *inboundGate
 	if cfg.gateway == gatewayDTP {
@@ -153,7 +161,6 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		if demo != nil && demo.inboundAddr != "" {
 			addr = demo.inboundAddr
 		}
-		var err error
 		if in, err = listenInbound(addr, cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
 			return err
 		}
@@ -170,7 +177,6 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		}
 	}
 	var cl *clients
-	var err error
 	if demo != nil {
 		inboundURL := ""
 		if in != nil {
@@ -193,15 +199,10 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		return err
 	}
 
-	db, state, err := openState(ctx, cfg.dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+
 	if !again {
 		rep.state(cfg.dsn, cfg.tempState)
 	}
-
 	fl, handler, err := flows(cfg, cl, state, logger, rep)
 	if err != nil {
 		return err
