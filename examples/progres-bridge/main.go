@@ -199,7 +199,6 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		return err
 	}
 
-
 	if !again {
 		rep.state(cfg.dsn, cfg.tempState)
 	}
