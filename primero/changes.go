@@ -56,7 +56,9 @@ type ChangesOptions struct {
 //     first), and reads the closed window from the watermark's second
 //     (minus the overlap) to one second before M's, page by page. A case
 //     updated meanwhile leaves that window (its new timestamp is later), so
-//     metadata.total changes; the feed then restarts from its watermark
+//     metadata.total drops; the feed then reads the previous page again
+//     (what followed moved back by as many cases as left), or, when more
+//     than a page left or cases joined, restarts from its watermark
 //     (keyset paging: the next query starts at the greatest timestamp
 //     processed, floored to the second, minus the overlap, and skips the
 //     cases already handled at those instants, so more than a page of cases
@@ -206,6 +208,10 @@ func (f *Feed) listOptions(window Filter) *ListOptions {
 	}
 }
 
+// maxBackups bounds how often a closed window steps back a page in a row
+// without yielding anything new, before it restarts from its watermark.
+const maxBackups = 3
+
 // maxResets bounds how often a closed window restarts without yielding
 // anything new, should cases change between every two pages.
 const maxResets = 100
@@ -222,30 +228,46 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 		}
 		opts := f.listOptions(TimeRange("last_updated_at", from, end))
 		changed, yielded := false, false
-		total := -1
+		total, backups := -1, 0
+		var order orderCheck
 		for page := 1; ; page++ {
 			opts.Page = page
 			cases, resp, err := f.s.List(ctx, opts)
 			if err != nil {
 				return err
 			}
-			if total < 0 {
+			switch left := total - resp.Total; {
+			case total < 0:
 				total = resp.Total
-			} else if resp.Total != total {
-				changed = true // a case left or joined the window: pages shifted
+			case left > 0 && left <= perOf(resp, f.per) && page > 1 && backups < maxBackups:
+				// Cases only left the window (they were updated): what
+				// followed moved back by at most a page. Read the previous
+				// page again (what it repeats is skipped) rather than start
+				// over from the watermark.
+				total, page = resp.Total, page-2
+				backups++
+				order = orderCheck{}
+				continue
+			case left != 0:
+				changed = true // cases joined, or more than a page left
+			}
+			if changed {
 				break
 			}
-			for _, c := range cases {
-				ts, err := updatedAt(c)
-				if err != nil {
-					return err
-				}
+			stamps, err := order.page(cases)
+			if err != nil {
+				return err
+			}
+			for i, c := range cases {
+				ts := stamps[i]
 				f.safe = f.safe.advance(c.ID, ts) // before the yield: Watermark covers the case yielded
 				n, err := f.take(c, ts, yield)
 				if err != nil {
 					return err
 				}
-				yielded = yielded || n
+				if n {
+					yielded, backups = true, 0
+				}
 			}
 			if len(cases) == 0 || page*perOf(resp, f.per) >= resp.Total {
 				break
@@ -273,6 +295,7 @@ func (f *Feed) tail(ctx context.Context, newest time.Time, yield func(*Case, err
 	mark := f.safe
 	opts := f.listOptions(TimeSince("last_updated_at", f.start()))
 	verified := true
+	var order orderCheck
 	for page := 1; ; page++ {
 		opts.Page = page
 		cases, resp, err := f.s.List(ctx, opts)
@@ -286,11 +309,12 @@ func (f *Feed) tail(ctx context.Context, newest time.Time, yield func(*Case, err
 			}
 			verified = again.Equal(newest)
 		}
-		for _, c := range cases {
-			ts, err := updatedAt(c)
-			if err != nil {
-				return false, err
-			}
+		stamps, err := order.page(cases)
+		if err != nil {
+			return false, err
+		}
+		for i, c := range cases {
+			ts := stamps[i]
 			mark = mark.advance(c.ID, ts)
 			if verified {
 				f.safe = mark
@@ -334,6 +358,32 @@ func (f *Feed) prune() {
 	}
 }
 
+// ErrUnsorted is returned by a Feed when the server does not return cases
+// in ascending last_updated_at order: the feed cannot then tell what it has
+// covered, and stops rather than move its watermark past unread cases.
+var ErrUnsorted = errors.New("primero: changes: the server did not sort the cases by last_updated_at ascending")
+
+// orderCheck checks that the cases of a paging pass come in ascending
+// last_updated_at order.
+type orderCheck struct{ last time.Time }
+
+// page returns the cases' timestamps, or ErrUnsorted before anything of
+// the page is used when they do not continue the order.
+func (o *orderCheck) page(cases []*Case) ([]time.Time, error) {
+	stamps := make([]time.Time, len(cases))
+	for i, c := range cases {
+		ts, err := updatedAt(c)
+		if err != nil {
+			return nil, err
+		}
+		if ts.Before(o.last) {
+			return nil, ErrUnsorted
+		}
+		o.last, stamps[i] = ts, ts
+	}
+	return stamps, nil
+}
+
 func perOf(resp *Response, def int) int {
 	if resp.Per > 0 {
 		return resp.Per
@@ -341,11 +391,17 @@ func perOf(resp *Response, def int) int {
 	return def
 }
 
-// updatedAt returns the case's last_updated_at, or an error naming the
-// case when it has none the client could read.
+// updatedAt returns the case's last_updated_at (typed, or an RFC 3339
+// text in a layout the typed field does not keep), or an error naming the
+// case when it has none: such a case cannot be placed in the feed's order.
 func updatedAt(c *Case) (time.Time, error) {
-	if c.LastUpdatedAt.IsZero() {
-		return time.Time{}, errors.New("primero: changes: case " + safeName(c.ID) + " has no readable last_updated_at")
+	if !c.LastUpdatedAt.IsZero() {
+		return c.LastUpdatedAt, nil
 	}
-	return c.LastUpdatedAt, nil
+	if s, ok := c.Fields["last_updated_at"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("primero: changes: case " + safeName(c.ID) + " has no readable last_updated_at")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,50 +31,14 @@ func steppingClock(step time.Duration) func() time.Time {
 	}
 }
 
-// wholeSeconds sits in front of the fake and compares last_updated_at
-// ranges at whole seconds, as Primero does: the lower bound is floored to
-// its second, the upper bound extended to the end of its second.
-// TODO(after-merge): drop it once the fake compares at whole seconds itself.
-type wholeSeconds struct{ next http.Handler }
-
-func (h wholeSeconds) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if v := q.Get("last_updated_at"); v != "" {
-		lo, hi, _ := strings.Cut(v, "..")
-		if t, err := time.Parse(time.RFC3339Nano, lo); err == nil {
-			lo = t.Truncate(time.Second).Format(time.RFC3339Nano)
-		}
-		if t, err := time.Parse(time.RFC3339Nano, hi); err == nil {
-			hi = t.Truncate(time.Second).Add(time.Second - time.Millisecond).Format(time.RFC3339Nano)
-		}
-		q.Set("last_updated_at", lo+".."+hi)
-		r.URL.RawQuery = q.Encode()
-	}
-	h.next.ServeHTTP(w, r)
-}
-
-// feedServers runs a test against the fake as it is, and behind a proxy
-// comparing at whole seconds.
+// feedServers runs a test against the fake, which compares
+// last_updated_at ranges at whole seconds as Primero does.
 func feedServers(t *testing.T, step time.Duration, run func(t *testing.T, s *primerotest.Server, c *primero.Client)) {
-	for _, whole := range []bool{false, true} {
-		name := "fake"
-		if whole {
-			name = "whole-seconds"
-		}
-		t.Run(name, func(t *testing.T) {
-			s := primerotest.NewServer(t, primerotest.WithClock(steppingClock(step)))
-			base := s.URL()
-			if whole {
-				ts := httptest.NewServer(wholeSeconds{s})
-				t.Cleanup(ts.Close)
-				base = ts.URL
-			}
-			c, err := primero.New(base, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword),
-				primero.WithRetry(fastRetry))
-			require.NoError(t, err)
-			run(t, s, c)
-		})
-	}
+	s := primerotest.NewServer(t, primerotest.WithClock(steppingClock(step)))
+	c, err := primero.New(s.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword),
+		primero.WithRetry(fastRetry))
+	require.NoError(t, err)
+	run(t, s, c)
 }
 
 // drain ranges over a feed and returns the cases in order.
@@ -281,4 +246,108 @@ func TestFeedCanBeRangedOnce(t *testing.T) {
 	for _, err = range f.All(context.Background()) {
 	}
 	require.Error(t, err)
+}
+
+// churn sits in front of the fake and, before every case list request,
+// updates one of the given cases through the fake's own API: Primero
+// changing under the feed independently of its progress.
+type churn struct {
+	next http.Handler
+	ids  []string
+	mu   sync.Mutex
+	n    int
+}
+
+func (h *churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/api/v2/cases") && r.URL.Query().Get("per") != "1" {
+		h.mu.Lock()
+		id := h.ids[h.n%len(h.ids)]
+		h.n++
+		h.mu.Unlock()
+		req := httptest.NewRequest(http.MethodPatch, "/api/v2/cases/"+id, strings.NewReader(`{"data":{"workflow":"case_plan"}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword)
+		h.next.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+func TestChangesKeepsUpWithConstantChanges(t *testing.T) {
+	s := primerotest.NewServer(t, primerotest.WithClock(steppingClock(0))) // 1 ms apart: dense
+	s.AddSyntheticCases(600)
+	var ids []string
+	for _, c := range s.Cases()[:200] {
+		ids = append(ids, c["id"].(string))
+	}
+	proxy := httptest.NewServer(&churn{next: s, ids: ids})
+	defer proxy.Close()
+	c, err := primero.New(proxy.URL, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+
+	seen := map[string]bool{}
+	var wm primero.Watermark
+	for run := 0; run < 5; run++ {
+		f := c.Cases.Changes(&primero.ChangesOptions{Since: wm, Per: 50})
+		for k, err := range f.All(context.Background()) {
+			require.NoError(t, err)
+			seen[k.ID+"@"+stamp(k)] = true
+		}
+		wm = f.Watermark()
+	}
+	// Every case was yielded in some version, and every case the churn left
+	// alone in its only version.
+	ids2 := map[string]bool{}
+	for key := range seen {
+		ids2[key[:strings.IndexByte(key, '@')]] = true
+	}
+	for id, ts := range current(s) {
+		require.True(t, ids2[id], "case %s never yielded", id)
+		if !slices.Contains(ids, id) {
+			require.True(t, seen[id+"@"+ts], "case %s: its only version never yielded", id)
+		}
+	}
+}
+
+func TestChangesReadsTimestampsInAnyRFC3339Layout(t *testing.T) {
+	s := primerotest.NewServer(t)
+	s.AddSyntheticCases(3)
+	odd := s.AddCase(map[string]any{"module_id": "primeromodule-cp", "last_updated_at": "2099-03-01T08:00:00.5+00:00"})
+	c := newClient(t, s)
+	f := c.Cases.Changes(nil)
+	got := drain(t, f)
+	require.Len(t, got, 4)
+	assert.Equal(t, odd["id"], got[3].ID, "ordered by its instant")
+	assert.True(t, f.Watermark().At.Equal(time.Date(2099, 3, 1, 8, 0, 0, 500_000_000, time.UTC)))
+}
+
+// ignoreOrder sits in front of the fake and drops order_by and order, as a
+// server that cannot sort on last_updated_at would: the fake then answers
+// newest created first.
+type ignoreOrder struct{ next http.Handler }
+
+func (h ignoreOrder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("per") != "1" { // leave the probe alone
+		q.Del("order_by")
+		q.Del("order")
+		r.URL.RawQuery = q.Encode()
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+func TestChangesStopsWhenTheServerDoesNotSort(t *testing.T) {
+	s := primerotest.NewServer(t, primerotest.WithClock(steppingClock(time.Second)))
+	s.AddSyntheticCases(30)
+	proxy := httptest.NewServer(ignoreOrder{s})
+	defer proxy.Close()
+	c, err := primero.New(proxy.URL, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+	f := c.Cases.Changes(&primero.ChangesOptions{Per: 10})
+	var last error
+	for _, err := range f.All(context.Background()) {
+		last = err
+	}
+	require.ErrorIs(t, last, primero.ErrUnsorted)
+	assert.True(t, f.Watermark().IsZero() || f.Watermark().At.Before(time.Date(2026, 3, 1, 8, 0, 2, 0, time.UTC)),
+		"the watermark does not pass cases it has not read")
 }

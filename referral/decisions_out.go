@@ -102,8 +102,11 @@ func newDecisionsCore(flow string, cfg DecisionsOutConfig) (*decisionsCore, erro
 // new one. A send that fails is counted and the cursor stops before that
 // case for the rest of the run (the later cases are still handled and
 // their keys stored), so the next run reads it again and retries it; what
-// was sent is skipped by its key. The cursor is the feed's watermark,
-// server time, never the clock (pitfall 9).
+// was sent is skipped by its key. A failure that sending again cannot
+// cure (a decision the spec cannot map, a body refused before it is sent,
+// PING ids not known) is reported and audited but does not hold the
+// cursor: the case changing again (once fixed) brings it back. The cursor
+// is the feed's watermark, server time, never the clock (pitfall 9).
 func (c *decisionsCore) run(ctx context.Context) (Stats, error) {
 	st := Stats{Flow: c.flow}
 	wm, err := loadWatermark(ctx, c.cfg.State, c.flow, c.cfg.Start)
@@ -189,10 +192,20 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if err := c.send(ctx, d); err != nil {
+		code := codeDelivery
+		if permanent(err) {
+			code = codeInvalidData
+		}
 		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral decision not sent", slog.String("flow", c.flow),
-			slog.String("referral", d.Number), slog.String("error", err.Error()))
-		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeFailed, codeDelivery))
-		st.Fail(d.Number, codeDelivery, err)
+			slog.String("referral", d.Number), slog.String("code", code), slog.String("error", err.Error()))
+		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeFailed, code))
+		st.Fail(d.Number, code, err)
+		if code == codeInvalidData {
+			// Sending it again would fail the same way: reported, not
+			// marked, and the cursor moves on; a change to the case
+			// brings it back.
+			return false, nil
+		}
 		return false, err
 	}
 	if _, err := tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeDelivered)); err != nil {
@@ -206,6 +219,14 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 
 // codeDelivery is the failure code of a decision proGres did not take.
 const codeDelivery = "delivery"
+
+// permanent reports an error that sending again cannot cure: the body is
+// refused before it is sent, or PING's ids for the intervention are not
+// known.
+func permanent(err error) bool {
+	var ve *progres.ValidationError
+	return errors.Is(err, errNoInterventionLink) || errors.Is(err, errPINGStatus) || errors.As(err, &ve)
+}
 
 // commit stores the sent keys and, when advance, the watermark, together.
 func (c *decisionsCore) commit(ctx context.Context, keys []string, wm primero.Watermark, advance bool) error {
@@ -238,7 +259,7 @@ func (c *decisionsCore) decisions(ctx context.Context, cs *primero.Case) ([]deci
 		if num == "" || (status != "accepted" && status != "rejected") {
 			continue
 		}
-		ours := s.UniqueID == StableID("", "progres-intervention", num)
+		ours := s.UniqueID == StableID("", kindProgresIntervention, num)
 		if !ours && s.UniqueID != "" {
 			from, ok, err := c.cfg.State.LinkFrom(ctx, "service", consent.RecordRef{System: "primero", ID: s.UniqueID}, "progres")
 			if err != nil {

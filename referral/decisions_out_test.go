@@ -118,7 +118,7 @@ func TestDTPDecisionsSendEachDecisionOnce(t *testing.T) {
 	require.Len(t, decisionBodies(h, 2), 2, "the changed decision is sent")
 	assert.Equal(t, "acknowledged", decisionBodies(h, 2)[1]["status"])
 	assert.Len(t, decisionBodies(h, 1), 1)
-	h.AssertNoPersonalData(3, []string{FlowDecisionsDTP, FlowIntakeDTP}, st.String())
+	h.AssertNoPersonalData(3, []string{FlowDecisionsDTP, FlowIntakeDTP}, statsTexts(st)...)
 }
 
 // No stored cursor and no Start: the flow refuses to run (pitfall 12)
@@ -296,4 +296,32 @@ func TestDTPDecisionsOwnSpecAndUnmappableDecision(t *testing.T) {
 		assert.Equal(t, m.Hash(), e.MappingHash)
 		assert.Equal(t, cfg.Policy.Hash(), e.PolicyHash)
 	}
+}
+
+// A service an earlier integration made for the same intervention (its
+// own unique_id) is merged into, not duplicated; the intake links it, and
+// the decision on it reaches proGres.
+func TestLegacyServiceRowIsMergedIntoAndItsDecisionSent(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	legacy := "0a30b142-3906-46d3-bbb4-f28c44b357d7"
+	h.Primero.AddCase(map[string]any{"module_id": "primeromodule-cp", "unhcr_individual_no": individualNumber(1),
+		"owned_by": caseworker1, "consent_for_services": true, "services_section": []any{map[string]any{
+			"unique_id": legacy, "service_type": "alternative_care", "unhcr_referral_status": "pending",
+			"progres_interventionnumber": progrestest.InterventionNumber(1)}}})
+	intakeViaDTP(t, h, 1)
+	c := onlyCase(t, h, 1)
+	rows := servicesOf(c)
+	require.Len(t, rows, 1, "merged into the earlier row, not appended (pitfall 1)")
+	assert.Equal(t, legacy, rows[0]["unique_id"])
+	assert.Equal(t, "UNICEF", rows[0]["service_implementing_agency"], "its empty fields were filled")
+
+	_, err := h.PrimeroAdmin.Cases.Update(ctx, c["id"].(string), primero.Patch{}.UpdateRow("services_section", legacy,
+		map[string]any{"unhcr_referral_status": "accepted"}))
+	require.NoError(t, err)
+	st, err := newDTPDecisions(t, h).RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Decided)
+	require.Len(t, decisionBodies(h, 1), 1)
+	assert.Equal(t, caseworker1, decisionBodies(h, 1)[0]["primero_user"])
 }

@@ -61,7 +61,7 @@ func TestPINGDecisionsSendEachDecisionOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, st.Decided)
 	assert.Len(t, decisionUpdates(h, 1), 1)
-	h.AssertNoPersonalData(2, []string{FlowDecisionsPING, FlowIntakePING}, st.String())
+	h.AssertNoPersonalData(2, []string{FlowDecisionsPING, FlowIntakePING}, statsTexts(st)...)
 }
 
 // A decision run cancelled half way and restarted on the same state sends
@@ -94,4 +94,32 @@ func TestPINGDecisionsRestartAfterCancelSendsEachOnce(t *testing.T) {
 		assert.Len(t, decisionUpdates(h, i), 1, "decision %d sent exactly once", i)
 	}
 	h.Audit(FlowDecisionsPING)
+}
+
+// A decision PING cannot be told about (the referral came through DTP, so
+// the PING ids are unknown) is reported on the run that reads it and does
+// not hold the cursor; later decisions still go.
+func TestPINGDecisionsWithoutInterventionLinkDoNotHoldTheCursor(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	intakeViaDTP(t, h, 1)
+	decide(t, h, 1, "accepted", "")
+	f := newPINGDecisions(t, h)
+	st, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Failed)
+	assert.Equal(t, codeInvalidData, st.Errors[0].Code)
+	assert.ErrorIs(t, st.Errors[0].Err, errNoInterventionLink)
+	before, _, err := h.State.Cursor(ctx, FlowDecisionsPING)
+	require.NoError(t, err)
+	assert.NotEmpty(t, before, "the cursor moved past it")
+
+	h.pingIntervention(2)
+	_, err = newPINGIntake(t, h).RunOnce(ctx)
+	require.NoError(t, err)
+	decide(t, h, 2, "accepted", "")
+	st, err = f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Decided)
+	assert.Len(t, decisionUpdates(h, 2), 1)
 }

@@ -546,3 +546,13 @@ func TestHarnessWiring(t *testing.T) {
 
 // bytesContains reports whether b contains s.
 func bytesContains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
+
+// statsTexts is everything a run's stats say: the summary and each item
+// error, for the personal-data scan.
+func statsTexts(st Stats) []string {
+	out := []string{st.String()}
+	for _, e := range st.Errors {
+		out = append(out, e.Error())
+	}
+	return out
+}

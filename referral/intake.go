@@ -21,6 +21,28 @@ import (
 // and answers.
 
 // IntakeConfig is what every intake into Primero is configured with.
+//
+// An intake creates the child's case when Primero has none (owned by the
+// intake user, under a stable id). Otherwise the case is the caseworker's
+// record, and a referral arriving later (a new intervention for the same
+// child, or the same one delivered again) must not undo their work. So an
+// update
+//
+//   - adds the referral's service row when the case has none for it (found
+//     by its stable unique_id, or by the intervention number for rows an
+//     earlier integration made), and otherwise only fills the row's empty
+//     fields: a decision already taken (unhcr_referral_status accepted or
+//     rejected) is never reset to pending;
+//   - adds the referral's languages to the case's, never removing one;
+//   - fills case fields that are empty (names, date of birth, sex, ids,
+//     contacts, consent as the source recorded it) and never overwrites one
+//     that holds a value, even when the source sends another: a difference
+//     is a question for a person, not for the bridge;
+//   - never writes owned_by (the intake user reassigns by hand), module_id,
+//     status (a closed case is not reopened: the new service shows in its
+//     services) or the field the case was matched on.
+//
+// A delivery that has nothing to add writes nothing.
 type IntakeConfig struct {
 	Common
 	// Primero is the client the cases are written with. Its user must see
@@ -78,8 +100,9 @@ type intakeOutcome struct {
 	Code string
 	// CaseID and Owner are the Primero case's case_id and owned_by.
 	CaseID, Owner string
-	// RecordID is the Primero record id.
-	RecordID string
+	// RecordID is the Primero record id; ServiceID the unique_id of the
+	// referral's service row in it.
+	RecordID, ServiceID string
 	// Created, Updated or neither (unchanged).
 	Created, Updated bool
 	// Reasons are the gate's reasons of a denial.
@@ -90,17 +113,34 @@ type intakeOutcome struct {
 // answered so (a permanent failure: delivering it again gives the same).
 func (o intakeOutcome) failed() bool { return o.Code != "" }
 
-// intakeCore writes intakeItems into Primero; see deliver.
-type intakeCore struct {
-	flow       string
-	cfg        IntakeConfig
-	m          *mapping.Mapping
-	gate       *consent.Gate
-	recipient  consent.Party
-	source     string // the source system ("progres")
+// intakeSource says where an intake's referrals come from: what names
+// its cases and service rows, and which Primero field carries the
+// person's id in that system.
+type intakeSource struct {
+	system     string // the source system ("progres")
 	caseKind   string // StableID kind of the case id ("progres-individual")
 	svcKind    string // StableID kind of the service unique_id ("progres-intervention")
 	matchField string // the Primero field holding Person ("unhcr_individual_no")
+}
+
+// StableID kinds of what the proGres intakes create.
+const (
+	kindProgresIndividual   = "progres-individual"
+	kindProgresIntervention = "progres-intervention"
+)
+
+// progresSource is the proGres intakes' source.
+var progresSource = intakeSource{system: "progres", caseKind: kindProgresIndividual,
+	svcKind: kindProgresIntervention, matchField: "unhcr_individual_no"}
+
+// intakeCore writes intakeItems into Primero; see deliver.
+type intakeCore struct {
+	intakeSource
+	flow      string
+	cfg       IntakeConfig
+	m         *mapping.Mapping
+	gate      *consent.Gate
+	recipient consent.Party
 
 	trails   trails
 	mu       sync.Mutex // guards stats and ownersOK
@@ -109,7 +149,7 @@ type intakeCore struct {
 }
 
 // newIntakeCore validates cfg for the named flow.
-func newIntakeCore(flow string, cfg IntakeConfig, defaultSpec string) (*intakeCore, error) {
+func newIntakeCore(flow string, src intakeSource, cfg IntakeConfig, defaultSpec string) (*intakeCore, error) {
 	if err := cfg.check(flow); err != nil {
 		return nil, err
 	}
@@ -126,8 +166,7 @@ func newIntakeCore(flow string, cfg IntakeConfig, defaultSpec string) (*intakeCo
 			return nil, fmt.Errorf("referral: %s: Owners: every entry needs an agency and a user_name", flow)
 		}
 	}
-	c := &intakeCore{flow: flow, cfg: cfg, m: cfg.Spec, source: "progres", caseKind: "progres-individual",
-		svcKind: "progres-intervention", matchField: "unhcr_individual_no"}
+	c := &intakeCore{intakeSource: src, flow: flow, cfg: cfg, m: cfg.Spec}
 	if c.m == nil {
 		m, err := Spec(defaultSpec)
 		if err != nil {
@@ -208,7 +247,7 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 	if err != nil {
 		return intakeOutcome{}, err
 	}
-	if !isStateID(it.Person) && it.Person != "" {
+	if !isPlainID(it.Person) && it.Person != "" {
 		return c.fail(ctx, tr, it, codeInvalidData)
 	}
 	rec, code := c.mapItem(ctx, it)
@@ -246,12 +285,14 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		return intakeOutcome{}, err
 	}
 	if err := c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
-		if err := tx.PutLink(ctx, sqlsink.Link{Kind: "case", From: consent.RecordRef{System: c.source, ID: it.Person},
-			To: consent.RecordRef{System: "primero", ID: out.RecordID}}); err != nil {
-			return err
+		if isKey(it.Person) { // else the case is found by the search alone
+			if err := tx.PutLink(ctx, sqlsink.Link{Kind: "case", From: consent.RecordRef{System: c.system, ID: it.Person},
+				To: consent.RecordRef{System: "primero", ID: out.RecordID}}); err != nil {
+				return err
+			}
 		}
 		return tx.PutLink(ctx, sqlsink.Link{Kind: "service", From: it.Ref,
-			To: consent.RecordRef{System: "primero", ID: c.serviceID(it.Ref)}})
+			To: consent.RecordRef{System: "primero", ID: out.ServiceID}})
 	}); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: state: %w", c.flow, err)
 	}
@@ -271,6 +312,16 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		}
 	})
 	return out, nil
+}
+
+// refuse audits an item refused before it is mapped and returns its
+// outcome.
+func (c *intakeCore) refuse(ctx context.Context, it intakeItem, code string) (intakeOutcome, error) {
+	tr, err := c.trails.trail(ctx, &c.cfg.Common, c.flow)
+	if err != nil {
+		return intakeOutcome{}, err
+	}
+	return c.fail(ctx, tr, it, code)
 }
 
 // fail audits a permanent failure and returns its outcome.

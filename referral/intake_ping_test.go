@@ -88,7 +88,7 @@ func TestPINGIntakeDeliversAndSetsPendingOncePerIntervention(t *testing.T) {
 	again, err := f.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, again.Received+again.Created+again.Updated+again.Sent, "a second run changes nothing")
-	h.AssertNoPersonalData(3, []string{FlowIntakePING}, st.String())
+	h.AssertNoPersonalData(3, []string{FlowIntakePING}, statsTexts(st)...)
 }
 
 // An intervention that cannot be delivered stays pending, is reported on
@@ -114,6 +114,7 @@ func TestPINGIntakeFailuresStayPendingAndAreRetried(t *testing.T) {
 	st, err = f.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Failed, "reported again, never silently skipped (pitfall 31)")
+	h.AssertNoPersonalData(2, []string{FlowIntakePING}, statsTexts(st)...)
 }
 
 // A lost status update: the case is written, SHP-2748 fails; the next run
@@ -138,4 +139,31 @@ func TestPINGIntakeStatusFailureIsRetriedNextRun(t *testing.T) {
 	assert.Equal(t, 1, st.Sent)
 	require.Len(t, servicesOf(onlyCase(t, h, 1)), 1)
 	assert.Len(t, transferUpdates(h)[lpID(1)], 1)
+}
+
+// SHP-2748's answer is lost after PING applied it: the run reports the
+// failure; PING no longer lists the intervention, so nothing is sent
+// again and the case is not touched again.
+func TestPINGIntakeLostStatusAnswerIsNotResent(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := newPINGIntake(t, h)
+	h.pingIntervention(1)
+	h.PINGFaults.Fail(func(_ *http.Request, body []byte) int {
+		if containsAll(body, progrestest.SHPTransferStatus) {
+			return loseAnswer
+		}
+		return 0
+	})
+	st, err := f.RunOnce(ctx)
+	h.PINGFaults.Fail(nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Failed, "the lost answer is reported")
+	assert.Len(t, transferUpdates(h)[lpID(1)], 1, "PING applied it")
+
+	st, err = f.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, st.Received+st.Sent)
+	assert.Len(t, transferUpdates(h)[lpID(1)], 1)
+	require.Len(t, servicesOf(onlyCase(t, h, 1)), 1)
 }

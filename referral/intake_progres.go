@@ -92,7 +92,7 @@ func NewDTPIntake(cfg DTPIntakeConfig) (*DTPIntake, error) {
 	if cfg.DTP == nil {
 		return nil, fmt.Errorf("referral: %s: DTP is required", FlowIntakeDTP)
 	}
-	core, err := newIntakeCore(FlowIntakeDTP, cfg.IntakeConfig, SpecIntakeDTP)
+	core, err := newIntakeCore(FlowIntakeDTP, progresSource, cfg.IntakeConfig, SpecIntakeDTP)
 	if err != nil {
 		return nil, err
 	}
@@ -134,18 +134,19 @@ func (f *DTPIntake) OnReferral(ctx context.Context, d progres.Delivery[*progres.
 	if it.UserPartner != nil && it.UserPartner.Name != "" {
 		agency = it.UserPartner.Name
 	}
+	item := intakeItem{Ref: ref, Person: it.IndividualID, Agency: agency, Rows: []mapping.Record{it.Record()}}
 	var out intakeOutcome
+	var err error
 	if !ok {
-		// A number no key can hold: refused before anything is written.
-		out = intakeOutcome{Code: codeInvalidData}
+		// A number no key can hold: refused before anything is written,
+		// audited under the delivery's key.
+		out, err = c.refuse(ctx, item, codeInvalidData)
 	} else {
-		var err error
-		out, err = c.deliver(ctx, intakeItem{Ref: ref, Person: it.IndividualID, Agency: agency,
-			Rows: []mapping.Record{it.Record()}})
-		if err != nil {
-			c.count(func(s *Stats) { s.Fail(ref.ID, codePrimero, err) })
-			return err
-		}
+		out, err = c.deliver(ctx, item)
+	}
+	if err != nil {
+		c.count(func(s *Stats) { s.Fail(ref.ID, codePrimero, err) })
+		return err
 	}
 	return f.answer(ctx, number, ref.ID, itemKey, out)
 }
@@ -267,7 +268,7 @@ func NewPINGIntake(cfg PINGIntakeConfig) (*PINGIntake, error) {
 	if cfg.PING == nil {
 		return nil, fmt.Errorf("referral: %s: PING is required", FlowIntakePING)
 	}
-	core, err := newIntakeCore(FlowIntakePING, cfg.IntakeConfig, SpecIntakePING)
+	core, err := newIntakeCore(FlowIntakePING, progresSource, cfg.IntakeConfig, SpecIntakePING)
 	if err != nil {
 		return nil, err
 	}
@@ -314,13 +315,21 @@ func (f *PINGIntake) one(ctx context.Context, p *progres.PendingIntervention) er
 	for _, g := range groupRows(rows) {
 		c.count(func(s *Stats) { s.Received++ })
 		first := g[0]
+		if first.LPInterventionID != "" && first.LPInterventionID != p.LPInterventionID {
+			// The detail answered rows of another intervention: the status
+			// update below names the pending one, so these are not ours.
+			c.count(func(s *Stats) {
+				s.Fail(p.LPInterventionID, codeInvalidData, errors.New("referral: detail rows of another intervention"))
+			})
+			continue
+		}
 		recs := make([]mapping.Record, len(g))
 		for i, r := range g {
 			recs[i] = r.Record()
 		}
 		number := first.InterventionNumber
 		ref, ok := referralRef("progres", number, p.LPInterventionID)
-		if !ok || !isStateID(p.LPInterventionID) {
+		if !ok || !isKey(p.LPInterventionID) {
 			c.count(func(s *Stats) {
 				s.Fail(ref.ID, codeInvalidData, errors.New("referral: intervention ids are not identifiers"))
 			})

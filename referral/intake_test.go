@@ -88,7 +88,7 @@ func TestDTPIntakeAnswersEveryInterventionOfABatchWithItsOwnCase(t *testing.T) {
 	assert.Equal(t, 1, st.Updated, "the second language item adds its language")
 	assert.Equal(t, 2, st.Sent)
 	assert.Zero(t, st.Failed)
-	h.AssertNoPersonalData(2, []string{FlowIntakeDTP}, st.String())
+	h.AssertNoPersonalData(2, []string{FlowIntakeDTP}, statsTexts(st)...)
 }
 
 // The same notification delivered again (the same delivery keys) writes
@@ -216,7 +216,7 @@ func TestDTPIntakeAnswersEachFailureWithItsReason(t *testing.T) {
 	h.DTP.QueueReferral(items...)
 	require.Equal(t, 1, h.Push(ctx))
 	assert.Len(t, feedbackFor(h, progrestest.InterventionNumber(4)), 1)
-	h.AssertNoPersonalData(5, []string{FlowIntakeDTP}, st.String())
+	h.AssertNoPersonalData(5, []string{FlowIntakeDTP}, statsTexts(st)...)
 }
 
 // first returns the first element or "".
@@ -252,6 +252,7 @@ func TestDTPIntakeTransientFailureIsDeliveredAgain(t *testing.T) {
 	st, _ := f.RunOnce(ctx)
 	assert.Equal(t, 2, st.Created)
 	assert.GreaterOrEqual(t, st.Failed, 1)
+	h.AssertNoPersonalData(2, []string{FlowIntakeDTP}, statsTexts(st)...)
 }
 
 // With a DTP that re-delivers only the items the Handler's answer reports
@@ -296,6 +297,13 @@ func TestDTPIntakeRefusesIdentifiersThatCannotBeKeys(t *testing.T) {
 	}
 	st, _ := f.RunOnce(ctx)
 	assert.Equal(t, 2, st.Failed)
+	failed := 0
+	for _, e := range h.Audit(FlowIntakeDTP) {
+		if e.Outcome == consent.OutcomeFailed && first(e.Reasons) == codeInvalidData {
+			failed++
+		}
+	}
+	assert.Equal(t, 2, failed, "both refusals are audited")
 }
 
 // The answer to the case create is lost after Primero created it: the
@@ -373,4 +381,28 @@ func TestDTPIntakeRefusesToCreateForAnUnknownIntakeUser(t *testing.T) {
 	st, _ := f.RunOnce(ctx)
 	require.Equal(t, 1, st.Failed)
 	assert.ErrorIs(t, st.Errors[0].Err, errNoIntakeUser)
+}
+
+// Consent recorded as refused (false) is a denial like missing consent:
+// nothing is written, the item is answered, the reason counted.
+func TestDTPIntakeDeniesRefusedConsent(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	h.DTP.QueueReferral(withConsent(progrestest.SyntheticReferral(1), false)...)
+	require.Equal(t, 1, h.Push(ctx))
+	assert.Empty(t, h.Primero.Cases())
+	fb := feedbackFor(h, progrestest.InterventionNumber(1))
+	require.Len(t, fb, 1)
+	assert.Equal(t, reasonConsent, fb[0]["closure_reason"])
+	st, _ := f.RunOnce(ctx)
+	assert.Equal(t, 1, st.DeniedTotal())
+	assert.Zero(t, st.Denied[consent.ReasonConsentMissing], "refused, not missing")
+	var deny int
+	for _, e := range h.Audit(FlowIntakeDTP) {
+		if e.Kind == consent.KindDecision && e.Decision == consent.DecisionDeny {
+			deny++
+		}
+	}
+	assert.Equal(t, 1, deny)
 }

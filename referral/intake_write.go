@@ -12,29 +12,8 @@ import (
 	"github.com/casebridge/casebridge/primero"
 )
 
-// What an intake writes into an existing case, and what it leaves alone.
-//
-// The Primero case is the caseworker's record: after the intake created
-// it, the caseworker corrects names, dates of birth and contacts, closes
-// it, reassigns it. A referral arriving later (a new intervention for the
-// same child, or the same one delivered again) must not undo that. So an
-// update
-//
-//   - adds the referral's service row when the case has none for it (found
-//     by its stable unique_id, or by the intervention number for rows an
-//     earlier integration made), and otherwise only fills the row's empty
-//     fields: a decision already taken (unhcr_referral_status accepted or
-//     rejected) is never reset to pending;
-//   - adds the referral's languages to the case's (never removes one);
-//   - fills case fields that are empty (names, date of birth, sex, ids,
-//     contacts, consent as proGres recorded it), and never overwrites one
-//     that holds a value, even when proGres sends another: a difference is
-//     a question for a person, not for the bridge;
-//   - never writes owned_by (the intake user reassigns by hand),
-//     module_id, status (a closed case is not reopened: the new service
-//     shows in its services) or the match field.
-//
-// A delivery that has nothing to add writes nothing.
+// What an update writes into an existing case, and what it leaves alone,
+// is documented on IntakeConfig; mergePatch implements it.
 
 // neverUpdated are case fields an update never writes.
 var neverUpdated = map[string]bool{"owned_by": true, "module_id": true, "status": true, "id": true, "case_id": true}
@@ -78,7 +57,8 @@ func (c *intakeCore) write(ctx context.Context, it intakeItem, rec mapping.Recor
 		return c.create(ctx, it, rec)
 	}
 	p := mergePatch(existing, rec, c.matchField)
-	out := intakeOutcome{RecordID: existing.ID, CaseID: existing.CaseID, Owner: existing.OwnedBy}
+	out := intakeOutcome{RecordID: existing.ID, CaseID: existing.CaseID, Owner: existing.OwnedBy,
+		ServiceID: serviceRowID(existing, c.serviceID(it.Ref), it.Ref.ID)}
 	if len(p) == 0 {
 		return out, nil
 	}
@@ -114,7 +94,7 @@ func (c *intakeCore) create(ctx context.Context, it intakeItem, rec mapping.Reco
 	if err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: create case: %w", c.flow, err)
 	}
-	return intakeOutcome{RecordID: got.ID, CaseID: got.CaseID, Owner: got.OwnedBy, Created: true}, nil
+	return intakeOutcome{RecordID: got.ID, CaseID: got.CaseID, Owner: got.OwnedBy, ServiceID: c.serviceID(it.Ref), Created: true}, nil
 }
 
 // mergePatch is the update of existing with rec, by the rules at the top
@@ -159,14 +139,7 @@ func mergePatch(existing *primero.Case, rec mapping.Record, matchField string) p
 func mergeRow(services []primero.Service, row map[string]any) map[string]any {
 	id, _ := row["unique_id"].(string)
 	num, _ := row["progres_interventionnumber"].(string)
-	var have *primero.Service
-	for i := range services {
-		s := &services[i]
-		if s.UniqueID == id || (num != "" && s.Fields["progres_interventionnumber"] == num) {
-			have = s
-			break
-		}
-	}
+	have := findRow(services, id, num)
 	if have == nil {
 		return maps.Clone(row)
 	}
@@ -187,6 +160,34 @@ func mergeRow(services []primero.Service, row map[string]any) map[string]any {
 		return nil
 	}
 	return out
+}
+
+// findRow returns the case's service row for the referral: the one with
+// its stable unique_id, else one an earlier integration made for the same
+// intervention number; nil when there is none.
+func findRow(services []primero.Service, id, num string) *primero.Service {
+	for i := range services {
+		if services[i].UniqueID == id {
+			return &services[i]
+		}
+	}
+	for i := range services {
+		if n, _ := services[i].Fields["progres_interventionnumber"].(string); num != "" && n == num && services[i].UniqueID != "" {
+			return &services[i]
+		}
+	}
+	return nil
+}
+
+// serviceRowID is the unique_id the referral's service has in the case
+// after the write: the row found in existing, else the stable id.
+func serviceRowID(existing *primero.Case, id, num string) string {
+	if existing != nil {
+		if r := findRow(existing.Services, id, num); r != nil {
+			return r.UniqueID
+		}
+	}
+	return id
 }
 
 // isBlank reports a missing value: nil, a blank string or an empty list.

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/primero"
+	"github.com/casebridge/casebridge/sqlsink"
+)
+
+// DefaultChunk is how many cases are committed, with their services and
+// the cursor, at a time. Two chunks of mapped rows are held at once (one
+// being written, one being filled), so it bounds the sync's memory too.
+const DefaultChunk = 2000
+
+// syncer runs one source's sync: Primero's changed cases → the mapping →
+// the dashboard tables, committing the cursor after each chunk.
+type syncer struct {
+	db     *sqlsink.DB
+	state  sqlsink.State
+	client *primero.Client
+	source string
+	pseudo *pseudonymizer // nil: Primero's own ids
+	chunk  int
+	per    int // page size; 0 means 1000
+	prog   *progress
+	// afterChunk, when set, runs after each chunk is committed (tests
+	// interrupt or change Primero there).
+	afterChunk func(chunk int) error
+
+	cases, services *mapping.Mapping
+	// casesT and servicesT are the tables with the keying's key type.
+	casesT, servicesT sqlsink.Table
+}
+
+// summary is what a sync did.
+type summary struct {
+	Read                    int      // cases yielded by the feed
+	Inserted, Updated       int64    // case rows
+	Unchanged               int64    // case rows already as read
+	Disabled                int      // disabled cases read (their rows are marked)
+	ServicesWritten         int64    // service rows inserted or updated
+	ServicesRemoved         int64    // stale service rows deleted
+	ServicesWithoutUniqueID int      // services skipped: no key
+	Skipped                 int      // cases the mapping refused (not written)
+	SkippedIDs              []string // their record ids, the first 20
+	Cursor                  string
+}
+
+func (s summary) String() string {
+	out := fmt.Sprintf("read %d cases: %d inserted, %d updated, %d unchanged, %d disabled; services: %d written, %d removed; cursor %s",
+		s.Read, s.Inserted, s.Updated, s.Unchanged, s.Disabled, s.ServicesWritten, s.ServicesRemoved, orNone(s.Cursor))
+	if s.Skipped > 0 {
+		out += fmt.Sprintf("; SKIPPED %d cases the mapping refused (record ids %s)", s.Skipped, strings.Join(s.SkippedIDs, ", "))
+	}
+	if s.ServicesWithoutUniqueID > 0 {
+		out += fmt.Sprintf("; %d services without unique_id skipped", s.ServicesWithoutUniqueID)
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// flowName is the state flow of one source.
+func flowName(source string) string { return "cpims-dashboard:" + source }
+
+// prepare reads Primero's configuration, writes the locations table and
+// compiles the mapping.
+func (s *syncer) prepare(ctx context.Context) error {
+	s.casesT = withKeyType(casesTable, keyType(s.pseudo))
+	s.servicesT = withKeyType(servicesTable, keyType(s.pseudo))
+	for _, t := range []sqlsink.Table{s.casesT, s.servicesT, locationsTable} {
+		if _, err := s.db.EnsureTable(ctx, t); err != nil {
+			return err
+		}
+	}
+	ref, err := loadReference(ctx, s.client)
+	if err != nil {
+		return err
+	}
+	if s.cases, s.services, err = compileSpecs(ref); err != nil {
+		return err
+	}
+	_, err = s.db.Upsert(ctx, locationsTable, mapping.FromSlice(ref.locationRows(s.source)))
+	return err
+}
+
+// run syncs what changed since the stored cursor. The cursor moves only
+// over committed chunks; a run stopped at any point is repeated by the next
+// one, which converges to the same tables.
+func (s *syncer) run(ctx context.Context) (summary, error) {
+	var sum summary
+	flow := flowName(s.source)
+	lock, err := s.state.Lock(ctx, flow)
+	if err != nil {
+		return sum, err
+	}
+	defer func() { _ = lock.Release() }()
+	if err := s.checkMode(ctx, flow); err != nil {
+		return sum, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		return sum, err
+	}
+	cursor, _, err := s.state.Cursor(ctx, flow)
+	if err != nil {
+		return sum, err
+	}
+	since, err := primero.ParseWatermark(cursor)
+	if err != nil {
+		return sum, fmt.Errorf("the stored cursor of %s: %w", flow, err)
+	}
+	// No filter on record_state: a disabled case must come through, to be
+	// marked.
+	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields, Per: s.per})
+	// The writer does not stop with ctx: on a stop request (or a failed
+	// read) the chunks already read are still committed, with their cursor.
+	w := s.startWriter(context.WithoutCancel(ctx), flow, cursor)
+	defer func() { _, _ = w.wait() }() // should the feed panic, the writer still finishes
+	ch := w.next()
+	var readErr error
+	for c, err := range feed.All(ctx) {
+		if err == nil {
+			err = s.add(ctx, ch, c, &sum)
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		sum.Read++
+		s.prog.update(sum.Read, feed.Total())
+		if len(ch.cases) >= s.chunk {
+			w.send(ch, feed.Watermark())
+			if ch = w.next(); ch == nil {
+				break // a commit failed
+			}
+		}
+	}
+	if ch != nil {
+		// The rest, and the cursor covering every case read (after a read
+		// error too: those cases were read whole).
+		w.send(ch, feed.Watermark())
+	}
+	wsum, werr := w.wait()
+	s.prog.done()
+	sum.Inserted, sum.Updated, sum.Unchanged = wsum.Inserted, wsum.Updated, wsum.Unchanged
+	sum.ServicesWritten, sum.ServicesRemoved, sum.Cursor = wsum.ServicesWritten, wsum.ServicesRemoved, wsum.Cursor
+	return sum, errors.Join(readErr, werr)
+}
+
+// chunk holds the rows of the cases read since the last commit.
+type chunk struct {
+	cases    []mapping.Record
+	services []mapping.Record
+	keys     []string // case keys, for the stale service rows
+}
+
+// add maps one case into ch.
+func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summary) error {
+	row, services, err := s.rows(ctx, c, sum)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// One case the mapping refuses must not stop the dashboard for
+		// every run to come: it is skipped, and named (by its record id)
+		// in the summary.
+		sum.Skipped++
+		if len(sum.SkippedIDs) < maxSkippedIDs {
+			sum.SkippedIDs = append(sum.SkippedIDs, c.ID)
+		}
+		return nil
+	}
+	ch.cases = append(ch.cases, row)
+	ch.keys = append(ch.keys, row["case_key"].(string))
+	ch.services = append(ch.services, services...)
+	return nil
+}
+
+// maxSkippedIDs bounds the record ids a summary lists.
+const maxSkippedIDs = 20
+
+// rows maps one case into its row and its service rows, all or nothing.
+func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mapping.Record, []mapping.Record, error) {
+	if c.CaseID == "" {
+		return nil, nil, errors.New("no case_id")
+	}
+	rec := c.AsRecord() // the feed never yields this case again
+	row, err := s.cases.Apply(ctx, rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	key := s.pseudo.key("case", s.source, c.CaseID)
+	row["source"], row["case_key"] = s.source, key
+	if row["enabled"] == false {
+		sum.Disabled++
+		return row, nil, nil // a disabled case keeps no service rows
+	}
+	svcs, _ := rec["services_section"].([]any)
+	var out []mapping.Record
+	for _, v := range svcs {
+		m, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		uid, _ := m["unique_id"].(string)
+		if uid == "" {
+			sum.ServicesWithoutUniqueID++
+			continue
+		}
+		srow, err := s.services.Apply(ctx, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		srow["source"], srow["case_key"] = s.source, key
+		srow["service_key"] = s.pseudo.key("service", s.source, uid)
+		srow["case_updated_at"] = row["primero_updated_at"]
+		out = append(out, srow)
+	}
+	return row, out, nil
+}
+
+// commit writes the chunk's cases and services, deletes the service rows
+// the chunk's cases no longer have, then stores the cursor. A crash between
+// two steps leaves the cursor where it was, so the next run writes the
+// chunk again.
+func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
+	if len(ch.cases) > 0 {
+		st, err := s.db.Upsert(ctx, s.casesT, mapping.FromSlice(ch.cases))
+		if err != nil {
+			return err
+		}
+		sum.Inserted += st.Inserted
+		sum.Updated += st.Updated
+		sum.Unchanged += st.Skipped + st.Duplicates
+		st, err = s.db.Upsert(ctx, s.servicesT, mapping.FromSlice(ch.services))
+		if err != nil {
+			return err
+		}
+		sum.ServicesWritten += st.Inserted + st.Updated
+		removed, err := s.deleteStale(ctx, ch.keys)
+		if err != nil {
+			return err
+		}
+		sum.ServicesRemoved += removed
+	}
+	*ch = chunk{cases: ch.cases[:0], services: ch.services[:0], keys: ch.keys[:0]}
+	if wm.IsZero() || wm.String() == sum.Cursor {
+		return nil
+	}
+	if err := s.state.Update(ctx, flow, func(tx sqlsink.StateTx) error {
+		return tx.SetCursor(ctx, wm.String())
+	}); err != nil {
+		return err
+	}
+	sum.Cursor = wm.String()
+	return nil
+}
