@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 
+	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/progres"
 	"github.com/casebridge/casebridge/referral"
 	"github.com/casebridge/casebridge/sqlsink"
@@ -18,8 +20,12 @@ import (
 //  1. proGres referrals → Primero cases, answered with delivery feedback
 //     (referral.DTPIntake, pushed; referral.PINGIntake, polled);
 //  2. Primero caseworkers' decisions on them → proGres
-//     (referral.DTPDecisions, referral.PINGDecisions; polled from Primero).
-func flows(cfg config, c *clients, state sqlsink.State, log *slog.Logger, _ *report) ([]referral.Flow, http.Handler, error) {
+//     (referral.DTPDecisions, referral.PINGDecisions; polled from Primero);
+//  3. Primero referrals to the UNHCR user → proGres (referral.Outbound),
+//     which also notices consent withdrawn on a case already shared;
+//  4. proGres decisions on those → the Primero referrals
+//     (referral.DecisionsIn: pushed through DTP, polled through PING).
+func flows(cfg config, c *clients, state sqlsink.State, log *slog.Logger, rep *report) ([]referral.Flow, http.Handler, error) {
 	b := &flowBuilder{state: state, log: log}
 	var onInbound []progres.HandlerOption
 
@@ -40,6 +46,18 @@ func flows(cfg config, c *clients, state sqlsink.State, log *slog.Logger, _ *rep
 		b.add(referral.NewDTPDecisions(referral.DTPDecisionsConfig{DecisionsOutConfig: decisions, DTP: c.dtp}))
 	} else {
 		b.add(referral.NewPINGDecisions(referral.PINGDecisionsConfig{DecisionsOutConfig: decisions, PING: c.ping}))
+	}
+
+	// 3. Primero referrals to the UNHCR user → proGres, and revocation.
+	b.add(referral.NewOutbound(referral.OutboundConfig{Common: b.common(referral.PolicyOutbound), Primero: c.primero,
+		DTP: c.dtp, PING: c.ping, Recipient: cfg.unhcrUser, ImplementingAgency: cfg.unhcrAgency, Start: cfg.start,
+		OnRevocation: rep.revoked}))
+
+	// 4. proGres decisions on those → the Primero referrals.
+	d, err := referral.NewDecisionsIn(referral.DecisionsInConfig{Common: b.common(referral.PolicyIntake), Primero: c.primero,
+		PING: c.ping, Recipient: cfg.unhcrUser})
+	if b.add(d, err) && c.dtp != nil {
+		onInbound = append(onInbound, d.HandlerOption())
 	}
 
 	if b.err != nil {
@@ -87,4 +105,16 @@ func (b *flowBuilder) add(f referral.Flow, err error) bool {
 	}
 	b.flows = append(b.flows, f)
 	return true
+}
+
+// revoked is the outbound flow's OnRevocation: proGres has no interface
+// through which to be told that consent was withdrawn (the pilot agreed a
+// manual procedure), so the bridge says so in its report, with the case's
+// id only, for a person to follow the procedure. The flow has already
+// blocked the case (nothing more is sent about it, no decision on it is
+// applied) and recorded the revocation in its audit trail.
+func (r *report) revoked(_ context.Context, rev consent.Revocation) error {
+	r.printf("  Consent withdrawn on Primero case %s, shared with %s on %s: nothing more goes to them; tell them by the agreed manual procedure.\n",
+		rev.Record.ID, rev.Recipient, rev.SharedAt.UTC().Format("2006-01-02"))
+	return nil
 }

@@ -221,7 +221,9 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 		if err != nil {
 			return fmt.Errorf("inbound lock: %w", err)
 		}
-		rep.inbound(held)
+		if !again {
+			rep.inbound(held)
+		}
 		in.serve(gate)
 	}
 

@@ -94,6 +94,11 @@ func TestDemoRunTwiceChangesNothing(t *testing.T) {
 	assert.Len(t, byStatus["Pending Acknowledgement"], 2, "children 1 and 2 delivered, answered once each despite the re-delivery")
 	assert.Len(t, byStatus["Delivery Fail"], 2, "no consent, two matching cases")
 	assert.Equal(t, []string{progrestest.InterventionNumber(childNew)}, byStatus["acknowledged"], "the caseworker's decision reached proGres once")
+	require.Len(t, after.referrals, 1, "the referral to UNHCR reached proGres once")
+	assert.Equal(t, demoOutboundCaseID+"#"+demoOutboundServiceID[len(demoOutboundServiceID)-12:], after.referrals[0]["id"], "under its composite key")
+	refs := d.primero.Referrals(demoCaseID(childOutbound, "a"))
+	require.Len(t, refs, 1)
+	assert.Equal(t, "accepted", refs[0]["status"], "UNHCR's decision reached the Primero referral")
 	assert.Contains(t, first.String(), "created 1, updated 1")
 
 	seedDTP(d.dtp) // DTP delivers everything again
@@ -136,8 +141,8 @@ func TestNoFlagsRunsTheDemoTwice(t *testing.T) {
 }
 
 // TestDemoOverPING: the same demo through PING, polled: every flow does
-// its part in the first run (the caseworker's decision included) and the second
-// run writes and sends nothing.
+// its part in the first run (both decisions included) and the second run
+// writes and sends nothing.
 func TestDemoOverPING(t *testing.T) {
 	var out, stderr bytes.Buffer
 	require.Equal(t, exitOK, exitStatus(context.Background(), []string{"-gateway", "ping"}, env{}.get, &out, &stderr), stderr.String())
@@ -145,7 +150,9 @@ func TestDemoOverPING(t *testing.T) {
 	require.True(t, found, out.String())
 	assert.Contains(t, first, "proGres: a fake PING gateway")
 	assert.Contains(t, first, "progres-intake-ping: received 4, created 1, updated 1")
-	assert.Contains(t, first, "primero-decisions-ping: received 5, created 0, updated 0, sent 0, decided 1")
+	assert.Regexp(t, `primero-decisions-ping: received \d+, created 0, updated 0, sent 0, decided 1,`, first)
+	assert.Regexp(t, `primero-referrals-ping: received \d+, created 0, updated 0, sent 1,`, first)
+	assert.Regexp(t, `progres-decisions-ping: received 1, created 0, updated 0, sent 0, decided 1,`, first)
 	assert.Contains(t, second, "created 0, updated 0, sent 0, decided 0")
 }
 
