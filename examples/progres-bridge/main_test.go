@@ -18,6 +18,7 @@ import (
 
 	"github.com/casebridge/casebridge/consent/consenttest"
 	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/progres/progrestest"
 	"github.com/casebridge/casebridge/sqlsink"
 )
@@ -291,4 +292,29 @@ func flowNames(report string) []string {
 		}
 	}
 	return nil
+}
+
+// TestConsentWithdrawnIsReported: when the caseworker records that consent
+// was withdrawn on a case already referred to UNHCR, the next run blocks
+// it, revokes its Primero referral and says in the report, by case id
+// only, that UNHCR must be told by the manual procedure (proGres has no
+// interface for it).
+func TestConsentWithdrawnIsReported(t *testing.T) {
+	d := startDemo(t)
+	cfg := d.configure(demoConfig(t, filepath.Join(t.TempDir(), "state.db")))
+	ctx := context.Background()
+	require.NoError(t, runWith(ctx, cfg, d, slog.New(slog.DiscardHandler), &bytes.Buffer{}))
+	require.Len(t, snapshot(d).referrals, 1)
+
+	cw, err := primero.New(d.primero.URL(), primero.WithBasicAuth(demoCaseworker, demoCaseworkerPass))
+	require.NoError(t, err)
+	_, err = cw.Cases.Update(ctx, demoCaseID(childOutbound, "a"), map[string]any{"consent_for_services": false, "disclosure_other_orgs": false})
+	require.NoError(t, err)
+
+	var out bytes.Buffer
+	require.NoError(t, runWith(ctx, cfg, d, slog.New(slog.DiscardHandler), &out))
+	assert.Contains(t, out.String(), "Consent withdrawn on Primero case "+demoCaseID(childOutbound, "a")+", shared with progres/unhcr")
+	assert.Len(t, snapshot(d).referrals, 1, "nothing more went to proGres")
+	rec, fields := demoPersonalData()
+	consenttest.AssertNoPersonalData(t, rec, fields, out.String())
 }
