@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/casebridge/casebridge/examples/internal/cliutil"
 )
 
 // The environment variables the bridge reads its secrets from. Secrets
@@ -146,18 +148,10 @@ func printUsage(w io.Writer) {
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var c config
 	var s flagStrings
-	fs := newFlagSet(&c, &s)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, err
-		}
-		return c, fmt.Errorf("%w (run with -h for the flags)", err)
+	set, err := cliutil.ParseFlags(newFlagSet(&c, &s), args)
+	if err != nil {
+		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q: every setting is a flag (run with -h)", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	c.demo = c.primeroURL == "" && c.progresURL == ""
 	if !c.demo {
 		c.primeroUser, c.primeroPassword = getenv(envPrimeroUser), getenv(envPrimeroPassword)

@@ -57,16 +57,9 @@ func TestInboundGateOneInstanceAtATime(t *testing.T) {
 // endpoint completes no TLS handshake without a client certificate from
 // that CA; with one it serves (here /healthz).
 func TestInboundEndpointRequiresClientCertificate(t *testing.T) {
-	dir := t.TempDir()
-	ca, err := progrestest.NewCA("test CA")
-	require.NoError(t, err)
-	server, err := ca.IssueServer()
-	require.NoError(t, err)
-	certFile, keyFile, err := server.WriteFiles(dir, "server")
-	require.NoError(t, err)
-	caFile, err := ca.WriteFile(dir, "ca")
-	require.NoError(t, err)
-	in, err := listenInbound("127.0.0.1:0", certFile, keyFile, caFile)
+	tf := newTLSFiles(t, t.TempDir())
+	ca := tf.ca
+	in, err := listenInbound("127.0.0.1:0", tf.cert, tf.key, tf.caFile)
 	require.NoError(t, err)
 	in.serve(http.NotFoundHandler())
 	defer func() { require.NoError(t, in.close()) }()
@@ -102,4 +95,25 @@ func TestInboundRefusesBadTLSFiles(t *testing.T) {
 	_, err := listenInbound("127.0.0.1:0", "/nonexistent.crt", "/nonexistent.key", "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "-tls-cert")
+}
+
+// tlsFiles are a throwaway CA and the inbound endpoint's certificate from
+// it, written to files as the flags take them.
+type tlsFiles struct {
+	ca                *progrestest.CA
+	cert, key, caFile string
+}
+
+func newTLSFiles(t *testing.T, dir string) tlsFiles {
+	t.Helper()
+	ca, err := progrestest.NewCA("test CA")
+	require.NoError(t, err)
+	server, err := ca.IssueServer()
+	require.NoError(t, err)
+	f := tlsFiles{ca: ca}
+	f.cert, f.key, err = server.WriteFiles(dir, "inbound")
+	require.NoError(t, err)
+	f.caFile, err = ca.WriteFile(dir, "ca")
+	require.NoError(t, err)
+	return f
 }

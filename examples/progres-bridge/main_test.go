@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/casebridge/casebridge/consent/consenttest"
+	"github.com/casebridge/casebridge/examples/internal/clitest"
 	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/progres/progrestest"
@@ -205,33 +205,6 @@ func demoPersonalData() (mapping.Record, []string) {
 	return rec, fields
 }
 
-// onText is an io.Writer that calls fire once, the first time the text
-// written so far contains marker.
-type onText struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	marker string
-	fire   func()
-	fired  bool
-}
-
-func (w *onText) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n, _ := w.buf.Write(p)
-	if !w.fired && strings.Contains(w.buf.String(), w.marker) {
-		w.fired = true
-		w.fire()
-	}
-	return n, nil
-}
-
-func (w *onText) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
 // TestSignalStopsContinuousRunAndReleasesLocks runs the demo with
 // -interval and sends this process SIGINT, then SIGTERM, once the first
 // cycle is reported: the bridge stops gracefully (exit 0, says so) and
@@ -241,7 +214,7 @@ func TestSignalStopsContinuousRunAndReleasesLocks(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "state.db")
-			out := &onText{marker: "In all:", fire: func() { _ = syscall.Kill(syscall.Getpid(), sig) }}
+			out := clitest.NewOnText("In all:", func() { _ = syscall.Kill(syscall.Getpid(), sig) })
 			var stderr bytes.Buffer
 			code := mainWithSignals([]string{"-db", dbPath, "-interval", "1h"}, env{}.get, out, &stderr)
 			assert.Equal(t, exitOK, code, stderr.String())
@@ -259,7 +232,7 @@ func TestCancelledSingleCycleExits130(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "state.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &onText{marker: "Flows:", fire: cancel}
+	out := clitest.NewOnText("Flows:", cancel)
 	var stderr bytes.Buffer
 	assert.Equal(t, exitInterrupted, exitStatus(ctx, []string{"-db", dbPath}, env{}.get, out, &stderr))
 	assert.Contains(t, stderr.String(), "run locks are released")

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/casebridge/casebridge/examples/internal/clitest"
 	"github.com/casebridge/casebridge/primero/primerotest"
 	"github.com/casebridge/casebridge/progres/progrestest"
 )
@@ -32,14 +33,8 @@ func freeAddr(t *testing.T) string {
 // and DTP's push with the API key from the environment is handled.
 func TestRealSystemsFromFlagsAndEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := progrestest.NewCA("real-mode test CA")
-	require.NoError(t, err)
-	server, err := ca.IssueServer()
-	require.NoError(t, err)
-	tlsCert, tlsKey, err := server.WriteFiles(dir, "inbound")
-	require.NoError(t, err)
-	caFile, err := ca.WriteFile(dir, "ca")
-	require.NoError(t, err)
+	tf := newTLSFiles(t, dir)
+	ca, tlsCert, tlsKey, caFile := tf.ca, tf.cert, tf.key, tf.caFile
 	pusher, err := ca.IssueClient("dtp-pusher")
 	require.NoError(t, err)
 
@@ -64,7 +59,7 @@ func TestRealSystemsFromFlagsAndEnvironment(t *testing.T) {
 	// DTP pushes once the endpoint serves, as the cycle starts (the
 	// push completes before the intake reports).
 	var pushErr error
-	out := &onText{marker: "One cycle of every flow:", fire: func() { _, pushErr = dtp.Push(context.Background()) }}
+	out := clitest.NewOnText("One cycle of every flow:", func() { _, pushErr = dtp.Push(context.Background()) })
 	var stderr bytes.Buffer
 	require.NoError(t, run(context.Background(), cfg, out, &stderr), stderr.String())
 	require.NoError(t, pushErr)
