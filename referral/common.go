@@ -34,7 +34,6 @@ type Common struct {
 // years of records.
 var ErrNoCursor = errors.New("referral: no stored cursor and no explicit start")
 
-//nolint:unused // used by the flows being written (intake, decisions, outbound)
 func (c *Common) check(flow string) error {
 	switch {
 	case c.State == nil:
@@ -52,7 +51,6 @@ func (c *Common) now() time.Time {
 	return time.Now().UTC()
 }
 
-//nolint:unused // used by the flows being written (intake, decisions, outbound)
 func (c *Common) log() *slog.Logger {
 	if c.Logger != nil {
 		return c.Logger

@@ -165,6 +165,21 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 		return false, nil
 	}
 	ref := progresRef(d.Number)
+	// Consent withdrawn after the case was shared with the recipient (the
+	// outbound flow stores the block): nothing further is sent about it.
+	blocked, err := Blocked(ctx, c.cfg.State, consent.RecordRef{System: "primero", ID: cs.ID}, c.recipient)
+	if err != nil {
+		st.Fail(d.Number, codeState, err)
+		return false, err
+	}
+	if blocked {
+		dd := consent.Decision{Reasons: []consent.Reason{consent.ReasonConsentRevoked}, PolicyID: c.cfg.Policy.ID(), PolicyHash: c.cfg.Policy.Hash()}
+		if _, err := tr.Append(ctx, consent.DecisionEvent(c.flow, ref, c.recipient, dd, c.m.Hash())); err != nil {
+			return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
+		}
+		st.Deny(dd.Reasons)
+		return false, nil
+	}
 	g := c.cfg.Policy.Gate(consent.Request{Recipient: c.recipient, Sender: c.cfg.Policy.Sender(),
 		Purpose: c.cfg.Policy.Purpose(), ServiceType: d.Service, AsOf: c.cfg.now()})
 	dec := g.Check(cs.ToRecord())

@@ -54,6 +54,7 @@ type DB struct {
 	pool    *pgxpool.Pool // Postgres only
 	sql     *sql.DB       // both dialects
 	pin     *sql.Conn     // in-memory SQLite: keeps the database alive
+	where   string        // Location's answer, without any password
 }
 
 // Open connects to the database named by dsn, and checks that it answers.
@@ -121,7 +122,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("sqlsink: connect to PostgreSQL: %w", err)
 	}
-	return &DB{dialect: Postgres, pool: pool, sql: stdlib.OpenDBFromPool(pool)}, nil
+	where := fmt.Sprintf("PostgreSQL database %s on %s:%d", cfg.ConnConfig.Database, cfg.ConnConfig.Host, cfg.ConnConfig.Port)
+	return &DB{dialect: Postgres, pool: pool, sql: stdlib.OpenDBFromPool(pool), where: where}, nil
 }
 
 func openSQLite(ctx context.Context, dsn string) (*DB, error) {
@@ -133,7 +135,13 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, sqliteOpenError(path, err)
 	}
-	db := &DB{dialect: SQLite, sql: sdb}
+	db := &DB{dialect: SQLite, sql: sdb, where: "an in-memory SQLite database"}
+	if !memory {
+		if abs, absErr := filepath.Abs(path); absErr == nil {
+			path = abs
+		}
+		db.where = "SQLite file " + path
+	}
 	if memory {
 		// An in-memory database lives as long as one connection to it is
 		// open; pin one so the pool may close the others freely.
@@ -147,6 +155,12 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	}
 	return db, nil
 }
+
+// Location says where the database is, for a person: "SQLite file
+// /abs/path.db", "an in-memory SQLite database" or "PostgreSQL database
+// NAME on HOST:PORT". It never holds a password or any other connection
+// parameter.
+func (db *DB) Location() string { return db.where }
 
 // sqliteOpenError names the file and why it could not be opened: the
 // driver says only "unable to open database file", so a missing or

@@ -152,3 +152,31 @@ func TestOpenSQLiteErrorNamesPathAndCause(t *testing.T) {
 	assert.Contains(t, err.Error(), "no-such-dir")
 	assert.Regexp(t, "directory|unable to open|no such", err.Error())
 }
+
+// Location says where the database is, for a person, and never carries
+// a password.
+func TestLocationNamesTheDatabaseWithoutSecrets(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	db, err := Open(ctx, "sqlite:state.db")
+	require.NoError(t, err)
+	assert.Equal(t, "SQLite file "+filepath.Join(dir, "state.db"), db.Location(), "a relative path is made absolute")
+	require.NoError(t, db.Close())
+
+	mem, err := Open(ctx, ":memory:")
+	require.NoError(t, err)
+	assert.Equal(t, "an in-memory SQLite database", mem.Location())
+	require.NoError(t, mem.Close())
+
+	u, err := url.Parse(pgtest.DSN(t))
+	require.NoError(t, err)
+	u.User = url.UserPassword("postgres", "s3cret") // the socket trusts the user; the password is ignored
+	pg, err := Open(ctx, u.String())
+	require.NoError(t, err)
+	defer func() { _ = pg.Close() }()
+	loc := pg.Location()
+	assert.Contains(t, loc, "PostgreSQL database "+strings.TrimPrefix(u.Path, "/"))
+	assert.NotContains(t, loc, "s3cret")
+	assert.NotContains(t, loc, "postgres:")
+}

@@ -115,3 +115,15 @@ func ExampleDB_EnsureTable() {
 	// sqlsink: table "links": column "oscar_id" has type INTEGER in the database, which a column declared Text cannot use; declare a compatible type, or change the table, which would rewrite or lose data (EnsureTable with AllowRecreate drops and recreates the table, empty)
 	// added: [note]
 }
+
+// Location tells a person where the data is, never with a password.
+func ExampleDB_Location() {
+	db, err := sqlsink.Open(context.Background(), ":memory:")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	fmt.Println(db.Location())
+	// Output: an in-memory SQLite database
+}

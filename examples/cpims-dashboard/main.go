@@ -149,6 +149,7 @@ func runConfig(ctx context.Context, out, errOut io.Writer, cfg config, getenv fu
 		return err
 	}
 	defer db.Close()
+	fmt.Fprintf(out, "dashboard tables and sync state: %s\n", db.Location())
 	state, err := sqlsink.NewDBState(db)
 	if err != nil {
 		return err

@@ -172,8 +172,11 @@ func TestTablesHoldNothingPersonal(t *testing.T) {
 			}
 		}
 	}
+	// The test's own temporary directory is named after it ("Test…"):
+	// take it out of what the program printed before looking for names.
+	printed := strings.ReplaceAll(out, filepath.Dir(strings.TrimPrefix(dsn, "sqlite:")), "<dir>")
 	for _, p := range personal[:5] {
-		assert.NotContains(t, out, p)
+		assert.NotContains(t, printed, p)
 	}
 }
 

@@ -134,14 +134,13 @@ func runConfig(ctx context.Context, out io.Writer, cfg config) error {
 		defer os.RemoveAll(dir)
 		cfg.dsn = "sqlite:" + filepath.Join(dir, "state.db")
 	}
-	fmt.Fprintf(out, "State: %s.\n", describeState(cfg.dsn, temporary))
-	fmt.Fprintf(out, "  It holds the run lock, which case became which referral, and the audit trail, kept apart for this Primero (known there as %s).\n", srv.system)
-
 	db, err := sqlsink.Open(ctx, cfg.dsn)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	fmt.Fprintf(out, "State: %s.\n", describeState(db, temporary))
+	fmt.Fprintf(out, "  It holds the run lock, which case became which referral, and the audit trail, kept apart for this Primero (known there as %s).\n", srv.system)
 	state, err := sqlsink.NewDBState(db)
 	if err != nil {
 		return err

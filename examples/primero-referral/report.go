@@ -7,6 +7,7 @@ import (
 	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/examples/internal/cliutil"
 	"github.com/casebridge/casebridge/primero"
+	"github.com/casebridge/casebridge/sqlsink"
 )
 
 // The bridge reports in sentences a caseworker's manager can read:
@@ -23,11 +24,11 @@ func caseSelection(location string) ([]primero.Filter, string) {
 }
 
 // describeState says where the state database is, without a password.
-func describeState(dsn string, temporary bool) string {
+func describeState(db *sqlsink.DB, temporary bool) string {
 	if temporary {
-		return cliutil.DescribeState(dsn) + ", a temporary one removed when the program ends (give -db to keep it)"
+		return db.Location() + ", a temporary one removed when the program ends (give -db to keep it)"
 	}
-	return cliutil.DescribeState(dsn)
+	return db.Location()
 }
 
 // printPass reports one pass.

@@ -41,7 +41,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/casebridge/casebridge/examples/internal/cliutil"
 	"github.com/casebridge/casebridge/referral"
 	"github.com/casebridge/casebridge/sqlsink"
 )
@@ -200,7 +199,7 @@ func runWith(ctx context.Context, cfg config, demo *demoSystems, logger *slog.Lo
 	}
 
 	if !again {
-		rep.state(cfg.dsn, cfg.tempState)
+		rep.state(db, cfg.tempState)
 	}
 	fl, handler, err := flows(cfg, cl, state, logger, rep)
 	if err != nil {
@@ -292,10 +291,9 @@ func runContinuously(ctx context.Context, runner *referral.Runner, every time.Du
 }
 
 // describeState is where the state is, for the report.
-func describeState(dsn string, temporary bool) string {
-	s := cliutil.DescribeState(dsn)
+func describeState(db *sqlsink.DB, temporary bool) string {
 	if temporary {
-		s += ", a temporary one removed at the end (give -db to keep it)"
+		return db.Location() + ", a temporary one removed at the end (give -db to keep it)"
 	}
-	return s
+	return db.Location()
 }

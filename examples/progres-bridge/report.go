@@ -60,8 +60,8 @@ func (r *report) realSystems(cfg config, in *inbound) {
 }
 
 // state says where the state is and what it holds.
-func (r *report) state(dsn string, demo bool) {
-	r.printf("State: %s.\n", describeState(dsn, demo))
+func (r *report) state(db *sqlsink.DB, temporary bool) {
+	r.printf("State: %s.\n", describeState(db, temporary))
 	r.printf("  It holds cursors, processed keys, links between the systems' ids, run locks and the audit trails: identifiers only.\n")
 }
 

@@ -46,17 +46,8 @@ func main() {
 	defer db.Close()
 	must(db.EnsureTable(ctx, table))
 
-	rows := func(yield func(mapping.Record, error) bool) {
-		for c, err := range client.Cases.All(ctx, nil) { // every page, lazily
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(m.Apply(ctx, c.ToRecord())) {
-				return
-			}
-		}
-	}
+	// Every page, lazily: cases → records → mapped rows → upserted in batches.
+	rows := m.Stream(ctx, primero.Records(client.Cases.All(ctx, nil)))
 	st := must(db.Upsert(ctx, table, rows))
 	fmt.Printf("%d cases: %d inserted, %d updated, %d unchanged\n", st.Rows, st.Inserted, st.Updated, st.Skipped)
 }

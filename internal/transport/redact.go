@@ -26,12 +26,22 @@ var safeQueryParams = map[string]bool{
 	"skippaging": true, "skipmeta": true,
 }
 
-// secretHeaders are request or response headers whose values are credentials.
-var secretHeaders = []string{
-	"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
-	"X-Csrf-Token", "X-Api-Key", "Api-Key", "X-Auth-Token", "X-Access-Token",
-	"X-Amz-Security-Token", "X-Dhis2-Token",
+// secretHeaderSet are request or response headers whose values are
+// credentials, by canonical name.
+var secretHeaderSet = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
+	"X-Csrf-Token": true, "X-Api-Key": true, "Api-Key": true, "X-Auth-Token": true, "X-Access-Token": true,
+	"X-Amz-Security-Token": true, "X-Dhis2-Token": true,
+	// proGres: the API Management subscription key (DTP and PING).
+	"Ocp-Apim-Subscription-Key": true,
+	// OSCaR (devise_token_auth): access-token, client and uid together
+	// are the credential; uid is also the API user's email address.
+	"Access-Token": true, "Client": true, "Uid": true,
 }
+
+// secretHeaderWords mark a credential header by a part of its lower-case
+// name.
+var secretHeaderWords = []string{"token", "secret", "password", "api-key", "apikey", "subscription-key", "functions-key"}
 
 // RedactURL renders u for errors and logs: the user info is dropped and
 // every query value not in a small set of paging and sorting parameters is
@@ -93,25 +103,39 @@ func redactQuery(q url.Values) string {
 	return b.String()
 }
 
-// RedactHeader returns a copy of h with credential headers (Authorization,
-// Cookie, Set-Cookie, X-CSRF-Token, API-key headers) replaced by REDACTED.
+// RedactHeader returns a copy of h with credential headers replaced by
+// REDACTED (see [IsSecretHeader]). Keys are matched case-insensitively, so a
+// header set without canonicalization is redacted too.
 func RedactHeader(h http.Header) http.Header {
 	if h == nil {
 		return nil
 	}
 	c := h.Clone()
-	for _, k := range secretHeaders {
-		if _, ok := c[http.CanonicalHeaderKey(k)]; ok {
-			c.Set(k, Redacted)
-		}
-	}
-	for k := range c {
-		lk := strings.ToLower(k)
-		if strings.Contains(lk, "token") || strings.Contains(lk, "secret") || strings.Contains(lk, "api-key") || strings.Contains(lk, "apikey") {
-			c.Set(k, Redacted)
+	for k, vs := range c {
+		if IsSecretHeader(k) {
+			for i := range vs {
+				vs[i] = Redacted
+			}
 		}
 	}
 	return c
+}
+
+// IsSecretHeader reports whether a header's values are credentials (or an
+// account identifier that goes with them): Authorization, cookies, CSRF
+// tokens, API and subscription keys, and any header whose name says token,
+// secret, password or key-of-an-API.
+func IsSecretHeader(name string) bool {
+	if secretHeaderSet[http.CanonicalHeaderKey(name)] {
+		return true
+	}
+	lk := strings.ToLower(name)
+	for _, s := range secretHeaderWords {
+		if strings.Contains(lk, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // quotedRe is a double-quoted run in an error text.

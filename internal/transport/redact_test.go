@@ -33,6 +33,35 @@ func TestRedactHeader(t *testing.T) {
 	assert.Equal(t, "Basic x", h.Get("Authorization"), "original untouched")
 }
 
+// TestRedactHeaderClientSecrets covers every secret header a casebridge
+// client or fake sends: the proGres subscription key, the inbound API key,
+// OSCaR's devise_token_auth triple and DHIS2's token header.
+func TestRedactHeaderClientSecrets(t *testing.T) {
+	secrets := []string{
+		"Ocp-Apim-Subscription-Key", "ocp-apim-subscription-key", "X-Api-Key", "x-api-key",
+		"Access-Token", "Client", "Uid", "X-Dhis2-Token", "Proxy-Authorization", "Set-Cookie",
+		"X-Functions-Key", "X-Password",
+	}
+	h := http.Header{}
+	for _, k := range secrets {
+		h[k] = []string{"synthetic-secret-1"} // raw (non-canonical) keys too
+	}
+	h.Set("Idempotency-Key", "ref-1")
+	h.Set("Accept", "application/json")
+	r := RedactHeader(h)
+	for k, vs := range r {
+		for _, v := range vs {
+			assert.NotEqual(t, "synthetic-secret-1", v, k)
+		}
+	}
+	for _, k := range secrets {
+		assert.True(t, IsSecretHeader(k), k)
+	}
+	assert.Equal(t, "ref-1", r.Get("Idempotency-Key"), "an idempotency key is no secret and helps debugging")
+	assert.Equal(t, "application/json", r.Get("Accept"))
+	assert.False(t, IsSecretHeader("Content-Type"))
+}
+
 func TestValidationErrorNeverQuotesValues(t *testing.T) {
 	v := &ValidationError{}
 	assert.NoError(t, v.Err())

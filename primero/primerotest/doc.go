@@ -31,7 +31,15 @@
 // Seed it (AddCase, AddSyntheticCases, AddUser, AddRole, AddLocation,
 // AddLookup, AddAgency, AddForm), inspect it (Cases, Case, Referrals,
 // Requests with secrets redacted, FailedLogins, Locked) and break it on
-// purpose (FailNext, RateLimitNext, DropNext, SetLatency, LockSystem).
+// purpose (FailNext, RateLimitNext, DropNext, DropAfterNext, TimeoutNext,
+// SetLatency, LockSystem).
+//
+// Chaos (WithChaos, SetChaos, StopChaos) fails a seeded random share of
+// the requests with the faults an exactly-once flow must survive: 503s,
+// 429s with Retry-After, timeouts, and connection resets before the
+// request acted and after it (the lost answer: the case was created, the
+// client never heard). Each recorded Request says which fault it got, and
+// FaultCounts sums them up.
 //
 // Behaviours that differ by Primero version follow WithVersion; behaviours
 // read in Primero's source but not confirmed on a running server are

@@ -195,3 +195,33 @@ func ExampleWithVersion() {
 	fmt.Println(err)
 	// Output: primerotest: version "3.0" is not a Primero v2 version
 }
+
+// Fail 30% of the requests at random, seeded: the same sequence of
+// requests gets the same faults on every run. A flow test turns chaos on,
+// runs the flow repeatedly, turns it off, runs it to completion and then
+// checks the fake's state.
+func ExampleServer_SetChaos() {
+	s, _ := primerotest.Start()
+	defer s.Close()
+
+	err := s.SetChaos(primerotest.Chaos{
+		Rate: 0.3,
+		Seed: 16,
+		Hold: 100 * time.Millisecond, // a timeout fault holds at most this long
+	})
+	if err != nil {
+		panic(err)
+	}
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for range 20 {
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/v2/cases", nil)
+		req.SetBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword)
+		if res, err := hc.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}
+	s.StopChaos()
+
+	fmt.Println(len(s.Requests()), "requests:", s.FaultCounts())
+	// Output: 20 requests: 5 faults injected, 3 after acting (status 0, rate-limit 1, timeout 1, drop-before 0, drop-after 3)
+}

@@ -2,47 +2,28 @@ package primerotest
 
 import (
 	"net/http"
-	"strconv"
 	"time"
+
+	"github.com/casebridge/casebridge/internal/fakeserver"
 )
 
-// faultKind is the kind of an injected fault.
-type faultKind int
-
-const (
-	faultStatus faultKind = iota
-	faultRateLimit
-	faultDrop
-)
-
-// fault is one injected response, consumed by the next request.
-type fault struct {
-	kind       faultKind
-	status     int
-	retryAfter time.Duration
-}
-
-// apply answers the request with the fault.
-func (f fault) apply(w http.ResponseWriter, r *http.Request) {
-	switch f.kind {
-	case faultStatus:
-		writeError(w, r, f.status, statusMessage(f.status), nil)
-	case faultRateLimit:
-		w.Header().Set("Retry-After", retryAfterSeconds(f.retryAfter))
+// faultResponses answer status faults as Primero does: its JSON error
+// envelope, and Rack::Attack's plain-text 429.
+var faultResponses = fakeserver.Responses{
+	Status: func(w http.ResponseWriter, r *http.Request, status int) {
+		writeError(w, r, status, statusMessage(status), nil)
+	},
+	RateLimited: func(w http.ResponseWriter, _ *http.Request, _ string) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(http.StatusTooManyRequests)
 		_, _ = w.Write([]byte("Retry later\n"))
-	case faultDrop:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic(http.ErrAbortHandler)
-		}
-		conn, _, err := hj.Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		_ = conn.Close()
-	}
+	},
+}
+
+// isLogin tells the login endpoint (POST and DELETE /api/v2/tokens),
+// which chaos leaves alone unless Chaos.IncludeLogin.
+func isLogin(r *http.Request) bool {
+	return r.URL.Path == "/api/v2/tokens" || r.URL.Path == "/api/v2/tokens/"
 }
 
 // statusMessage is Primero's message for an error status.
@@ -60,47 +41,34 @@ func statusMessage(status int) string {
 	return http.StatusText(status)
 }
 
-// retryAfterSeconds renders d as a Retry-After value in whole seconds,
-// rounded up.
-func retryAfterSeconds(d time.Duration) string {
-	secs := int64((d + time.Second - 1) / time.Second)
-	if secs < 0 {
-		secs = 0
-	}
-	return strconv.FormatInt(secs, 10)
-}
-
 // FailNext answers the next n requests (any path) with status and Primero's
-// error envelope.
+// error envelope, without acting.
 func (s *Server) FailNext(n int, status int) {
-	s.addFaults(n, fault{kind: faultStatus, status: status})
+	s.inj.Queue(n, fakeserver.Injection{Fault: FaultStatus, Status: status})
 }
 
 // RateLimitNext answers the next n requests with a plain-text "Retry later"
-// 429 carrying Retry-After (in seconds, rounded up).
+// 429 carrying Retry-After (in seconds, rounded up), without acting.
 func (s *Server) RateLimitNext(n int, retryAfter time.Duration) {
-	s.addFaults(n, fault{kind: faultRateLimit, retryAfter: retryAfter})
+	s.inj.Queue(n, fakeserver.Injection{Fault: FaultRateLimit, RetryAfter: retryAfter})
 }
 
-// DropNext closes the connection of the next n requests without a response.
-func (s *Server) DropNext(n int) {
-	s.addFaults(n, fault{kind: faultDrop})
-}
+// DropNext resets the connection of the next n requests without a
+// response, before they act.
+func (s *Server) DropNext(n int) { s.inj.Queue(n, fakeserver.Injection{Fault: FaultDropBefore}) }
 
-func (s *Server) addFaults(n int, f fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
-	}
+// DropAfterNext lets the next n requests act (state changes as usual),
+// then resets the connection without the response: the answer is lost.
+func (s *Server) DropAfterNext(n int) { s.inj.Queue(n, fakeserver.Injection{Fault: FaultDropAfter}) }
+
+// TimeoutNext holds the next n requests without acting until the client
+// gives up, or for hold at most (then the connection is reset).
+func (s *Server) TimeoutNext(n int, hold time.Duration) {
+	s.inj.Queue(n, fakeserver.Injection{Fault: FaultTimeout, Hold: hold})
 }
 
 // SetLatency delays every following response by d (0 removes the delay).
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	s.latency = d
-	s.mu.Unlock()
-}
+func (s *Server) SetLatency(d time.Duration) { s.inj.SetLatency(d) }
 
 // LockSystem makes every call answer 503 "Service Unavailable" with a
 // Retry-After header and detail, as Primero does while its configuration is

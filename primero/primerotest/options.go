@@ -171,6 +171,7 @@ type config struct {
 	fields          map[string]string
 	roles           []Role
 	version         int // Primero 2.x minor version
+	chaos           *Chaos
 	err             error
 }
 

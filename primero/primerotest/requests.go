@@ -1,47 +1,38 @@
 package primerotest
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
+
+	"github.com/casebridge/casebridge/internal/fakeserver"
 )
 
 // Request is one request the server received, with secrets redacted.
 type Request struct {
 	Method string
-	Path   string      // URL path
-	Query  url.Values  // decoded query
-	Header http.Header // Authorization, Cookie and X-CSRF-Token replaced by "[REDACTED]"
+	Path   string     // URL path
+	Query  url.Values // decoded query
+	// Header has every credential header (Authorization, Cookie,
+	// X-CSRF-Token, API keys, …) replaced by "[REDACTED]".
+	Header http.Header
 	// Body is the raw body; in a POST /api/v2/tokens body the password is
 	// replaced by "[REDACTED]".
 	Body []byte
+	// Fault is the fault the request got (FaultNone: none).
+	Fault Fault
 }
 
 // Redacted replaces a secret in a recorded request.
-const Redacted = "[REDACTED]"
+const Redacted = fakeserver.Redacted
 
-var secretHeaders = []string{"Authorization", "Cookie", "X-Csrf-Token"}
-
-// recordRequest copies r with its secrets redacted.
-func recordRequest(r *http.Request, body []byte) Request {
-	h := r.Header.Clone()
-	for _, k := range secretHeaders {
-		if _, ok := h[k]; ok {
-			h[k] = []string{Redacted}
-		}
-	}
+// bodyRedaction returns how r's recorded body is redacted: the password
+// of a login, nothing otherwise.
+func bodyRedaction(r *http.Request) func([]byte) []byte {
 	if r.Method == http.MethodPost && r.URL.Path == "/api/v2/tokens" {
-		body = redactPassword(body)
+		return redactPassword
 	}
-	return Request{
-		Method: r.Method,
-		Path:   r.URL.Path,
-		Query:  r.URL.Query(),
-		Header: h,
-		Body:   bytes.Clone(body),
-	}
+	return nil
 }
 
 // redactPassword replaces user.password in a login body.
@@ -64,21 +55,16 @@ func redactPassword(body []byte) []byte {
 	return b
 }
 
-// Requests returns every request received, in order of arrival.
+// Requests returns every request received, in order of arrival (of
+// concurrent requests, in the order the server took them).
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := slices.Clone(s.requests)
-	for i := range out {
-		out[i].Header = out[i].Header.Clone()
-		out[i].Body = bytes.Clone(out[i].Body)
+	all := s.log.All()
+	out := make([]Request, len(all))
+	for i, r := range all {
+		out[i] = Request{Method: r.Method, Path: r.Path, Query: r.Query, Header: r.Header, Body: r.Body, Fault: r.Fault}
 	}
 	return out
 }
 
 // ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	s.requests = nil
-	s.mu.Unlock()
-}
+func (s *Server) ResetRequests() { s.log.Reset() }

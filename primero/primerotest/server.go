@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/casebridge/casebridge/internal/fakeserver"
 )
 
 // Defaults of a fresh server (synthetic credentials).
@@ -76,10 +78,10 @@ type Server struct {
 	roles       map[string]*Role
 	schemaCache *schema // nil when forms, lookups, roles or users changed
 
-	requests  []Request
-	faults    []fault
-	latency   time.Duration
 	lockedFor time.Duration // >0: system locked, 503 on every call
+
+	log fakeserver.Log       // the requests received
+	inj *fakeserver.Injector // queued faults, chaos, latency
 }
 
 // NewServer starts a fake on 127.0.0.1 and closes it on t.Cleanup.
@@ -119,7 +121,13 @@ func Start(opts ...Option) (*Server, error) {
 		loginTimes:    map[string][]time.Time{},
 		locByCode:     map[string]*location{},
 		roles:         map[string]*Role{},
-		latency:       cfg.latency,
+		inj:           fakeserver.NewInjector(faultResponses, isLogin),
+	}
+	s.inj.SetLatency(cfg.latency)
+	if cfg.chaos != nil {
+		if err := s.inj.SetChaos(*cfg.chaos); err != nil {
+			return nil, err
+		}
 	}
 	s.seedDefaults()
 	for _, r := range cfg.roles {
@@ -146,8 +154,10 @@ func Start(opts ...Option) (*Server, error) {
 // append /api/v2/...).
 func (s *Server) URL() string { return s.url }
 
-// Close stops the server and closes its open connections.
+// Close stops the server and closes its open connections (requests held
+// by latency or a timeout fault end at once).
 func (s *Server) Close() {
+	s.inj.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := s.srv.Shutdown(ctx); err != nil {
@@ -170,36 +180,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 
 	s.mu.Lock()
-	s.requests = append(s.requests, recordRequest(r, body))
-	var f *fault
-	if len(s.faults) > 0 {
-		f0 := s.faults[0]
-		s.faults = s.faults[1:]
-		f = &f0
-	}
-	latency := s.latency
 	locked := s.lockedFor
 	s.mu.Unlock()
 
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
+	s.inj.Intercept(&s.log, w, r, body, bodyRedaction(r), func(w http.ResponseWriter) {
+		if !isJSON(r) {
+			// Rails parses a body into params only for a JSON content
+			// type: any other body is never read, so it carries no data.
+			body = nil
 		}
-	}
-	if f != nil {
-		f.apply(w, r)
-		return
-	}
-	if !isJSON(r) {
-		// Rails parses a body into params only for a JSON content type: any
-		// other body is never read, so it carries no data.
-		body = nil
-	}
-	s.route(w, r, body, locked)
+		s.route(w, r, body, locked)
+	})
 }
 
 // routingError is the detail of a 404 for a route that does not exist.
@@ -216,7 +207,7 @@ func isJSON(r *http.Request) bool {
 // writeLocked answers 503 while the system is locked for a configuration
 // update.
 func writeLocked(w http.ResponseWriter, r *http.Request, locked time.Duration) {
-	secs := retryAfterSeconds(locked)
+	secs := fakeserver.RetryAfterSeconds(locked)
 	w.Header().Set("Retry-After", secs)
 	writeError(w, r, http.StatusServiceUnavailable, "Service Unavailable", "Retry-After: "+secs)
 }

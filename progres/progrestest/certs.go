@@ -4,19 +4,18 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha1" //nolint:gosec // the thumbprint Azure shows is SHA-1; identification only
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/casebridge/casebridge/internal/fakeserver"
 )
 
 // CA is a throwaway certificate authority for tests: it issues the fake's
@@ -151,12 +150,7 @@ func (ca *CA) IssueClient(commonName string) (*KeyPair, error) {
 
 // Thumbprint is the SHA-1 of the certificate in upper-case hex, as Azure
 // shows it.
-func (k *KeyPair) Thumbprint() string { return thumbprint(k.Leaf.Raw) }
-
-func thumbprint(der []byte) string {
-	sum := sha1.Sum(der) //nolint:gosec // identification only
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
-}
+func (k *KeyPair) Thumbprint() string { return fakeserver.Thumbprint(k.Leaf.Raw) }
 
 // WriteFiles writes <name>.crt and <name>.key (mode 0600) into dir and
 // returns their paths.

@@ -1,7 +1,6 @@
 package progrestest
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -9,49 +8,44 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/casebridge/casebridge/internal/fakeserver"
 )
 
 // maxBody caps a request body the fakes read.
 const maxBody = 10 << 20
 
 // Redacted replaces a secret in a recorded request.
-const Redacted = "[REDACTED]"
-
-// secretHeaders are replaced by Redacted in recorded requests.
-var secretHeaders = []string{"Authorization", "Ocp-Apim-Subscription-Key", "X-Api-Key", "Cookie"}
+const Redacted = fakeserver.Redacted
 
 // Request is one request a fake received, with secrets redacted.
 type Request struct {
 	Method string
 	Path   string
 	Query  url.Values
-	Header http.Header // credential headers replaced by Redacted
+	// Header has every credential header (Authorization,
+	// Ocp-Apim-Subscription-Key, X-Api-Key, Cookie, …) replaced by Redacted.
+	Header http.Header
 	// Body is the raw body; the password of a token request is replaced
 	// by Redacted.
 	Body []byte
 	// ClientCertThumbprint is the SHA-1 thumbprint of the client
 	// certificate presented (DTP), "" without one.
 	ClientCertThumbprint string
+	// Fault is the fault the request got (FaultNone: none).
+	Fault Fault
 }
 
-// faultKind is the kind of an injected fault.
-type faultKind int
-
-const (
-	faultStatus faultKind = iota
-	faultRateLimit
-	faultDrop
-)
-
-// fault is one injected answer, consumed by the next request.
-type fault struct {
-	kind       faultKind
-	status     int
-	retryAfter time.Duration
+// apimResponses answer status faults as Azure API Management does.
+var apimResponses = fakeserver.Responses{
+	Status: func(w http.ResponseWriter, _ *http.Request, status int) {
+		writeAPIM(w, status, http.StatusText(status))
+	},
+	RateLimited: func(w http.ResponseWriter, _ *http.Request, secs string) {
+		writeAPIM(w, http.StatusTooManyRequests, "Rate limit is exceeded. Try again in "+secs+" seconds.")
+	},
 }
 
 // core is what every fake shares: the listener, the request log, faults,
@@ -60,14 +54,30 @@ type core struct {
 	srv *http.Server
 	url string
 
-	mu       sync.Mutex
-	requests []Request
-	faults   []fault
-	latency  time.Duration
-	clock    func() time.Time
+	log fakeserver.Log       // the requests received
+	inj *fakeserver.Injector // queued faults, chaos, latency
+
+	mu    sync.Mutex
+	clock func() time.Time
 }
 
-// serve starts h on addr, with TLS when tc is not nil.
+// init sets the clock, the latency and the chaos of cfg; isLogin tells
+// the fake's token endpoint (nil: none).
+func (c *core) init(cfg config, isLogin func(*http.Request) bool) error {
+	if cfg.err != nil {
+		return cfg.err
+	}
+	c.clock = cfg.clock
+	c.inj = fakeserver.NewInjector(apimResponses, isLogin)
+	c.inj.SetLatency(cfg.latency)
+	if cfg.chaos != nil {
+		return c.inj.SetChaos(*cfg.chaos)
+	}
+	return nil
+}
+
+// serve starts h on addr, with TLS when tc is not nil. Over TLS it speaks
+// HTTP/1.1 only, so that faults can hijack and reset the connection.
 func (c *core) serve(addr string, tc *tls.Config, h http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -75,11 +85,13 @@ func (c *core) serve(addr string, tc *tls.Config, h http.Handler) error {
 	}
 	scheme := "http"
 	if tc != nil {
+		tc.NextProtos = []string{"http/1.1"}
 		ln = tls.NewListener(ln, tc)
 		scheme = "https"
 	}
 	c.url = scheme + "://" + ln.Addr().String()
-	c.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog}
+	c.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog,
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}} // no HTTP/2
 	go func() { _ = c.srv.Serve(ln) }()
 	return nil
 }
@@ -87,8 +99,10 @@ func (c *core) serve(addr string, tc *tls.Config, h http.Handler) error {
 // URL returns the server's base URL.
 func (c *core) URL() string { return c.url }
 
-// Close stops the server and closes its open connections.
+// Close stops the server and closes its open connections (requests held
+// by latency or a timeout fault end at once).
 func (c *core) Close() {
+	c.inj.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := c.srv.Shutdown(ctx); err != nil {
@@ -104,111 +118,47 @@ func (c *core) now() time.Time {
 	return clk()
 }
 
-// begin reads and records the request, waits the latency and applies the
-// next fault. It returns the body and false when the fault answered.
-func (c *core) begin(w http.ResponseWriter, r *http.Request, redact func([]byte) []byte) ([]byte, bool) {
+// handle reads and records the request, decides its fault, waits the
+// latency and runs act with the body unless the fault comes first.
+// redact, when not nil, redacts the recorded body.
+func (c *core) handle(w http.ResponseWriter, r *http.Request, redact func([]byte) []byte, act func(http.ResponseWriter, []byte)) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		writeAPIM(w, http.StatusBadRequest, "Bad request")
-		return nil, false
+		return
 	}
-	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: bytes.Clone(body)}
-	for _, k := range secretHeaders {
-		if _, ok := rec.Header[k]; ok {
-			rec.Header[k] = []string{Redacted}
-		}
-	}
-	if redact != nil {
-		rec.Body = redact(rec.Body)
-	}
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		rec.ClientCertThumbprint = thumbprint(r.TLS.PeerCertificates[0].Raw)
-	}
-	c.mu.Lock()
-	c.requests = append(c.requests, rec)
-	var f *fault
-	if len(c.faults) > 0 {
-		f0 := c.faults[0]
-		c.faults = c.faults[1:]
-		f = &f0
-	}
-	latency := c.latency
-	c.mu.Unlock()
-
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return nil, false
-		}
-	}
-	if f != nil {
-		f.apply(w)
-		return nil, false
-	}
-	return body, true
-}
-
-// apply answers with the fault.
-func (f fault) apply(w http.ResponseWriter) {
-	switch f.kind {
-	case faultStatus:
-		writeAPIM(w, f.status, http.StatusText(f.status))
-	case faultRateLimit:
-		secs := retryAfterSeconds(f.retryAfter)
-		w.Header().Set("Retry-After", secs)
-		writeAPIM(w, http.StatusTooManyRequests, "Rate limit is exceeded. Try again in "+secs+" seconds.")
-	case faultDrop:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic(http.ErrAbortHandler)
-		}
-		conn, _, err := hj.Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		_ = conn.Close()
-	}
-}
-
-// retryAfterSeconds renders d in whole seconds, rounded up.
-func retryAfterSeconds(d time.Duration) string {
-	secs := int64((d + time.Second - 1) / time.Second)
-	if secs < 0 {
-		secs = 0
-	}
-	return strconv.FormatInt(secs, 10)
+	c.inj.Intercept(&c.log, w, r, body, redact, func(w http.ResponseWriter) { act(w, body) })
 }
 
 // FailNext answers the next n requests (any path) with status and an API
-// Management error body.
-func (c *core) FailNext(n int, status int) { c.addFaults(n, fault{kind: faultStatus, status: status}) }
+// Management error body, without acting.
+func (c *core) FailNext(n int, status int) {
+	c.inj.Queue(n, fakeserver.Injection{Fault: FaultStatus, Status: status})
+}
 
 // RateLimitNext answers the next n requests with 429 and Retry-After (in
 // seconds, rounded up), as API Management's rate-limit policy does.
 func (c *core) RateLimitNext(n int, retryAfter time.Duration) {
-	c.addFaults(n, fault{kind: faultRateLimit, retryAfter: retryAfter})
+	c.inj.Queue(n, fakeserver.Injection{Fault: FaultRateLimit, RetryAfter: retryAfter})
 }
 
-// DropNext closes the connection of the next n requests without an answer.
-func (c *core) DropNext(n int) { c.addFaults(n, fault{kind: faultDrop}) }
+// DropNext resets the connection of the next n requests without an
+// answer, before they act.
+func (c *core) DropNext(n int) { c.inj.Queue(n, fakeserver.Injection{Fault: FaultDropBefore}) }
 
-func (c *core) addFaults(n int, f fault) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for range n {
-		c.faults = append(c.faults, f)
-	}
+// DropAfterNext lets the next n requests act (a body is stored, a record
+// ingested), then resets the connection without the answer: the answer is
+// lost.
+func (c *core) DropAfterNext(n int) { c.inj.Queue(n, fakeserver.Injection{Fault: FaultDropAfter}) }
+
+// TimeoutNext holds the next n requests without acting until the client
+// gives up, or for hold at most (then the connection is reset).
+func (c *core) TimeoutNext(n int, hold time.Duration) {
+	c.inj.Queue(n, fakeserver.Injection{Fault: FaultTimeout, Hold: hold})
 }
 
 // SetLatency delays every following answer by d (0 removes the delay).
-func (c *core) SetLatency(d time.Duration) {
-	c.mu.Lock()
-	c.latency = d
-	c.mu.Unlock()
-}
+func (c *core) SetLatency(d time.Duration) { c.inj.SetLatency(d) }
 
 // SetClock replaces the fake's clock (token expiry, certificate validity).
 func (c *core) SetClock(now func() time.Time) {
@@ -217,24 +167,23 @@ func (c *core) SetClock(now func() time.Time) {
 	c.mu.Unlock()
 }
 
-// Requests returns every request received, in order of arrival.
-func (c *core) Requests() []Request {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := slices.Clone(c.requests)
-	for i := range out {
-		out[i].Header = out[i].Header.Clone()
-		out[i].Body = bytes.Clone(out[i].Body)
+// Requests returns every request received, in order of arrival (of
+// concurrent requests, in the order the fake took them).
+func (c *core) Requests() []Request { return requestsOf(&c.log) }
+
+// requestsOf converts a shared log to this package's Requests.
+func requestsOf(log *fakeserver.Log) []Request {
+	all := log.All()
+	out := make([]Request, len(all))
+	for i, r := range all {
+		out[i] = Request{Method: r.Method, Path: r.Path, Query: r.Query, Header: r.Header, Body: r.Body,
+			ClientCertThumbprint: r.ClientCertThumbprint, Fault: r.Fault}
 	}
 	return out
 }
 
 // ResetRequests forgets the recorded requests.
-func (c *core) ResetRequests() {
-	c.mu.Lock()
-	c.requests = nil
-	c.mu.Unlock()
-}
+func (c *core) ResetRequests() { c.log.Reset() }
 
 // writeJSON writes v as JSON with status, always as application/json.
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -18,7 +18,13 @@
 //
 // Both keep state in memory: seed them, inspect them (Requests with
 // secrets redacted, the bodies received) and break them on purpose
-// (FailNext, RateLimitNext, DropNext, SetLatency). Behaviours the project
+// (FailNext, RateLimitNext, DropNext, DropAfterNext, TimeoutNext,
+// SetLatency), or at random with a seeded Chaos plan (WithChaos, SetChaos):
+// 503s, 429s with Retry-After, timeouts and connection resets before or
+// after the request acted, over the DTP fake's mutual TLS too. A
+// ChaosHandler puts the same faults in front of the integration's inbound
+// handler, so the DTP fake's pushes meet them and are delivered again.
+// Behaviours the project
 // documentation marks unconfirmed are configurable. CA issues the
 // certificates the fake, the tests and cmd/casebridge-fakes share. The
 // package works on map[string]any and does not import the progres client.

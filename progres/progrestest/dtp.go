@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/casebridge/casebridge/internal/fakeserver"
 )
 
 // DTPServer is a fake of the DTP gateway: an HTTPS server on loopback that
@@ -46,7 +48,9 @@ func StartDTP(opts ...Option) (*DTPServer, error) {
 		o(&cfg)
 	}
 	s := &DTPServer{cfg: cfg, ca: cfg.ca}
-	s.clock, s.latency = cfg.clock, cfg.latency
+	if err := s.init(cfg, nil); err != nil {
+		return nil, err
+	}
 	if s.ca == nil {
 		ca, err := NewCA("casebridge DTP fake CA")
 		if err != nil {
@@ -110,10 +114,12 @@ func (s *DTPServer) bodies(p *[]map[string]any) []map[string]any {
 // handle serves one request: faults, certificate pin, subscription key,
 // then the operation.
 func (s *DTPServer) handle(w http.ResponseWriter, r *http.Request) {
-	body, ok := s.begin(w, r, nil)
-	if !ok {
-		return
-	}
+	s.core.handle(w, r, nil, func(w http.ResponseWriter, body []byte) { s.operation(w, r, body) })
+}
+
+// operation checks the certificate pin and subscription key, then
+// validates and stores the body of the operation.
+func (s *DTPServer) operation(w http.ResponseWriter, r *http.Request, body []byte) {
 	if !s.certAccepted(r) {
 		writeAPIM(w, http.StatusForbidden, "Invalid client certificate")
 		return
@@ -164,7 +170,7 @@ func (s *DTPServer) certAccepted(r *http.Request) bool {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return false
 	}
-	tp := thumbprint(r.TLS.PeerCertificates[0].Raw)
+	tp := fakeserver.Thumbprint(r.TLS.PeerCertificates[0].Raw)
 	if len(s.cfg.pins) > 0 && !slices.Contains(s.cfg.pins, tp) {
 		return false
 	}

@@ -24,6 +24,8 @@ type config struct {
 	subscriptionKey string
 	clock           func() time.Time
 	latency         time.Duration
+	chaos           *Chaos
+	err             error
 
 	// DTP.
 	ca               *CA
@@ -36,6 +38,7 @@ type config struct {
 	inboundRoots     *x509.CertPool
 	inboundClient    *KeyPair
 	partialRedeliver bool
+	pushTimeout      time.Duration
 
 	// PING.
 	ping PINGConfig
@@ -49,6 +52,7 @@ func defaultConfig() config {
 		prefix:          DefaultDTPPrefix,
 		inboundKey:      DefaultInboundAPIKey,
 		inboundHeader:   DefaultInboundHeader,
+		pushTimeout:     DefaultPushTimeout,
 		ping:            DefaultPINGConfig(),
 	}
 }
@@ -109,6 +113,21 @@ func WithInboundTLS(roots *x509.CertPool, client *KeyPair) Option {
 // "status": "failed"}]}), instead of the whole notification. Whether the
 // real DTP can do either is not public (unconfirmed).
 func WithPartialRedelivery() Option { return func(c *config) { c.partialRedeliver = true } }
+
+// DefaultPushTimeout is how long the DTP fake waits for the inbound
+// handler's answer to a push.
+const DefaultPushTimeout = 30 * time.Second
+
+// WithPushTimeout sets how long the DTP fake waits for the inbound
+// handler's answer to a push before it gives up and keeps the notification
+// for the next Push (default DefaultPushTimeout; 0 or less keeps it).
+func WithPushTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.pushTimeout = d
+		}
+	}
+}
 
 // WithPING replaces the PING fake's configuration (see PINGConfig).
 func WithPING(p PINGConfig) Option { return func(c *config) { c.ping = p } }

@@ -65,7 +65,9 @@ func StartPING(opts ...Option) (*PINGServer, error) {
 	}
 	s := &PINGServer{cfg: cfg.ping, key: cfg.subscriptionKey, tokens: map[string]time.Time{},
 		rows: map[string][]map[string]any{}, txs: map[string]*transaction{}, rejected: map[string]bool{}}
-	s.clock, s.latency = cfg.clock, cfg.latency
+	if err := s.init(cfg, func(r *http.Request) bool { return r.URL.Path == s.TokenPath() }); err != nil {
+		return nil, err
+	}
 	if s.cfg.PageSize <= 0 {
 		s.cfg.PageSize = 50
 	}
@@ -158,10 +160,11 @@ func (s *PINGServer) handle(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == s.TokenPath() {
 		redact = redactTokenRequest
 	}
-	body, ok := s.begin(w, r, redact)
-	if !ok {
-		return
-	}
+	s.core.handle(w, r, redact, func(w http.ResponseWriter, body []byte) { s.operation(w, r, body) })
+}
+
+// operation serves the token endpoint or one PING operation.
+func (s *PINGServer) operation(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.URL.Path == s.TokenPath() {
 		s.handleToken(w, r, body)
 		return

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -33,6 +35,10 @@ type PushAttempt struct {
 	Status int
 	// Answer is the handler's answer body (at most 64 KiB).
 	Answer []byte
+	// Error says why there was no answer: "timeout" (the handler took
+	// longer than the push timeout), "connection reset", "connection
+	// closed", "connection refused" or "failed"; "" with an answer.
+	Error string
 }
 
 // pushQueue holds the notifications not yet acknowledged.
@@ -102,10 +108,12 @@ func (s *DTPServer) Push(ctx context.Context) (int, error) {
 	pending := append([]Notification(nil), s.pushes.pending...)
 	s.mu.Unlock()
 
+	hc := s.pushClient()
+	defer hc.CloseIdleConnections()
 	acked := map[int]bool{}
 	rest := map[int]Notification{} // partially failed: what to deliver again
 	for i, n := range pending {
-		att := s.pushOne(ctx, n)
+		att := s.pushOne(ctx, hc, n)
 		s.mu.Lock()
 		s.pushes.attempts = append(s.pushes.attempts, att)
 		s.mu.Unlock()
@@ -161,8 +169,10 @@ func failedItems(n Notification, answer []byte) (Notification, bool) {
 	return out, len(out.Items) > 0
 }
 
-// pushOne POSTs one notification.
-func (s *DTPServer) pushOne(ctx context.Context, n Notification) PushAttempt {
+// pushOne POSTs one notification. Any failure to get an answer (a reset,
+// a timeout, a refused connection) leaves Status 0, so the notification
+// stays pending and is delivered again.
+func (s *DTPServer) pushOne(ctx context.Context, hc *http.Client, n Notification) PushAttempt {
 	att := PushAttempt{RequestType: n.RequestType, Items: len(n.Items)}
 	body, err := json.Marshal(map[string]any{"interventions": n.Items, "request_type": n.RequestType})
 	if err != nil {
@@ -176,8 +186,9 @@ func (s *DTPServer) pushOne(ctx context.Context, n Notification) PushAttempt {
 	if s.cfg.inboundKey != "" {
 		req.Header.Set(s.cfg.inboundHeader, s.cfg.inboundKey)
 	}
-	resp, err := s.pushClient().Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
+		att.Error = pushError(err)
 		return att
 	}
 	defer resp.Body.Close()
@@ -192,7 +203,24 @@ func (s *DTPServer) pushClient() *http.Client {
 	if s.cfg.inboundClient != nil {
 		tc.Certificates = []tls.Certificate{s.cfg.inboundClient.TLS}
 	}
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
+	return &http.Client{Timeout: s.cfg.pushTimeout, Transport: &http.Transport{TLSClientConfig: tc}}
+}
+
+// pushError classifies why a push got no answer, in words that carry
+// nothing from the handler.
+func pushError(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	}
+	return "failed"
 }
 
 // StartPushing calls Push every interval in the background until Close or

@@ -4,26 +4,11 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// TestDescribeStateNeverShowsCredentials: a PostgreSQL URL is described
-// by database and host, a keyword DSN not at all, a SQLite DSN by its
-// absolute path.
-func TestDescribeStateNeverShowsCredentials(t *testing.T) {
-	assert.Equal(t, "PostgreSQL database casebridge on db.example.org:5432",
-		DescribeState("postgres://bridge:secret@db.example.org:5432/casebridge?sslmode=require"))
-	assert.Equal(t, "PostgreSQL database (from a connection string)", DescribeState("host=db user=bridge password=secret"))
-	abs, err := filepath.Abs("state.db")
-	require.NoError(t, err)
-	for _, dsn := range []string{"state.db", "sqlite:state.db", "file:state.db?_pragma=busy_timeout(5000)"} {
-		assert.Equal(t, "SQLite file "+abs, DescribeState(dsn), dsn)
-	}
-}
 
 // TestParseFlags: the flags given are named, -h is flag.ErrHelp, a bad
 // flag or a stray argument is an error naming it.
