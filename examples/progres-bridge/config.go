@@ -119,8 +119,8 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Runs the referral flows between UNHCR's proGres and UNICEF's Primero: proGres referrals")
 	fmt.Fprintln(w, "become Primero cases, Primero's decisions go back to proGres, Primero referrals to UNHCR")
 	fmt.Fprintln(w, "go to proGres and proGres's decisions come back, each gated by the sharing agreement")
-	fmt.Fprintln(w, "and recorded in an audit trail. With no flags it runs once against in-process fakes")
-	fmt.Fprintln(w, "with made-up data.")
+	fmt.Fprintln(w, "and recorded in an audit trail. With no flags it runs against in-process fakes with")
+	fmt.Fprintln(w, "made-up data, then again on the same state, to show that nothing is done twice.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Secrets come from the environment, never from flags:")
 	for _, e := range [...][2]string{
