@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/casebridge/casebridge/examples/internal/cliutil"
 	"github.com/casebridge/casebridge/primero/primerotest"
 )
 
@@ -64,18 +65,10 @@ func printUsage(w io.Writer) {
 // takes (it repeats no value that could be a secret).
 func parseFlags(args []string) (config, error) {
 	var c config
-	fs := newFlagSet(&c)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, err
-		}
-		return c, fmt.Errorf("%w (run with -h for the flags)", err)
+	set, err := cliutil.ParseFlags(newFlagSet(&c), args)
+	if err != nil {
+		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q: every setting is a flag (run with -h)", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	return c, c.check(set)
 }
 

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 
 	"github.com/casebridge/casebridge/consent"
+	"github.com/casebridge/casebridge/examples/internal/cliutil"
 	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/sqlsink"
 )
@@ -45,23 +43,16 @@ func printPass(w io.Writer, pass int, st passStats) {
 	}
 	if st.denied > 0 {
 		fmt.Fprintln(w, "  Not referred, by reason (a case can have several):")
-		for _, r := range byCount(st.reasons) {
+		for _, r := range cliutil.ByCount(st.reasons) {
 			fmt.Fprintf(w, "    %d  %s (%s)\n", st.reasons[r], r.Describe(), r)
 		}
 	}
 	if st.failed > 0 {
 		fmt.Fprintln(w, "  Failed, by error (Primero refused these cases; they are tried again next run):")
-		for _, code := range byCount(st.failures) {
+		for _, code := range cliutil.ByCount(st.failures) {
 			fmt.Fprintf(w, "    %d  %s\n", st.failures[code], code)
 		}
 	}
-}
-
-// byCount returns the keys of m, the most frequent first, then in order.
-func byCount[K cmp.Ordered](m map[K]int) []K {
-	keys := slices.Sorted(maps.Keys(m))
-	slices.SortStableFunc(keys, func(a, b K) int { return cmp.Compare(m[b], m[a]) })
-	return keys
 }
 
 // describeAgreement names the policy and what it is used for. Account

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -13,36 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/casebridge/casebridge/consent"
+	"github.com/casebridge/casebridge/examples/internal/clitest"
 	"github.com/casebridge/casebridge/primero/primerotest"
 	"github.com/casebridge/casebridge/sqlsink"
 )
-
-// onText is an io.Writer that calls fire once, the first time the text
-// written so far contains marker.
-type onText struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	marker string
-	fire   func()
-	fired  bool
-}
-
-func (w *onText) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n, _ := w.buf.Write(p)
-	if !w.fired && strings.Contains(w.buf.String(), w.marker) {
-		w.fired = true
-		w.fire()
-	}
-	return n, nil
-}
-
-func (w *onText) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
 
 // TestRunReleasesLockWhenCancelled: a run whose context ends half way
 // through a pass stops with the context's error, and the run lock is free
@@ -53,7 +25,7 @@ func TestRunReleasesLockWhenCancelled(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "state.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &onText{marker: "Pass 1: 5 cases checked so far", fire: cancel}
+	out := clitest.NewOnText("Pass 1: 5 cases checked so far", cancel)
 	err := run(ctx, out, []string{"-url", fake.URL(), "-db", dsn, "-progress", "5"})
 	require.ErrorIs(t, err, context.Canceled)
 	assert.NotContains(t, out.String(), "Pass 1: 40 cases checked:", "the pass stopped half way")
@@ -74,9 +46,9 @@ func TestSIGINTStopsCleanly(t *testing.T) {
 		fake := primerotest.NewServer(t)
 		fake.AddSyntheticCases(600) // far more than can be done while the signal is delivered
 		dsn := "sqlite:" + filepath.Join(t.TempDir(), "state.db")
-		out := &onText{marker: "Pass 1: 5 cases checked so far", fire: func() {
+		out := clitest.NewOnText("Pass 1: 5 cases checked so far", func() {
 			require.NoError(t, syscall.Kill(syscall.Getpid(), sig))
-		}}
+		})
 		var stderr bytes.Buffer
 		code := mainWithSignals([]string{"-url", fake.URL(), "-db", dsn, "-progress", "5"}, out, &stderr)
 		assert.Equal(t, exitInterrupted, code, "%v: %s", sig, stderr.String())
