@@ -10,9 +10,10 @@
 // With no flags it is a demo that needs no server: it starts fakes of
 // Primero and of proGres's DTP gateway in-process, seeded with made-up
 // children (referrals both ways, one without consent, one matching two
-// Primero cases, one delivered twice), keeps its state in a SQLite file
-// in the current directory, runs one cycle of every flow, and prints what
-// it did. Run it twice: the second run does nothing again.
+// Primero cases, one delivered twice), keeps its state in a temporary
+// SQLite file (or where -db says), runs one cycle of every flow and prints
+// what it did, then runs again on the same state, with DTP delivering
+// every referral once more: the second run does nothing again.
 //
 //	go run ./examples/progres-bridge
 //
