@@ -179,7 +179,7 @@ type TransferStatus int32
 
 // The transfer status codes.
 const (
-	TransferDefault      TransferStatus = 125080001 // what the reference jobs write for an unknown status
+	TransferDefault      TransferStatus = 125080001 // what the earlier integration's jobs write for an unknown status
 	TransferPending      TransferStatus = 125080002 // the case was created in Primero
 	TransferAcknowledged TransferStatus = 125080003 // Primero accepted the referral
 	TransferRejected     TransferStatus = 125080004 // Primero rejected the referral
@@ -206,7 +206,7 @@ func (c *TransferStatus) UnmarshalJSON(b []byte) (err error) {
 
 // InteropStatus is progres_interoperabilityreferralstatus on a referral
 // Primero sent to UNHCR (PING). The labels of the first two codes are not
-// public; the reference integration treats both as accepted
+// public; the earlier integration treats both as accepted
 // (docs/systems/progres.md).
 type InteropStatus int32
 

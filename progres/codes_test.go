@@ -34,7 +34,7 @@ func TestCodesDecodeStringAndIntegerForms(t *testing.T) {
 }
 
 func TestUnknownCodesAreErrors(t *testing.T) {
-	// One sample carries progres_reviewdecision "125080003": the reference
+	// One sample carries progres_reviewdecision "125080003": the earlier integration
 	// passes it through raw; it must be refused (pitfall 19).
 	var d progres.ReviewDecision
 	err := json.Unmarshal([]byte(`"125080003"`), &d)

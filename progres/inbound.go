@@ -87,7 +87,7 @@ type SpecificNeed struct {
 // lacks or has empty: the service type, the individual number, the
 // registration group, given and family name. Use it to answer
 // DeliveryFailed with ReasonMissingFields (an empty value counts as
-// missing, unlike the reference's check; pitfall 21).
+// missing, unlike the earlier integration's check; pitfall 21).
 func (r *OutgoingReferral) Missing() []string {
 	var out []string
 	if r.ServiceType == "" {

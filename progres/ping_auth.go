@@ -27,7 +27,7 @@ const defaultLifetime = 5 * time.Minute
 // renewMargin before its expiry. It is an oauth2.TokenSource for the
 // transport's oauth2.Transport. It makes the grant itself rather than
 // through oauth2.Config.PasswordCredentialsToken, which cannot send the
-// response_type parameter and geo cookie the reference sends, reads expiry
+// response_type parameter and geo cookie the earlier integration sends, reads expiry
 // from the wall clock only (renewal must follow an injectable clock in
 // tests), and quotes the token endpoint's body in its errors.
 type b2cSource struct {

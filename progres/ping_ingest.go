@@ -9,7 +9,7 @@ import (
 
 // Field is one entry of an ingestion record's Fields: a proGres attribute
 // and its value as a string. Null sends "Value": null; a Field with
-// neither Value nor Null set is sent without a Value key, as the reference
+// neither Value nor Null set is sent without a Value key, as the earlier integration
 // sends an undefined one.
 type Field struct {
 	Name  string
@@ -129,7 +129,7 @@ func (c *PINGClient) Ingest(ctx context.Context, shippingProcessID string, recor
 
 // IngestAsync sends records by async ingestion and returns the
 // SPHTransactionId to follow with CheckStatus or Wait. An answer without
-// one is an error (the reference only warns; pitfall 13).
+// one is an error (the earlier integration only warns; pitfall 13).
 func (c *PINGClient) IngestAsync(ctx context.Context, shippingProcessID string, records []Record) (string, error) {
 	a, err := c.ingest(ctx, pathIngestAsync, shippingProcessID, records, true)
 	if err != nil {
@@ -142,7 +142,7 @@ func (c *PINGClient) IngestAsync(ctx context.Context, shippingProcessID string, 
 }
 
 // ingest validates and posts one ingestion. The interop id is spelt
-// InteropId for sync and InteropID for async ingestion, as the reference
+// InteropId for sync and InteropID for async ingestion, as the earlier integration
 // sends them; the PartnerId goes in the path only.
 func (c *PINGClient) ingest(ctx context.Context, path, shp string, records []Record, async bool) (*ingestAnswer, error) {
 	v := &ValidationError{}

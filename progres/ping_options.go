@@ -26,7 +26,7 @@ type PasswordGrant struct {
 	Scope    string // e.g. https://<tenant>.onmicrosoft.com/<api>/API.Read
 	Username string
 	Password string
-	// Geo is sent as the x-ms-cpim-geo cookie, as the reference adaptor
+	// Geo is sent as the x-ms-cpim-geo cookie, as the earlier integration's adaptor
 	// does ("EU" when empty; "-" sends no cookie).
 	Geo string
 }
@@ -136,7 +136,7 @@ func WithDeployment(partnerID, interopID string) Option {
 
 // ShippingProcesses are the ShippingProcessId of each PING operation,
 // issued per deployment. DefaultShippingProcesses has the ids of the
-// reference deployment.
+// pilot deployment.
 type ShippingProcesses struct {
 	PendingInterventions string // list of referrals waiting for Primero (fetch)
 	InterventionDetail   string // rows of one intervention (fetch, {record_ids})
@@ -147,7 +147,7 @@ type ShippingProcesses struct {
 	CreateReferral       string // a new proGres referral from Primero (async ingestion, checkstatus)
 }
 
-// DefaultShippingProcesses returns the reference deployment's ids.
+// DefaultShippingProcesses returns the pilot deployment's ids.
 func DefaultShippingProcesses() ShippingProcesses {
 	return ShippingProcesses{
 		PendingInterventions: "SHP-2747", InterventionDetail: "SHP-2358", TransferStatus: "SHP-2748",

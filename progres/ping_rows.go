@@ -10,13 +10,13 @@ import (
 // between operations (the list rows say progres_individual.indiv.…, the
 // detail rows progres_individual.individuals.…) and may differ between
 // deployments: configuration, not constants. DefaultColumns has the
-// reference deployment's names.
+// pilot deployment's names.
 type Columns struct {
 	// Pending interventions (list).
 	PendingInterventionID string // the id passed to the detail fetch
 	// PendingInterventionIDFallback is read when PendingInterventionID is
 	// absent: the public sample carries the id in another column than the
-	// one the reference job reads (unconfirmed which the live list returns).
+	// one the earlier integration's job reads (unconfirmed which the live list returns).
 	PendingInterventionIDFallback string
 	PendingInterventionNumber     string
 	PendingBusinessUnit           string
@@ -41,7 +41,7 @@ type Columns struct {
 	DecisionCommentName string
 }
 
-// DefaultColumns returns the reference deployment's column names.
+// DefaultColumns returns the pilot deployment's column names.
 func DefaultColumns() Columns {
 	return Columns{
 		PendingInterventionID:         "progres_lpinterventionid",
@@ -121,7 +121,7 @@ type DecisionSummary struct {
 type DecisionDetail struct {
 	ReferralID string
 	// Status is the referral status, or, when that column is absent, the
-	// review decision read with the same table, as the reference flow does
+	// review decision read with the same table, as the earlier integration does
 	// (unconfirmed). An unknown code is an error, never "accepted"
 	// (pitfall 19).
 	Status              InteropStatus
@@ -283,7 +283,7 @@ func (s *DecisionsService) List(ctx context.Context) iter.Seq2[*DecisionSummary,
 	return typedRows(s.c.Fetch(ctx, s.c.procs.Decisions), s.c.cols.decisionSummary)
 }
 
-// Detail returns the decision's first detail row (the reference reads only
+// Detail returns the decision's first detail row (the earlier integration reads only
 // that one); no row is ErrNotFound.
 func (s *DecisionsService) Detail(ctx context.Context, referralID string) (*DecisionDetail, error) {
 	if err := requireID("referralID", referralID); err != nil {

@@ -62,7 +62,7 @@ func (c *PINGClient) CheckStatus(ctx context.Context, shippingProcessID, transac
 	return st, nil
 }
 
-// malformedData is how the reference repairs checkstatus's Data string: a
+// malformedData is how the earlier integration repairs checkstatus's Data string: a
 // member "Data" holding an object serialised into a string without
 // escaping its quotes, followed by another member.
 var malformedData = regexp.MustCompile(`"Data"\s*:\s*"\{([\s\S]*?)\}"\s*,`)

@@ -37,7 +37,7 @@ type DecisionsInConfig struct {
 }
 
 // DecisionsIn applies proGres decisions to Primero referrals: flows 2-3
-// (DTP, pushed) and 2.2 (PING, polled) of the reference integration. For
+// (DTP, pushed) and 2.2 (PING, polled) of the earlier integration. For
 // each decision it finds the case by case_id and the referral to the
 // Recipient by its service (DTP: the composite key's suffix; PING: the
 // full service unique_id), maps the decision through the spec, and

@@ -29,7 +29,7 @@ func threeDTPReferrals() []map[string]any {
 // the other two become cases and are answered "Pending Acknowledgement",
 // the invalid one is answered "Delivery Fail" with the invalid-data
 // reason, and nothing of it is written in Primero (pitfall 31: the
-// reference failed the whole run and answered only the first item).
+// earlier integration failed the whole run and answered only the first item).
 func TestDTPIntakeAnswersAnInvalidItemAloneAndDeliversTheRest(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)

@@ -51,7 +51,7 @@ func onlyCase(t *testing.T, h *harness, i int) map[string]any {
 // A batch of two interventions, the first with two languages (two items):
 // both become cases, the languages are collected, and each intervention
 // gets exactly one feedback naming its own case (pitfall 31: the
-// reference answered only the first intervention, with another's case).
+// earlier integration answered only the first intervention, with another's case).
 func TestDTPIntakeAnswersEveryInterventionOfABatchWithItsOwnCase(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)

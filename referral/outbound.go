@@ -64,7 +64,7 @@ type OutboundConfig struct {
 }
 
 // Outbound is the flow that sends Primero referrals to UNHCR: flows 2-1/2-2
-// (DTP) and 2.1 (PING) of the reference integration, with the defects of
+// (DTP) and 2.1 (PING) of the earlier integration, with the defects of
 // pitfalls 9, 12, 13, 25, 28 and 38 fixed. Each run
 //
 //  1. reads the cases changed since its cursor (a Primero watermark);

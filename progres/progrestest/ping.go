@@ -525,7 +525,7 @@ func (s *PINGServer) renderResults(results []recordResult) any {
 		return string(b)
 	}
 	// Malformed: the inner object pasted into the string unescaped, and
-	// followed by another member, as the reference's repair expects.
+	// followed by another member, as the earlier integration's repair expects.
 	var b strings.Builder
 	b.WriteByte('[')
 	for i, r := range results {

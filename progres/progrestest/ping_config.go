@@ -8,7 +8,7 @@ type CheckStatusShape int
 const (
 	// StatusMalformed answers Data as a string holding the per-record
 	// array, each record's inner Data object serialised without escaping
-	// its quotes: the malformed answer the reference integration repairs
+	// its quotes: the malformed answer the earlier integration repairs
 	// (default).
 	StatusMalformed CheckStatusShape = iota
 	// StatusString answers Data as a properly escaped JSON string.
@@ -18,7 +18,7 @@ const (
 )
 
 // PINGConfig configures the PING fake. Member names and shapes the
-// reference marks unconfirmed are set here.
+// docs/systems/progres.md marks unconfirmed are set here.
 type PINGConfig struct {
 	Tenant   string // B2C tenant in the token path (default "casebridgetest")
 	Policy   string // B2C policy in the token path (default "B2C_1_ROPC")
@@ -71,7 +71,7 @@ const (
 	DefaultInteropID = "INT-0001"
 )
 
-// DefaultPINGConfig returns the fake's defaults: the reference
+// DefaultPINGConfig returns the fake's defaults: the earlier integration
 // deployment's ShippingProcessIds and detail filters.
 func DefaultPINGConfig() PINGConfig {
 	return PINGConfig{
@@ -87,7 +87,7 @@ func DefaultPINGConfig() PINGConfig {
 	}
 }
 
-// The reference deployment's ShippingProcessIds.
+// The pilot deployment's ShippingProcessIds.
 const (
 	SHPPendingInterventions = "SHP-2747"
 	SHPInterventionDetail   = "SHP-2358"

@@ -102,7 +102,7 @@ func TestIdsAcceptBothCasingsAndCheckPartner(t *testing.T) {
 	assert.Len(t, s.Ingested(), 2)
 }
 
-// The malformed checkstatus answer is the one the reference repairs with
+// The malformed checkstatus answer is the one the earlier integration repairs with
 // its regular expression: check that it is malformed, and that the
 // repair makes it valid.
 func TestCheckStatusMalformedAsTheReferenceSeesIt(t *testing.T) {
