@@ -177,6 +177,55 @@ var timeLayouts = []string{
 	time.RFC3339,
 }
 
+// parseTimeExact returns the index of the first layout in timeLayouts that
+// parses s and formats it back to s exactly. The layout the fraction's
+// digits call for is tried first (one parse and one format, not four),
+// then, should it fail, every layout in order.
+func parseTimeExact(s string) (int, bool) {
+	if i := likelyLayout(s); i >= 0 && reproduces(timeLayouts[i], s) {
+		return i, true
+	}
+	for i, layout := range timeLayouts {
+		if reproduces(layout, s) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// likelyLayout guesses the first layout of timeLayouts that reproduces s
+// from its fraction: none or no trailing zero is RFC 3339 Nano, else 3 or
+// 6 digits; -1 when none would.
+func likelyLayout(s string) int {
+	dot := strings.IndexByte(s, '.')
+	if dot < 0 {
+		return 0
+	}
+	n := dot + 1
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	digits := n - dot - 1
+	switch {
+	case digits >= 1 && digits <= 9 && s[n-1] != '0':
+		return 0
+	case digits == 3:
+		return 1
+	case digits == 6:
+		return 2
+	}
+	return -1
+}
+
+func reproduces(layout, s string) bool {
+	tm, err := time.Parse(layout, s)
+	if err != nil {
+		return false
+	}
+	var buf [64]byte
+	return string(tm.AppendFormat(buf[:0], layout)) == s
+}
+
 func timeCodec[T any](key string, f func(*T) (*time.Time, *uint8)) codec[T] {
 	return codec[T]{key,
 		func(t *T, v any) bool {
@@ -184,15 +233,14 @@ func timeCodec[T any](key string, f func(*T) (*time.Time, *uint8)) codec[T] {
 			if !ok {
 				return false
 			}
-			for i, layout := range timeLayouts {
-				tm, err := time.Parse(layout, s)
-				if err == nil && tm.Format(layout) == s {
-					pt, pl := f(t)
-					*pt, *pl = tm, uint8(i)
-					return true
-				}
+			i, ok := parseTimeExact(s)
+			if !ok {
+				return false // keep an unusual layout verbatim in Fields
 			}
-			return false // keep an unusual layout verbatim in Fields
+			tm, _ := time.Parse(timeLayouts[i], s)
+			pt, pl := f(t)
+			*pt, *pl = tm, uint8(i)
+			return true
 		},
 		func(t *T) (any, bool) {
 			pt, pl := f(t)
