@@ -370,12 +370,24 @@ func decodeObject[T any](t *T, idx map[string]*codec[T], b []byte) (map[string]a
 }
 
 func encodeObject[T any](t *T, cs []codec[T], fields map[string]any) map[string]any {
-	m := make(map[string]any, len(fields)+len(cs))
-	maps.Copy(m, fields)
+	// The set typed fields first, so that the map is made at its size:
+	// most of a case's typed fields are unset, and a map made for all of
+	// them costs twice the memory and the time.
+	type kv struct {
+		key string
+		v   any
+	}
+	var stack [64]kv
+	set := stack[:0]
 	for i := range cs {
 		if v, ok := cs[i].enc(t); ok {
-			m[cs[i].key] = v
+			set = append(set, kv{cs[i].key, v})
 		}
+	}
+	m := make(map[string]any, len(fields)+len(set))
+	maps.Copy(m, fields)
+	for _, e := range set {
+		m[e.key] = e.v
 	}
 	return m
 }
