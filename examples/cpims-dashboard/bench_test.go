@@ -80,9 +80,21 @@ func measure(b *testing.B, fn func() error) measured {
 	return measured{d: d, alloc: after.TotalAlloc - before.TotalAlloc, peak: peak}
 }
 
-// benchSizes are the numbers of cases: 10,000, and 1,000,000 with
-// CASEBRIDGE_BENCH_LARGE=1.
+// benchSizes are the numbers of cases: 10,000; 10,000, 100,000 and
+// 1,000,000 with CASEBRIDGE_BENCH_LARGE=1; or the comma-separated list in
+// CASEBRIDGE_BENCH_SIZES (e.g. 100000).
 func benchSizes() []int {
+	if v := os.Getenv("CASEBRIDGE_BENCH_SIZES"); v != "" {
+		var out []int
+		for f := range strings.SplitSeq(v, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+				out = append(out, n)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
 	if os.Getenv("CASEBRIDGE_BENCH_LARGE") == "1" {
 		return []int{10_000, 100_000, 1_000_000}
 	}
