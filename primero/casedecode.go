@@ -39,52 +39,42 @@ func decodeCasePage(b []byte) (cases []*Case, hasData bool, meta *pageMeta, err 
 		return nil, false, nil, errFastDecode
 	}
 	var sawData, sawMeta bool
-	if !d.consume('}') {
-		for {
-			key, ok := d.plainKey()
-			if !ok {
-				return nil, false, nil, errFastDecode
+	err = d.each('}', func() error {
+		key, ok := d.plainKey()
+		switch {
+		case !ok:
+			return errFastDecode
+		case key == "data" && !sawData:
+			sawData = true
+			if d.literal("null") {
+				return nil
 			}
-			switch {
-			case key == "data" && !sawData:
-				sawData = true
-				if d.literal("null") {
-					break
-				}
-				if cases, err = d.cases(); err != nil {
-					return nil, false, nil, err
-				}
-				hasData = true
-			case key == "metadata" && !sawMeta:
-				sawMeta = true
-				start := d.skipSpace()
-				if err := d.skipValue(); err != nil {
-					return nil, false, nil, err
-				}
-				raw := d.b[start:d.i]
-				if string(raw) != "null" {
-					meta = &pageMeta{}
-					if json.Unmarshal(raw, meta) != nil {
-						return nil, false, nil, errFastDecode
-					}
-				}
-			case strings.EqualFold(key, "data") || strings.EqualFold(key, "metadata"):
-				// encoding/json matches struct fields case-insensitively
-				// and lets a repeated key win: leave both to it.
-				return nil, false, nil, errFastDecode
-			default:
-				if err := d.skipValue(); err != nil {
-					return nil, false, nil, err
+			var err error
+			cases, err = d.cases()
+			hasData = err == nil
+			return err
+		case key == "metadata" && !sawMeta:
+			sawMeta = true
+			start := d.skipSpace()
+			if err := d.skipValue(); err != nil {
+				return err
+			}
+			if raw := d.b[start:d.i]; string(raw) != "null" {
+				meta = &pageMeta{}
+				if json.Unmarshal(raw, meta) != nil {
+					return errFastDecode
 				}
 			}
-			if d.consume(',') {
-				continue
-			}
-			if d.consume('}') {
-				break
-			}
-			return nil, false, nil, errFastDecode
+			return nil
+		case strings.EqualFold(key, "data") || strings.EqualFold(key, "metadata"):
+			// encoding/json matches struct fields case-insensitively
+			// and lets a repeated key win: leave both to it.
+			return errFastDecode
 		}
+		return d.skipValue()
+	})
+	if err != nil {
+		return nil, false, nil, err
 	}
 	return cases, hasData, meta, nil
 }
@@ -95,22 +85,42 @@ func (d *fastDecoder) cases() ([]*Case, error) {
 		return nil, errFastDecode
 	}
 	out := []*Case{}
-	if d.consume(']') {
-		return out, nil
+	err := d.each(']', func() error {
+		c, err := d.caseObject()
+		out = append(out, c)
+		return err
+	})
+	return out, err
+}
+
+// nested is each for a nested array or object, its opening bracket next;
+// deeper nesting than maxFastDepth is left to encoding/json.
+func (d *fastDecoder) nested(end byte, item func() error) error {
+	if d.depth++; d.depth > maxFastDepth {
+		return errFastDecode
+	}
+	defer func() { d.depth-- }()
+	d.i++ // the opening bracket
+	return d.each(end, item)
+}
+
+// each calls item for each element of an array or object whose opening
+// bracket is consumed, up to end.
+func (d *fastDecoder) each(end byte, item func() error) error {
+	if d.consume(end) {
+		return nil
 	}
 	for {
-		c, err := d.caseObject()
-		if err != nil {
-			return nil, err
+		if err := item(); err != nil {
+			return err
 		}
-		out = append(out, c)
 		if d.consume(',') {
 			continue
 		}
-		if d.consume(']') {
-			return out, nil
+		if d.consume(end) {
+			return nil
 		}
-		return nil, errFastDecode
+		return errFastDecode
 	}
 }
 
@@ -121,50 +131,37 @@ func (d *fastDecoder) caseObject() (*Case, error) {
 		return nil, errFastDecode
 	}
 	c := &Case{}
-	if d.consume('}') {
-		return c, nil
-	}
 	var seen uint64 // typed codecs met, by index in caseCodecs
-	for {
+	err := d.each('}', func() error {
 		raw, escaped, err := d.rawString()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if !d.consume(':') {
-			return nil, errFastDecode
+		if escaped || !d.consume(':') { // an escaped key may unescape to a typed one
+			return errFastDecode
 		}
-		if cd, ok := caseIndex[string(raw)]; ok || escaped {
-			if escaped { // the key may unescape to a typed one
-				return nil, errFastDecode
-			}
-			bit := uint64(1) << caseCodecPos[cd.key]
-			if seen&bit != 0 {
-				return nil, errFastDecode // a repeated typed key: the last wins there
-			}
-			seen |= bit
-			v, err := d.value()
-			if err != nil {
-				return nil, err
-			}
-			if !cd.dec(c, v) {
-				c.setField(cd.key, v)
-			}
-		} else {
+		cd, typed := caseIndex[string(raw)]
+		if !typed {
 			key := string(raw)
 			v, err := d.value()
-			if err != nil {
-				return nil, err
-			}
 			c.setField(key, v) // a repeated key: the last wins, as there
+			return err
 		}
-		if d.consume(',') {
-			continue
+		bit := uint64(1) << caseCodecPos[cd.key]
+		if seen&bit != 0 {
+			return errFastDecode // a repeated typed key: the last wins there
 		}
-		if d.consume('}') {
-			return c, nil
+		seen |= bit
+		v, err := d.value()
+		if err == nil && !cd.dec(c, v) {
+			c.setField(cd.key, v)
 		}
-		return nil, errFastDecode
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return c, nil
 }
 
 func (c *Case) setField(k string, v any) {
@@ -219,62 +216,30 @@ func (d *fastDecoder) value() (any, error) {
 }
 
 func (d *fastDecoder) object() (any, error) {
-	if d.depth++; d.depth > maxFastDepth {
-		return nil, errFastDecode
-	}
-	defer func() { d.depth-- }()
-	d.i++ // '{'
 	m := map[string]any{}
-	if d.consume('}') {
-		return m, nil
-	}
-	for {
+	err := d.nested('}', func() error {
 		k, err := d.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !d.consume(':') {
-			return nil, errFastDecode
+			return errFastDecode
 		}
 		v, err := d.value()
-		if err != nil {
-			return nil, err
-		}
 		m[k] = v
-		if d.consume(',') {
-			continue
-		}
-		if d.consume('}') {
-			return m, nil
-		}
-		return nil, errFastDecode
-	}
+		return err
+	})
+	return m, err
 }
 
 func (d *fastDecoder) array() (any, error) {
-	if d.depth++; d.depth > maxFastDepth {
-		return nil, errFastDecode
-	}
-	defer func() { d.depth-- }()
-	d.i++ // '['
 	a := []any{}
-	if d.consume(']') {
-		return a, nil
-	}
-	for {
+	err := d.nested(']', func() error {
 		v, err := d.value()
-		if err != nil {
-			return nil, err
-		}
 		a = append(a, v)
-		if d.consume(',') {
-			continue
-		}
-		if d.consume(']') {
-			return a, nil
-		}
-		return nil, errFastDecode
-	}
+		return err
+	})
+	return a, err
 }
 
 // str decodes a string; escapes and invalid UTF-8 go through
