@@ -127,36 +127,14 @@ func (d *fastDecoder) each(end byte, item func() error) error {
 // caseObject decodes one case: typed keys through their codecs, the rest
 // into Fields.
 func (d *fastDecoder) caseObject() (*Case, error) {
-	if !d.consume('{') {
-		return nil, errFastDecode
-	}
 	c := &Case{}
-	var seen uint64 // typed codecs met, by index in caseCodecs
-	err := d.each('}', func() error {
-		raw, escaped, err := d.rawString()
-		if err != nil {
-			return err
+	err := typedObject(d, c, caseIndex, caseCodecPos, &c.Fields, func(key string) (bool, error) {
+		if key != "services_section" || !d.peek('[') {
+			return false, nil
 		}
-		if escaped || !d.consume(':') { // an escaped key may unescape to a typed one
-			return errFastDecode
-		}
-		cd, typed := caseIndex[string(raw)]
-		if !typed {
-			key := string(raw)
-			v, err := d.value()
-			c.setField(key, v) // a repeated key: the last wins, as there
-			return err
-		}
-		bit := uint64(1) << caseCodecPos[cd.key]
-		if seen&bit != 0 {
-			return errFastDecode // a repeated typed key: the last wins there
-		}
-		seen |= bit
-		v, err := d.value()
-		if err == nil && !cd.dec(c, v) {
-			c.setField(cd.key, v)
-		}
-		return err
+		svcs, err := d.services()
+		c.Services = svcs
+		return true, err
 	})
 	if err != nil {
 		return nil, err
@@ -164,24 +142,91 @@ func (d *fastDecoder) caseObject() (*Case, error) {
 	return c, nil
 }
 
-func (c *Case) setField(k string, v any) {
-	if c.Fields == nil {
-		c.Fields = map[string]any{}
-	}
-	c.Fields[k] = v
+// services decodes a services_section array of objects straight into
+// Services (a row that is not an object leaves the list to the generic
+// path, which keeps the whole list in Fields).
+func (d *fastDecoder) services() ([]Service, error) {
+	d.i++ // '['
+	svcs := []Service{}
+	err := d.each(']', func() error {
+		svcs = append(svcs, Service{})
+		s := &svcs[len(svcs)-1]
+		return typedObject(d, s, serviceIndex, serviceCodecPos, &s.Fields, nil)
+	})
+	return svcs, err
 }
 
-// caseCodecPos is each typed key's index in caseCodecs (fewer than 64).
-var caseCodecPos = func() map[string]uint {
-	m := make(map[string]uint, len(caseCodecs))
-	for i, cd := range caseCodecs {
+// typedObject decodes an object into t: typed keys through their codecs,
+// the rest into *fields (made when needed). special, when non-nil, may
+// decode a typed key's value itself and report true.
+func typedObject[T any](d *fastDecoder, t *T, idx map[string]*codec[T], pos map[string]uint, fields *map[string]any,
+	special func(key string) (bool, error)) error {
+	if !d.consume('{') {
+		return errFastDecode
+	}
+	var seen uint64 // typed codecs met, by index in their list
+	set := func(k string, v any) {
+		if *fields == nil {
+			*fields = map[string]any{}
+		}
+		(*fields)[k] = v // a repeated key: the last wins, as there
+	}
+	return d.each('}', func() error {
+		raw, escaped, err := d.rawString()
+		if err != nil {
+			return err
+		}
+		if escaped || !d.consume(':') { // an escaped key may unescape to a typed one
+			return errFastDecode
+		}
+		cd, typed := idx[string(raw)]
+		if !typed {
+			key := string(raw)
+			v, err := d.value()
+			set(key, v)
+			return err
+		}
+		bit := uint64(1) << pos[cd.key]
+		if seen&bit != 0 {
+			return errFastDecode // a repeated typed key: the last wins there
+		}
+		seen |= bit
+		if special != nil {
+			if done, err := special(cd.key); done || err != nil {
+				return err
+			}
+		}
+		v, err := d.value()
+		if err == nil && !cd.dec(t, v) {
+			set(cd.key, v)
+		}
+		return err
+	})
+}
+
+// caseCodecPos and serviceCodecPos are each typed key's index in its
+// codec list (fewer than 64).
+var (
+	caseCodecPos    = codecPos(caseCodecs)
+	serviceCodecPos = codecPos(serviceCodecs)
+)
+
+func codecPos[T any](cs []codec[T]) map[string]uint {
+	m := make(map[string]uint, len(cs))
+	for i, cd := range cs {
 		m[cd.key] = uint(i)
 	}
 	if len(m) > 64 {
-		panic("primero: more than 64 typed case keys")
+		panic("primero: more than 64 typed keys")
 	}
 	return m
-}()
+}
+
+// peek reports whether c comes next, after white space.
+func (d *fastDecoder) peek(c byte) bool {
+	d.skipSpace()
+	return d.i < len(d.b) && d.b[d.i] == c
+}
 
 // value decodes any JSON value as encoding/json does into an any with
 // UseNumber.

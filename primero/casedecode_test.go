@@ -77,6 +77,11 @@ var casePageSeeds = []string{
 	` { "data" : [ { "id" : "a" , "t" : true , "f" : false , "n" : null } ] , "other" : {"a":[1,{}]} } `,
 	`{"data":[{"last_updated_at":"2025-09-27T12:27:09Z","created_at":"2025-09-27T12:27:09.520000Z"}]}`,
 	`{"data":[{"created_at":"2025-09-27T12:27:09.520+02:00","last_updated_at":"2025-09-27t12:27:09Z"}]}`,
+	`{"data":[{"services_section":[]}, {"services_section":null}, {"services_section":"x"}]}`,
+	`{"data":[{"services_section":[{"unique_id":"u1","unique_id":"u2"}]}]}`,
+	`{"data":[{"services_section":[{"x":1,"x":2,"service_type":""},{}]}]}`,
+	`{"data":[{"services_section":[{"unique\u005fid":"u1"}]}]}`,
+	`{"data":[{"services_section":[{"unique_id":"u1"}],"services_section":[]}]}`,
 	`{"data":[{"id":"a"}`, `{"data":[01]}`, `{"data":[{"a":tru}]}`, ``, `null`, `[]`, `{"data":[{"a":"\ud800"}]}`,
 }
 
