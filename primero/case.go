@@ -177,6 +177,55 @@ var timeLayouts = []string{
 	time.RFC3339,
 }
 
+// parseTimeExact returns the index of the first layout in timeLayouts that
+// parses s and formats it back to s exactly. The layout the fraction's
+// digits call for is tried first (one parse and one format, not four),
+// then, should it fail, every layout in order.
+func parseTimeExact(s string) (int, bool) {
+	if i := likelyLayout(s); i >= 0 && reproduces(timeLayouts[i], s) {
+		return i, true
+	}
+	for i, layout := range timeLayouts {
+		if reproduces(layout, s) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// likelyLayout guesses the first layout of timeLayouts that reproduces s
+// from its fraction: none or no trailing zero is RFC 3339 Nano, else 3 or
+// 6 digits; -1 when none would.
+func likelyLayout(s string) int {
+	dot := strings.IndexByte(s, '.')
+	if dot < 0 {
+		return 0
+	}
+	n := dot + 1
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	digits := n - dot - 1
+	switch {
+	case digits >= 1 && digits <= 9 && s[n-1] != '0':
+		return 0
+	case digits == 3:
+		return 1
+	case digits == 6:
+		return 2
+	}
+	return -1
+}
+
+func reproduces(layout, s string) bool {
+	tm, err := time.Parse(layout, s)
+	if err != nil {
+		return false
+	}
+	var buf [64]byte
+	return string(tm.AppendFormat(buf[:0], layout)) == s
+}
+
 func timeCodec[T any](key string, f func(*T) (*time.Time, *uint8)) codec[T] {
 	return codec[T]{key,
 		func(t *T, v any) bool {
@@ -184,15 +233,14 @@ func timeCodec[T any](key string, f func(*T) (*time.Time, *uint8)) codec[T] {
 			if !ok {
 				return false
 			}
-			for i, layout := range timeLayouts {
-				tm, err := time.Parse(layout, s)
-				if err == nil && tm.Format(layout) == s {
-					pt, pl := f(t)
-					*pt, *pl = tm, uint8(i)
-					return true
-				}
+			i, ok := parseTimeExact(s)
+			if !ok {
+				return false // keep an unusual layout verbatim in Fields
 			}
-			return false // keep an unusual layout verbatim in Fields
+			tm, _ := time.Parse(timeLayouts[i], s)
+			pt, pl := f(t)
+			*pt, *pl = tm, uint8(i)
+			return true
 		},
 		func(t *T) (any, bool) {
 			pt, pl := f(t)
@@ -322,12 +370,24 @@ func decodeObject[T any](t *T, idx map[string]*codec[T], b []byte) (map[string]a
 }
 
 func encodeObject[T any](t *T, cs []codec[T], fields map[string]any) map[string]any {
-	m := make(map[string]any, len(fields)+len(cs))
-	maps.Copy(m, fields)
+	// The set typed fields first, so that the map is made at its size:
+	// most of a case's typed fields are unset, and a map made for all of
+	// them costs twice the memory and the time.
+	type kv struct {
+		key string
+		v   any
+	}
+	var stack [64]kv
+	set := stack[:0]
 	for i := range cs {
 		if v, ok := cs[i].enc(t); ok {
-			m[cs[i].key] = v
+			set = append(set, kv{cs[i].key, v})
 		}
+	}
+	m := make(map[string]any, len(fields)+len(set))
+	maps.Copy(m, fields)
+	for _, e := range set {
+		m[e.key] = e.v
 	}
 	return m
 }

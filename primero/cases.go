@@ -23,15 +23,7 @@ func (s *CasesService) List(ctx context.Context, opts *ListOptions) ([]*Case, *R
 	if err != nil {
 		return nil, nil, err
 	}
-	raw, resp, err := getPage[map[string]any](ctx, s.c, "cases", q)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := make([]*Case, len(raw))
-	for i, m := range raw {
-		out[i] = caseFromMap(m)
-	}
-	return out, resp, nil
+	return getCasePage(ctx, s.c, q)
 }
 
 // caseFromMap builds a Case from a decoded JSON object, consuming m.
@@ -80,14 +72,14 @@ func (s *CasesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[*Ca
 			return
 		}
 		prev, cur := map[string]struct{}{}, map[string]struct{}{}
-		for raw, err := range pages[map[string]any](ctx, s.c, "cases", q, o.Per, o.OnPage) {
+		fetch := func(ctx context.Context, q url.Values) ([]*Case, *Response, error) { return getCasePage(ctx, s.c, q) }
+		for page, err := range pagesOf(ctx, q, o.Per, o.OnPage, fetch) {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			for i, m := range raw {
-				raw[i] = nil // release the map as soon as the case owns it
-				c := caseFromMap(m)
+			for i, c := range page {
+				page[i] = nil // the page does not hold a case once yielded
 				if c.ID != "" {
 					if _, seen := prev[c.ID]; seen {
 						continue

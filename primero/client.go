@@ -196,7 +196,13 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, body, out 
 	}
 	defer resp.Body.Close()
 	if out != nil && resp.StatusCode != http.StatusNoContent {
-		if err := decodeBody(resp.Body, out); err != nil {
+		var err error
+		if rd, ok := out.(rawDecoder); ok {
+			err = readRaw(resp, rd)
+		} else {
+			err = decodeBody(resp.Body, out)
+		}
+		if err != nil {
 			return resp.StatusCode, nil, decodeErr(method, req.URL, err)
 		}
 	}

@@ -14,10 +14,18 @@ import (
 // metadata.total, or a page is empty), after yielding an error once, or
 // when the consumer stops.
 func pages[T any](ctx context.Context, c *Client, path string, q url.Values, per int, onPage func(*Response)) iter.Seq2[[]T, error] {
+	return pagesOf(ctx, q, per, onPage, func(ctx context.Context, q url.Values) ([]T, *Response, error) {
+		return getPage[T](ctx, c, path, q)
+	})
+}
+
+// pagesOf is pages with the fetch of one page given.
+func pagesOf[T any](ctx context.Context, q url.Values, per int, onPage func(*Response),
+	fetch func(context.Context, url.Values) ([]T, *Response, error)) iter.Seq2[[]T, error] {
 	return func(yield func([]T, error) bool) {
 		for page := 1; ; page++ {
 			q.Set("page", strconv.Itoa(page))
-			items, resp, err := getPage[T](ctx, c, path, q)
+			items, resp, err := fetch(ctx, q)
 			if err != nil {
 				yield(nil, err)
 				return

@@ -485,6 +485,9 @@ func toUUID(v any) (string, error) {
 	default:
 		return "", cannot(v, UUID)
 	}
+	if _, ok := parseUUID(s); ok {
+		return s, nil // already canonical: formatUUID(parseUUID(s)) is s
+	}
 	s = strings.TrimPrefix(strings.ToLower(s), "urn:uuid:")
 	if len(s) == 38 && s[0] == '{' && s[37] == '}' {
 		s = s[1:37]
@@ -496,14 +499,35 @@ func toUUID(v any) (string, error) {
 	return formatUUID(b), nil
 }
 
+// lowerHex is the value of a lower-case hexadecimal digit.
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
 // parseUUID reads the lower-case 8-4-4-4-12 form.
 func parseUUID(s string) (b [16]byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return b, false
 	}
-	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
-	if _, err := hex.Decode(b[:], []byte(h)); err != nil {
-		return b, false
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i-- // skip the dash: the next pair starts one further on
+			continue
+		}
+		hi, ok1 := lowerHex(s[i])
+		lo, ok2 := lowerHex(s[i+1])
+		if !ok1 || !ok2 {
+			return b, false
+		}
+		b[j] = hi<<4 | lo
+		j++
 	}
 	return b, true
 }

@@ -219,3 +219,26 @@ func TestTableValidateKeyAndDefaultTypes(t *testing.T) {
 	assert.ErrorContains(t, err, "Key[0] (j): a JSON column cannot be a key column")
 	assert.ErrorContains(t, err, "Columns[1] (a).Default: a TextArray column takes no Default")
 }
+
+// TestToUUIDKeepsCanonicalTextAndNormalizesTheRest checks the fast path
+// that returns canonical text as it is: upper case, braces and urn:uuid:
+// still normalize, and a canonical-looking string with a non-hex digit is
+// still refused.
+func TestToUUIDKeepsCanonicalTextAndNormalizesTheRest(t *testing.T) {
+	const want = "0c2f7a3e-1b2c-4d5e-8f90-a1b2c3d4e5f6"
+	for _, in := range []string{want, strings.ToUpper(want), "{" + want + "}", "urn:uuid:" + want, "URN:UUID:" + strings.ToUpper(want)} {
+		got, err := toUUID(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"0c2f7a3e-1b2c-4d5e-8f90-a1b2c3d4e5fg", "0c2f7a3e-1b2c-4d5e-8f90_a1b2c3d4e5f6",
+		"0c2f7a3e1b2c-4d5e-8f90-a1b2c3d4e5f6a", "", "0c2f7a3e-1b2c-4d5e-8f90-a1b2c3d4e5f"} {
+		_, err := toUUID(bad)
+		require.Error(t, err, bad)
+	}
+	b, ok := parseUUID(want)
+	require.True(t, ok)
+	require.Equal(t, want, formatUUID(b))
+	_, ok = parseUUID(strings.ToUpper(want))
+	require.False(t, ok, "parseUUID reads the lower-case form only")
+}

@@ -80,9 +80,21 @@ func measure(b *testing.B, fn func() error) measured {
 	return measured{d: d, alloc: after.TotalAlloc - before.TotalAlloc, peak: peak}
 }
 
-// benchSizes are the numbers of cases: 10,000, and 1,000,000 with
-// CASEBRIDGE_BENCH_LARGE=1.
+// benchSizes are the numbers of cases: 10,000; 10,000, 100,000 and
+// 1,000,000 with CASEBRIDGE_BENCH_LARGE=1; or the comma-separated list in
+// CASEBRIDGE_BENCH_SIZES (e.g. 100000).
 func benchSizes() []int {
+	if v := os.Getenv("CASEBRIDGE_BENCH_SIZES"); v != "" {
+		var out []int
+		for f := range strings.SplitSeq(v, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+				out = append(out, n)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
 	if os.Getenv("CASEBRIDGE_BENCH_LARGE") == "1" {
 		return []int{10_000, 100_000, 1_000_000}
 	}
@@ -221,20 +233,32 @@ func BenchmarkSync(b *testing.B) {
 						src, srcURL = e.client2, e.changed.URL()
 					}
 					b.StartTimer()
-					m := measure(b, func() error {
-						got, err := fdb.sync(ctx, src)
-						if err == nil && got < n {
-							err = fmt.Errorf("flow read %d cases, want %d", got, n)
-						}
-						return err
-					})
-					p := measure(b, func() error {
-						got, err := floorSync(ctx, srcURL, pdsn, e.ref)
-						if err == nil && got != n {
-							err = fmt.Errorf("floor read %d cases, want %d", got, n)
-						}
-						return err
-					})
+					runFlow := func() measured {
+						return measure(b, func() error {
+							got, err := fdb.sync(ctx, src)
+							if err == nil && got < n {
+								err = fmt.Errorf("flow read %d cases, want %d", got, n)
+							}
+							return err
+						})
+					}
+					runFloor := func() measured {
+						return measure(b, func() error {
+							got, err := floorSync(ctx, srcURL, pdsn, e.ref)
+							if err == nil && got != n {
+								err = fmt.Errorf("floor read %d cases, want %d", got, n)
+							}
+							return err
+						})
+					}
+					// They take turns going first, so that neither is always
+					// the one a warmer cache or a load swing favours.
+					var m, p measured
+					if iters%2 == 0 {
+						m, p = runFlow(), runFloor()
+					} else {
+						p, m = runFloor(), runFlow()
+					}
 					flow.d += m.d
 					flow.alloc += m.alloc
 					flow.peak = max(flow.peak, m.peak)
