@@ -27,6 +27,10 @@ type Stats struct {
 	Sent int
 	// Decided counts decisions (accept, reject, done, revoke) delivered.
 	Decided int
+	// Pending counts items sent whose result is not known yet (an async
+	// ingestion still running): they are checked again on the next run,
+	// never sent again.
+	Pending int
 	// Unchanged counts items found already processed: a re-delivery or a
 	// re-read that needed no write.
 	Unchanged int
@@ -103,6 +107,7 @@ func (s Stats) Add(o Stats) Stats {
 	s.Sent += o.Sent
 	s.Decided += o.Decided
 	s.Unchanged += o.Unchanged
+	s.Pending += o.Pending
 	s.Failed += o.Failed
 	if len(o.Denied) > 0 {
 		d := make(map[consent.Reason]int, len(s.Denied)+len(o.Denied))
@@ -139,6 +144,9 @@ func (s Stats) String() string {
 		}
 		b.WriteString(")")
 	}
+	if s.Pending > 0 {
+		fmt.Fprintf(&b, ", pending %d", s.Pending)
+	}
 	fmt.Fprintf(&b, ", failed %d", s.Failed)
 	return b.String()
 }
@@ -150,7 +158,7 @@ func (s Stats) LogValue() slog.Value {
 		slog.Int("received", s.Received), slog.Int("created", s.Created),
 		slog.Int("updated", s.Updated), slog.Int("sent", s.Sent),
 		slog.Int("decided", s.Decided), slog.Int("unchanged", s.Unchanged),
-		slog.Int("denied", s.DeniedTotal()), slog.Int("failed", s.Failed),
+		slog.Int("denied", s.DeniedTotal()), slog.Int("pending", s.Pending), slog.Int("failed", s.Failed),
 	}
 	for _, r := range slices.Sorted(maps.Keys(s.Denied)) {
 		attrs = append(attrs, slog.Int("denied_"+string(r), s.Denied[r]))

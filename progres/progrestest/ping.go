@@ -393,6 +393,9 @@ func (s *PINGServer) handleIngest(w http.ResponseWriter, m map[string]any, async
 	if async {
 		s.txs[tx] = &transaction{shp: shp, records: records}
 		s.txOrder = append(s.txOrder, tx)
+		if shp == SHPCreateReferral && s.cfg.ListCreatedReferrals != 0 {
+			s.listCreatedLocked(records)
+		}
 	} else {
 		s.applyLocked(shp, records)
 	}

@@ -50,6 +50,13 @@ type PINGConfig struct {
 	// StatusMember and MessageMember are the per-record member names
 	// besides Data (unconfirmed; default "Status" and "Message").
 	StatusMember, MessageMember string
+	// ListCreatedReferrals, when not 0, makes a referral created by async
+	// ingestion (SHPCreateReferral) appear in the decision list and detail
+	// (SHPDecisions, SHPDecisionDetail) with this interoperability status,
+	// as soon as it is ingested. Whether proGres lists a new referral
+	// there before deciding it is not public (unconfirmed): 0, the
+	// default, lists nothing until a decision is added.
+	ListCreatedReferrals int
 }
 
 // Defaults of the PING fake (synthetic credentials).
