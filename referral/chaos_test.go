@@ -1,0 +1,51 @@
+package referral
+
+import (
+	"context"
+	"os"
+	"testing"
+)
+
+// Exactly once under faults: with a fifth of the requests failing in every
+// fake and in front of the inbound handler (503s, 429s with Retry-After,
+// timeouts, connection resets before and after the server acted), the
+// cycles of every flow of a gateway, repeated, then run until quiet with
+// the faults off, deliver every intervention, answer, referral and
+// decision exactly once: the fakes' state is asserted by distinct effect.
+// CASEBRIDGE_CHAOS_SEEDS=n runs n seeds per gateway instead of one.
+func TestExactlyOnceUnderChaos(t *testing.T) {
+	seeds := []int64{12}
+	if os.Getenv("CASEBRIDGE_CHAOS_SEEDS") != "" {
+		seeds = nil
+		for s := range int64(envInt(t, "CASEBRIDGE_CHAOS_SEEDS")) {
+			seeds = append(seeds, 100+s)
+		}
+	}
+	for _, gw := range []struct {
+		name string
+		ping bool
+	}{{"DTP", false}, {"PING", true}} {
+		for _, seed := range seeds {
+			t.Run(gw.name+"/seed="+itoa(seed), func(t *testing.T) {
+				ctx := context.Background()
+				w := newE2EWorld(t, gw.ping, e2eFast)
+				w.chaos(0.2, seed)
+				st, cycles := w.runUntilQuiet(ctx, 6, 25)
+				s := w.summarize()
+				t.Logf("%d cycles; %s", cycles, w.faultSummary())
+				t.Logf("raw requests behind the effects: %v", s.Raw)
+				w.assertExactlyOnce(s)
+				w.assertNoPersonalData(st)
+
+				// A further run changes nothing.
+				_, moved, err := w.cycle(ctx)
+				if err != nil || moved {
+					t.Fatalf("a run after quiet moved something (err %v)", err)
+				}
+				if after := w.summarize(); !equalSummaries(s, after) {
+					t.Fatalf("a run after quiet changed the state:\n%v\n%v", s.State, after.State)
+				}
+			})
+		}
+	}
+}
