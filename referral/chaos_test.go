@@ -28,7 +28,7 @@ func TestExactlyOnceUnderChaos(t *testing.T) {
 		for _, seed := range seeds {
 			t.Run(gw.name+"/seed="+itoa(seed), func(t *testing.T) {
 				ctx := context.Background()
-				w := newE2EWorld(t, gw.ping, e2eFast)
+				w := newE2EWorld(t, gw.ping, e2eFast, e2eFull)
 				w.chaos(0.2, seed)
 				st, cycles := w.runUntilQuiet(ctx, 6, 25)
 				s := w.summarize()

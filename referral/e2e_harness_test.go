@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,6 +69,14 @@ type e2eWorld struct {
 	h    *harness
 	ping bool
 	to   e2eTimeouts
+	// n interventions, outbound cases e2eOutFirst..e2eOutFirst+m-1.
+	n, m int
+
+	// proc is the "process" context the inbound handler serves under
+	// (cancelled: the process stops); count sees every request the flows
+	// make or serve.
+	proc  atomic.Pointer[context.Context]
+	count requestCounter
 
 	inbound     *progrestest.ChaosHandler // DTP: in front of the flows' handler
 	inboundNext atomic.Pointer[http.Handler]
@@ -78,14 +87,21 @@ type e2eWorld struct {
 	// decidedOut: interventions a caseworker decided in Primero, with the
 	// status; queuedIn: outbound cases proGres decided (DTP), accepted or
 	// not.
+	reactMu    sync.Mutex
 	decidedOut map[int]string
 	queuedIn   map[int]bool
 	out        map[int]outCase
 }
 
+// e2eSize is how many interventions and outbound cases a world holds.
+type e2eSize struct{ Interventions, OutCases int }
+
+// e2eFull is the realistic set with every edge case.
+var e2eFull = e2eSize{e2eInterventions, e2eOutCases}
+
 // newE2EWorld starts the fakes, seeds the synthetic set and builds the
 // flows of one gateway; opts go to newHarness.
-func newE2EWorld(t testing.TB, ping bool, to e2eTimeouts, opts ...harnessOption) *e2eWorld {
+func newE2EWorld(t testing.TB, ping bool, to e2eTimeouts, size e2eSize, opts ...harnessOption) *e2eWorld {
 	t.Helper()
 	pcfg := progrestest.DefaultPINGConfig()
 	// A referral made by async ingestion shows in the decision list at
@@ -96,8 +112,12 @@ func newE2EWorld(t testing.TB, ping bool, to e2eTimeouts, opts ...harnessOption)
 		withPINGOptions(progrestest.WithPING(pcfg))}, opts...)
 	h := newHarness(t, all...)
 	w := &e2eWorld{t: t, h: h, ping: ping, to: to, revs: &revocations{},
-		decidedOut: map[int]string{}, queuedIn: map[int]bool{}, out: map[int]outCase{}}
+		decidedOut: map[int]string{}, queuedIn: map[int]bool{}, out: map[int]outCase{},
+		n: size.Interventions, m: size.OutCases}
+	bg := context.Background()
+	w.proc.Store(&bg)
 	w.clients()
+	w.countRequests()
 	w.seed()
 	w.build()
 	return w
@@ -218,17 +238,35 @@ func (w *e2eWorld) seed() {
 	}
 	h.Primero.AddCase(map[string]any{"module_id": "primeromodule-cp", "unhcr_individual_no": individualNumber(e2eExisting),
 		"name_first": "Corrected", "owned_by": caseworker1, "language": []any{"language1"}})
-	for i := 1; i <= e2eInterventions; i++ {
-		w.addIntervention(i)
+	for i := 1; i <= w.n; i++ {
+		if w.ping {
+			w.addIntervention(i)
+		} else if i%2 == 1 {
+			items := dtpItems(i)
+			if i < w.n {
+				items = append(items, dtpItems(i+1)...)
+			}
+			h.DTP.QueueReferral(items...)
+		}
 	}
 	seedOutbound(h)
-	for j := e2eOutFirst; j < e2eOutFirst+e2eOutCases; j++ {
+	for j := e2eOutFirst; j < e2eOutFirst+w.m; j++ {
 		w.out[j] = h.addReferredCase(j, outOwner, true, nil)
 	}
 }
 
-// addIntervention makes proGres send intervention i (DTP: a notification
-// of its own when i is past the seeded set, else paired with i-1).
+// addNew is a change in the sources: proGres sends intervention n+1 and a
+// caseworker refers another case to the UNHCR user.
+func (w *e2eWorld) addNew() {
+	w.n++
+	w.addIntervention(w.n)
+	j := e2eOutFirst + w.m
+	w.m++
+	w.out[j] = w.h.addReferredCase(j, outOwner, true, nil)
+}
+
+// addIntervention makes proGres send intervention i (DTP: in a
+// notification of its own).
 func (w *e2eWorld) addIntervention(i int) {
 	h := w.h
 	if w.ping {
@@ -236,11 +274,7 @@ func (w *e2eWorld) addIntervention(i int) {
 		h.PING.AddRows(progrestest.SHPInterventionDetail, pingRows(i)...)
 		return
 	}
-	if i <= e2eInterventions && i%2 == 1 && i < e2eInterventions {
-		h.DTP.QueueReferral(append(dtpItems(i), dtpItems(i+1)...)...)
-	} else if i > e2eInterventions {
-		h.DTP.QueueReferral(dtpItems(i)...)
-	}
+	h.DTP.QueueReferral(dtpItems(i)...)
 }
 
 // build makes the flows afresh on the harness's state (a new process), and
@@ -286,7 +320,12 @@ func (w *e2eWorld) build() {
 	w.inboundNext.Store(&next)
 	if w.inbound == nil {
 		w.inbound, err = progrestest.NewChaosHandler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			(*w.inboundNext.Load()).ServeHTTP(rw, r)
+			w.count.tick()
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			stop := context.AfterFunc(*w.proc.Load(), cancel) // the process stopping ends its requests
+			defer stop()
+			(*w.inboundNext.Load()).ServeHTTP(rw, r.WithContext(ctx))
 		}), progrestest.Chaos{})
 		require.NoError(t, err)
 		t.Cleanup(w.inbound.Close)
@@ -335,7 +374,7 @@ func (w *e2eWorld) cycle(ctx context.Context) (Stats, bool, error) {
 	for _, s := range sts {
 		sum = sum.Add(s)
 	}
-	reacted := w.react(ctx)
+	reacted := w.react(context.Background()) // the people are not the process
 	moved := acked > 0 || reacted || sum.Created+sum.Updated+sum.Sent+sum.Decided > 0
 	return sum, moved, err
 }
@@ -344,8 +383,10 @@ func (w *e2eWorld) cycle(ctx context.Context) (Stats, bool, error) {
 // once it is in Primero; a proGres officer decides on each referral once
 // DTP has it (PING lists its own decision with the referral).
 func (w *e2eWorld) react(ctx context.Context) bool {
+	w.reactMu.Lock()
+	defer w.reactMu.Unlock()
 	moved := false
-	for i := 1; i <= e2eInterventions; i++ {
+	for i := 1; i <= w.n; i++ {
 		want := decisionOut(i)
 		if want == "" || w.decidedOut[i] != "" {
 			continue
@@ -454,27 +495,44 @@ type e2eSummary struct {
 func (w *e2eWorld) summarize() e2eSummary {
 	h := w.h
 	s := e2eSummary{State: map[string]string{}, Raw: map[string]int{}}
-	for p := 1; p <= e2eInterventions; p++ {
+	// Ids the fake made up differ between harnesses: they are named by
+	// the child they belong to.
+	norm := map[string]string{}
+	for p := 1; p <= w.n; p++ {
+		for k, c := range h.CasesByIndividual(individualNumber(p)) {
+			norm[fmt.Sprint(c["case_id"])] = fmt.Sprintf("case-of-%d/%d", p, k)
+			if c["id"] != StableID("", kindProgresIndividual, individualNumber(p)) {
+				norm[fmt.Sprint(c["id"])] = fmt.Sprintf("id-of-%d/%d", p, k)
+			}
+		}
+	}
+	n := func(v any) string {
+		if s, ok := norm[fmt.Sprint(v)]; ok {
+			return s
+		}
+		return fmt.Sprint(v)
+	}
+	for p := 1; p <= w.n; p++ {
 		for k, c := range h.CasesByIndividual(individualNumber(p)) {
 			var svc []string
 			for _, r := range servicesOf(c) {
 				svc = append(svc, fmt.Sprintf("%v:%v", r["unique_id"], r["unhcr_referral_status"]))
 			}
 			sort.Strings(svc)
-			s.State[fmt.Sprintf("case:%d:%d", p, k)] = fmt.Sprintf("%v|%v|%v|%s", c["id"], c["owned_by"], c["language"], strings.Join(svc, ","))
+			s.State[fmt.Sprintf("case:%d:%d", p, k)] = fmt.Sprintf("%v|%v|%v|%s", n(c["id"]), c["owned_by"], c["language"], strings.Join(svc, ","))
 		}
 	}
-	for i := 1; i <= e2eInterventions; i++ {
+	for i := 1; i <= w.n; i++ {
 		var answers []string
 		var raw int
 		if w.ping {
 			for _, r := range transferUpdates(h)[lpID(i)] {
-				answers = append(answers, field(r, "progres_primerotransferstatus")+"|"+field(r, "progres_primeroid")+"|"+field(r, "progres_primerocaseworker"))
+				answers = append(answers, field(r, "progres_primerotransferstatus")+"|"+n(field(r, "progres_primeroid"))+"|"+field(r, "progres_primerocaseworker"))
 				raw++
 			}
 		} else {
 			for _, fb := range feedbackFor(h, progrestest.InterventionNumber(i)) {
-				answers = append(answers, fmt.Sprintf("%v|%v|%v|%v", fb["status"], fb["case_id"], fb["primero_user"], fb["closure_reason"]))
+				answers = append(answers, fmt.Sprintf("%v|%v|%v|%v", fb["status"], n(fb["case_id"]), fb["primero_user"], fb["closure_reason"]))
 				raw++
 			}
 		}
@@ -509,7 +567,7 @@ func (w *e2eWorld) summarize() e2eSummary {
 func (w *e2eWorld) assertExactlyOnce(s e2eSummary) {
 	t, h := w.t, w.h
 	t.Helper()
-	for i := 1; i <= e2eInterventions; i++ {
+	for i := 1; i <= w.n; i++ {
 		cs := h.CasesByIndividual(individualNumber(person(i)))
 		switch i {
 		case e2eAmbiguous:
@@ -534,7 +592,7 @@ func (w *e2eWorld) assertExactlyOnce(s e2eSummary) {
 			require.Equal(t, want, rows[0]["unhcr_referral_status"], "intervention %d's decision stands", i)
 		}
 		want := len(servicesOf(cs[0]))
-		if person(i) == e2eSameChild-1 {
+		if person(i) == e2eSameChild-1 && w.n >= e2eSameChild {
 			require.Equal(t, 2, want, "two interventions, two services on the child's one case")
 		} else {
 			require.Equal(t, 1, want, "intervention %d's case has one service", i)
@@ -545,7 +603,7 @@ func (w *e2eWorld) assertExactlyOnce(s e2eSummary) {
 		langs, _ := cs[0]["language"].([]any)
 		require.Len(t, langs, len(languagesOf(i))+boolInt(i == e2eExisting), "intervention %d's languages, once each", i)
 	}
-	for i := 1; i <= e2eInterventions; i++ {
+	for i := 1; i <= w.n; i++ {
 		w.assertAnswers(i, s)
 	}
 	for j, oc := range w.out {
@@ -562,10 +620,10 @@ func (w *e2eWorld) assertExactlyOnce(s e2eSummary) {
 		require.Equal(t, want, st, "proGres's decision on outbound case %d is applied", j)
 	}
 	if !w.ping {
-		require.Len(t, h.DTP.DistinctReferrals(), e2eOutCases, "one distinct referral per outbound case, no other")
+		require.Len(t, h.DTP.DistinctReferrals(), w.m, "one distinct referral per outbound case, no other")
 		require.Zero(t, h.DTP.Pending(), "every notification acknowledged")
 	} else {
-		require.Empty(t, pendingIDs(h, validIntervention), "every valid intervention left the pending list")
+		require.Empty(t, pendingIDs(h, w.n, validIntervention), "every valid intervention left the pending list")
 		for _, r := range h.PING.Rows(progrestest.SHPDecisions) {
 			require.EqualValues(t, fmt.Sprint(progrestest.StatusSynced), fmt.Sprint(r["progres_interoperabilityreferralstatus"]), "every decision marked synced")
 		}
@@ -615,10 +673,10 @@ func (w *e2eWorld) assertAnswers(i int, s e2eSummary) {
 
 // pendingIDs returns the interventions still on PING's pending list that
 // keep says should not be.
-func pendingIDs(h *harness, keep func(int) bool) []int {
+func pendingIDs(h *harness, n int, keep func(int) bool) []int {
 	var out []int
 	for _, r := range h.PING.Rows(progrestest.SHPPendingInterventions) {
-		for i := 1; i <= e2eInterventions+10; i++ {
+		for i := 1; i <= n; i++ {
 			if r["progres_lpinterventionid"] == lpID(i) && keep(i) {
 				out = append(out, i)
 			}
@@ -651,8 +709,8 @@ func (w *e2eWorld) faultSummary() string {
 // debug log, the audit trails, the stats and errors given.
 func (w *e2eWorld) assertNoPersonalData(st Stats) {
 	w.t.Helper()
-	w.h.AssertNoPersonalData(e2eInterventions, w.flowNames(), statsTexts(st)...)
-	rec, fields := outPersonal(e2eOutFirst + e2eOutCases - 1)
+	w.h.AssertNoPersonalData(w.n, w.flowNames(), statsTexts(st)...)
+	rec, fields := outPersonal(e2eOutFirst + w.m - 1)
 	assertNoLeak(w.t, rec, fields, append([]string{w.h.Logs.String()}, statsTexts(st)...)...)
 }
 
@@ -670,3 +728,47 @@ func envInt(t testing.TB, name string) int {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// requestCounter counts the requests the flows make and serve, and calls
+// fire once when the count reaches at (0: never).
+type requestCounter struct {
+	mu    sync.Mutex
+	n, at int
+	fire  func()
+}
+
+// arm makes fire run at the at-th request from now.
+func (c *requestCounter) arm(at int, fire func()) {
+	c.mu.Lock()
+	c.n, c.at, c.fire = 0, at, fire
+	c.mu.Unlock()
+}
+
+// tick counts one request.
+func (c *requestCounter) tick() {
+	c.mu.Lock()
+	c.n++
+	var f func()
+	if c.at > 0 && c.n == c.at {
+		f = c.fire
+	}
+	c.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// seen is the number of requests counted since arm.
+func (c *requestCounter) seen() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// countRequests makes every request of the flows' Primero and PING clients
+// tick the counter (the inbound handler's do too, see build).
+func (w *e2eWorld) countRequests() {
+	tick := func(*http.Request, []byte) int { w.count.tick(); return 0 }
+	w.h.PrimeroFaults.Fail(tick)
+	w.h.PINGFaults.Fail(tick)
+}
