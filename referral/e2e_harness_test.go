@@ -255,11 +255,17 @@ func (w *e2eWorld) seed() {
 	}
 }
 
-// addNew is a change in the sources: proGres sends intervention n+1 and a
-// caseworker refers another case to the UNHCR user.
+// addNew is a change in the sources: proGres sends the next interventions
+// up to a valid one (the edge cases on the way included), and a caseworker
+// refers another case to the UNHCR user.
 func (w *e2eWorld) addNew() {
-	w.n++
-	w.addIntervention(w.n)
+	for {
+		w.n++
+		w.addIntervention(w.n)
+		if validIntervention(w.n) {
+			break
+		}
+	}
 	j := e2eOutFirst + w.m
 	w.m++
 	w.out[j] = w.h.addReferredCase(j, outOwner, true, nil)
@@ -771,4 +777,20 @@ func (w *e2eWorld) countRequests() {
 	tick := func(*http.Request, []byte) int { w.count.tick(); return 0 }
 	w.h.PrimeroFaults.Fail(tick)
 	w.h.PINGFaults.Fail(tick)
+}
+
+// assertDecisionSent checks that the caseworker's decision on intervention
+// i has reached proGres (once: see assertAnswers).
+func (w *e2eWorld) assertDecisionSent(i int, s e2eSummary) {
+	w.t.Helper()
+	prefix := map[bool]map[string]string{
+		false: {"accepted": "acknowledged|", "rejected": "rejected|"},
+		true:  {"accepted": "125080003|", "rejected": "125080004|"},
+	}[w.ping][decisionOut(i)]
+	for _, a := range strings.Split(s.State["answers:"+itoa(int64(i))], " ; ") {
+		if strings.HasPrefix(a, prefix) {
+			return
+		}
+	}
+	w.t.Fatalf("intervention %d's decision has not reached proGres: %s", i, s.State["answers:"+itoa(int64(i))])
 }
