@@ -14,17 +14,18 @@ import (
 // decision exactly once: the fakes' state is asserted by distinct effect.
 // CASEBRIDGE_CHAOS_SEEDS=n runs n seeds per gateway instead of one.
 func TestExactlyOnceUnderChaos(t *testing.T) {
-	seeds := []int64{12}
-	if os.Getenv("CASEBRIDGE_CHAOS_SEEDS") != "" {
-		seeds = nil
-		for s := range int64(envInt(t, "CASEBRIDGE_CHAOS_SEEDS")) {
-			seeds = append(seeds, 100+s)
-		}
-	}
 	for _, gw := range []struct {
 		name string
 		ping bool
-	}{{"DTP", false}, {"PING", true}} {
+		seed int64 // CI's seed: one that once found a bug
+	}{{"DTP", false, 105}, {"PING", true, 107}} {
+		seeds := []int64{gw.seed}
+		if os.Getenv("CASEBRIDGE_CHAOS_SEEDS") != "" {
+			seeds = nil
+			for s := range int64(envInt(t, "CASEBRIDGE_CHAOS_SEEDS")) {
+				seeds = append(seeds, 100+s)
+			}
+		}
 		for _, seed := range seeds {
 			t.Run(gw.name+"/seed="+itoa(seed), func(t *testing.T) {
 				ctx := context.Background()

@@ -543,6 +543,10 @@ func (w *e2eWorld) summarize() e2eSummary {
 			}
 		}
 		s.State[fmt.Sprintf("answers:%d", i)] = strings.Join(distinct(answers), " ; ")
+		if len(answers) > 0 {
+			// What proGres holds last: each answer sets the status.
+			s.State[fmt.Sprintf("last:%d", i)] = answers[len(answers)-1]
+		}
 		s.Raw[fmt.Sprintf("answers:%d", i)] = raw
 	}
 	dtpSent := h.DTP.DistinctReferrals()
@@ -664,6 +668,10 @@ func (w *e2eWorld) assertAnswers(i int, s e2eSummary) {
 		require.Empty(t, intake, "PING has no failure status: intervention %d stays pending", i)
 	default:
 		require.Len(t, intake, 1, "one distinct intake answer for intervention %d: %v", i, answers)
+	}
+	if len(decision) > 0 {
+		require.Equal(t, decision[0], s.State[fmt.Sprintf("last:%d", i)],
+			"intervention %d: the decision is the last status proGres got, no intake answer after it", i)
 	}
 	switch decisionOut(i) {
 	case "":
