@@ -118,6 +118,9 @@ type decisionIn struct {
 	comment string
 }
 
+// HandlerOption is progres.OnDecision(d.OnDecision), for progres.NewHandler.
+func (d *DecisionsIn) HandlerOption() progres.HandlerOption { return progres.OnDecision(d.OnDecision) }
+
 // OnDecision is the DTP callback: pass it to progres.OnDecision. It
 // applies one pushed decision; its error makes the handler report the
 // item failed, so that DTP delivers it again.

@@ -49,7 +49,7 @@ func TestDecisionsInDTPAppliesBatchAndRedeliversTheFailingOne(t *testing.T) {
 	c1 := h.addReferredCase(1, outOwner, true, nil)
 	c2 := h.addReferredCase(2, outOwner, true, nil)
 	f := newDecisionsIn(t, h, false)
-	h.Mount(progres.OnDecision(f.OnDecision))
+	h.Mount(f.HandlerOption())
 
 	unknownCase := "0d0d0d0d-0000-4000-8000-000000000009#0123456789ab"
 	h.DTP.QueueDecision(
@@ -96,7 +96,7 @@ func TestDecisionsInDTPRedeliveredDecisionIsUnchanged(t *testing.T) {
 	seedOutbound(h)
 	c1 := h.addReferredCase(1, outOwner, true, nil)
 	f := newDecisionsIn(t, h, false)
-	h.Mount(progres.OnDecision(f.OnDecision))
+	h.Mount(f.HandlerOption())
 	d := progrestest.SyntheticDecision(1, compositeKey(t, c1), true)
 	h.DTP.QueueDecision(d)
 	require.Equal(t, 1, h.Push(ctx))
@@ -124,7 +124,7 @@ func TestDecisionsInDTPUnknownReferral(t *testing.T) {
 	seedOutbound(h)
 	c1 := h.addReferredCase(1, outOwner, true, nil)
 	f := newDecisionsIn(t, h, false)
-	h.Mount(progres.OnDecision(f.OnDecision))
+	h.Mount(f.HandlerOption())
 	h.DTP.QueueDecision(progrestest.SyntheticDecision(1, c1.CaseID+"#0123456789ab", true))
 	assert.Equal(t, 0, h.Push(ctx))
 	s, err := f.RunOnce(ctx)

@@ -107,7 +107,7 @@ type OutboundConfig struct {
 // and recipient: records the revocation in the audit trail and blocks the
 // case (Blocked: no flow sends anything further about it, no decision on
 // it is applied); then, as the policy's action says, revokes the Primero
-// referrals it sent (Primero refuses that with 422 once the consent
+// referrals of the case to Recipient (Primero refuses that with 422 once the consent
 // fields are cleared unless the policy names a revoked_field set before
 // clearing them: the refusal is audited and reported once, not retried)
 // and calls OnRevocation (retried on later runs until it succeeds).

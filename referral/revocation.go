@@ -28,8 +28,8 @@ const (
 //
 //  1. the block (LinkRevoked, "revocation:<case>:<party>"), then the
 //     revocation event, written once (see auditRevocation);
-//  2. when the policy's action revokes: each Primero referral this flow
-//     sent to the recipient and not yet revoked ("revoke:<referral>");
+//  2. when the policy's action revokes: each Primero referral of the case
+//     to the recipient user not yet revoked ("revoke:<referral>");
 //  3. when it notifies: OnRevocation ("notify:<case>:<party>").
 //
 // done is false while a step is left to retry.
@@ -122,28 +122,15 @@ func (r *outRun) auditRevocation(ctx context.Context, rev consent.Revocation, fi
 	})
 }
 
-// revokeReferral revokes one Primero referral the flow sent.
+// revokeReferral revokes one Primero referral to the recipient user: every
+// one not revoked yet, sent or not, since the consent it needed is gone.
 func (r *outRun) revokeReferral(ctx context.Context, o *Outgoing, rev consent.Revocation) (bool, error) {
 	st := r.cfg.State
 	ref := primeroReferralRef(o.Referral)
 	if o.Referral.Status == primero.ReferralRevoked {
 		return true, nil
 	}
-	sent, err := st.Processed(ctx, r.name, sentKey(o.Referral))
-	if err != nil {
-		return false, err
-	}
-	if !sent {
-		// Not (known to be) shared: an unanswered PING ingestion counts.
-		_, sent, err = st.LinkTo(ctx, linkPINGTx, ref, linkPINGTx)
-		if err != nil {
-			return false, err
-		}
-	}
 	key := "revoke:" + o.Referral.ID
-	if !sent {
-		return true, nil
-	}
 	if done, err := st.Processed(ctx, r.name, key); err != nil || done {
 		return done, err
 	}
@@ -178,7 +165,7 @@ func (r *outRun) revokeReferral(ctx context.Context, o *Outgoing, rev consent.Re
 	if rerr == nil {
 		r.stats.Decided++
 	}
-	_, err = r.tr.Append(ctx, event(outcome))
+	_, err := r.tr.Append(ctx, event(outcome))
 	return ok, err
 }
 

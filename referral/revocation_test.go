@@ -8,7 +8,6 @@ import (
 	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/primero"
 	"github.com/casebridge/casebridge/primero/primerotest"
-	"github.com/casebridge/casebridge/progres"
 	"github.com/casebridge/casebridge/progres/progrestest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -154,7 +153,7 @@ func TestRevocationBlocksDecisions(t *testing.T) {
 	require.NoError(t, err)
 
 	f := newDecisionsIn(t, h, false)
-	h.Mount(progres.OnDecision(f.OnDecision))
+	h.Mount(f.HandlerOption())
 	h.DTP.QueueDecision(progrestest.SyntheticDecision(1, compositeKey(t, c1), true))
 	assert.Equal(t, 1, h.Push(ctx), "acknowledged: the decision is not lost, it is refused on purpose")
 	s, err := f.RunOnce(ctx)
