@@ -67,9 +67,9 @@ type decisionsCore struct {
 	flow string
 	// answered reports whether proGres has had the intake's answer about
 	// an intervention (see one); begin starts a run.
-	answered func(ctx context.Context, number string) (bool, error)
-	begin    func()
-	cfg      DecisionsOutConfig
+	answered  func(ctx context.Context, number string) (bool, error)
+	begin     func()
+	cfg       DecisionsOutConfig
 	m         *mapping.Mapping
 	recipient consent.Party
 	send      func(ctx context.Context, d decision) error
