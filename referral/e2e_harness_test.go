@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -136,7 +137,11 @@ func (w *e2eWorld) clients() {
 		primero.WithHTTPClient(&http.Client{Transport: exemptTransport{http.DefaultTransport}}))
 	require.NoError(t, err)
 	h.PrimeroAdmin = admin
-	dc, err := progres.NewDTP(h.DTP.BaseURL(), progres.WithHTTPClient(&http.Client{Timeout: w.to.Client}),
+	// The DTP client takes only an *http.Transport (it adds the client
+	// certificate): its Proxy hook, called once per request, counts.
+	dtpTransport := &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { w.count.tick(); return nil, nil }}
+	t.Cleanup(dtpTransport.CloseIdleConnections)
+	dc, err := progres.NewDTP(h.DTP.BaseURL(), progres.WithHTTPClient(&http.Client{Timeout: w.to.Client, Transport: dtpTransport}),
 		progres.WithSubscriptionKey(progrestest.DefaultSubscriptionKey),
 		progres.WithClientCertificate(h.DTP.ClientCert().TLS), progres.WithRootCAs(h.DTP.CA().Pool()),
 		progres.WithRetry(e2eRetry), progres.WithLogger(h.Logger))
