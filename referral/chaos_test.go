@@ -12,7 +12,8 @@ import (
 // cycles of every flow of a gateway, repeated, then run until quiet with
 // the faults off, deliver every intervention, answer, referral and
 // decision exactly once: the fakes' state is asserted by distinct effect.
-// CASEBRIDGE_CHAOS_SEEDS=n runs n seeds per gateway instead of one.
+// CASEBRIDGE_CHAOS_SEEDS=n runs n seeds per gateway instead of one (from
+// CASEBRIDGE_CHAOS_SEED_BASE, default 100).
 func TestExactlyOnceUnderChaos(t *testing.T) {
 	for _, gw := range []struct {
 		name string
@@ -22,8 +23,12 @@ func TestExactlyOnceUnderChaos(t *testing.T) {
 		seeds := []int64{gw.seed}
 		if os.Getenv("CASEBRIDGE_CHAOS_SEEDS") != "" {
 			seeds = nil
+			base := int64(100)
+			if os.Getenv("CASEBRIDGE_CHAOS_SEED_BASE") != "" {
+				base = int64(envInt(t, "CASEBRIDGE_CHAOS_SEED_BASE"))
+			}
 			for s := range int64(envInt(t, "CASEBRIDGE_CHAOS_SEEDS")) {
-				seeds = append(seeds, 100+s)
+				seeds = append(seeds, base+s)
 			}
 		}
 		for _, seed := range seeds {
