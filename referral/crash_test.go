@@ -23,10 +23,7 @@ func TestCrashAtEveryRequestConverges(t *testing.T) {
 	if os.Getenv("CASEBRIDGE_CRASH_ALL") != "" {
 		stride = 1
 	}
-	for _, gw := range []struct {
-		name string
-		ping bool
-	}{{"DTP", false}, {"PING", true}} {
+	for _, gw := range e2eGateways {
 		t.Run(gw.name, func(t *testing.T) {
 			ref := newE2EWorld(t, gw.ping, e2eFast, crashSize)
 			ref.runUntilQuiet(context.Background(), 0, 25)

@@ -94,6 +94,12 @@ type e2eWorld struct {
 	out        map[int]outCase
 }
 
+// e2eGateways are the two gateways every end-to-end test runs on.
+var e2eGateways = []struct {
+	name string
+	ping bool
+}{{"DTP", false}, {"PING", true}}
+
 // e2eSize is how many interventions and outbound cases a world holds.
 type e2eSize struct{ Interventions, OutCases int }
 
@@ -449,7 +455,7 @@ func (w *e2eWorld) caseWithService(i int) (string, bool) {
 	return "", false
 }
 
-// runChaos runs up to maxCycles cycles, then turns chaos off and runs until
+// runUntilQuiet runs chaosCycles cycles, then turns chaos off and runs until
 // a cycle moves nothing (at most settle cycles). It returns every run's
 // stats and the number of cycles.
 func (w *e2eWorld) runUntilQuiet(ctx context.Context, chaosCycles, settle int) (Stats, int) {

@@ -14,10 +14,7 @@ import (
 // past what was read, never to "now"), and the world then ends with each
 // delivered exactly once.
 func TestChangeDuringRunIsPickedUpNextRun(t *testing.T) {
-	for _, gw := range []struct {
-		name string
-		ping bool
-	}{{"DTP", false}, {"PING", true}} {
+	for _, gw := range e2eGateways {
 		t.Run(gw.name, func(t *testing.T) {
 			ref := newE2EWorld(t, gw.ping, e2eFast, crashSize)
 			ref.runUntilQuiet(context.Background(), 0, 25)
