@@ -3,6 +3,7 @@ package referral
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 )
 
@@ -13,8 +14,17 @@ import (
 // the faults off, deliver every intervention, answer, referral and
 // decision exactly once: the fakes' state is asserted by distinct effect.
 // CASEBRIDGE_CHAOS_SEEDS=n runs n seeds per gateway instead of one (from
-// CASEBRIDGE_CHAOS_SEED_BASE, default 100).
+// CASEBRIDGE_CHAOS_SEED_BASE, default 100); CASEBRIDGE_CHAOS_RATE sets
+// the fault rate (default 0.2).
 func TestExactlyOnceUnderChaos(t *testing.T) {
+	rate := 0.2
+	if v := os.Getenv("CASEBRIDGE_CHAOS_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || r >= 1 {
+			t.Fatal("CASEBRIDGE_CHAOS_RATE must be between 0 and 1")
+		}
+		rate = r
+	}
 	// CI's seeds: ones that once found a bug (see order_test.go).
 	ciSeed := map[bool]int64{false: 105, true: 107}
 	for _, gw := range e2eGateways {
@@ -33,7 +43,7 @@ func TestExactlyOnceUnderChaos(t *testing.T) {
 			t.Run(gw.name+"/seed="+itoa(seed), func(t *testing.T) {
 				ctx := context.Background()
 				w := newE2EWorld(t, gw.ping, e2eFast, e2eFull)
-				w.chaos(0.2, seed)
+				w.chaos(rate, seed)
 				st, cycles := w.runUntilQuiet(ctx, 6, 25)
 				s := w.summarize()
 				t.Logf("%d cycles; %s", cycles, w.faultSummary())
