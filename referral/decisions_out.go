@@ -64,7 +64,11 @@ func (d decision) text(k string) string { s, _ := d.Body[k].(string); return s }
 // decisionsCore reads the changes and sends each decision once; the
 // gateway's send is the only difference between DTP and PING.
 type decisionsCore struct {
-	flow      string
+	flow string
+	// answered reports whether proGres has had the intake's answer about
+	// an intervention (see one); begin starts a run.
+	answered  func(ctx context.Context, number string) (bool, error)
+	begin     func()
 	cfg       DecisionsOutConfig
 	m         *mapping.Mapping
 	recipient consent.Party
@@ -89,7 +93,7 @@ func newDecisionsCore(flow string, cfg DecisionsOutConfig) (*decisionsCore, erro
 			return nil, fmt.Errorf("referral: %s: Spec: %w", flow, err)
 		}
 	}
-	return &decisionsCore{flow: flow, cfg: cfg, m: m, recipient: rec}, nil
+	return &decisionsCore{flow: flow, cfg: cfg, m: m, recipient: rec, begin: func() {}}, nil
 }
 
 // run is RunOnce: it reads the cases changed since the stored watermark
@@ -107,8 +111,14 @@ func newDecisionsCore(flow string, cfg DecisionsOutConfig) (*decisionsCore, erro
 // PING ids not known) is reported and audited but does not hold the
 // cursor: the case changing again (once fixed) brings it back. The cursor
 // is the feed's watermark, server time, never the clock (pitfall 9).
+//
+// Order: proGres applies each answer about an intervention as a status
+// set, so a decision goes only once proGres has had the intake's own
+// answer about it; until then it is reported (code "intake_unanswered")
+// and holds the cursor like a failed send.
 func (c *decisionsCore) run(ctx context.Context) (Stats, error) {
 	st := Stats{Flow: c.flow}
+	c.begin()
 	wm, err := loadWatermark(ctx, c.cfg.State, c.flow, c.cfg.Start)
 	if err != nil {
 		return st, err
@@ -163,6 +173,16 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 	if done {
 		st.Unchanged++
 		return false, nil
+	}
+	// proGres applies each answer about an intervention as a status set:
+	// the intake's answer (Pending, with the case) sent after the decision
+	// would undo it. A decision waits until the intake's answer went.
+	if answered, err := c.answered(ctx, d.Number); err != nil || !answered {
+		if err == nil {
+			err = errIntakeUnanswered
+		}
+		st.Fail(d.Number, codeIntakeUnanswered, err)
+		return false, err
 	}
 	ref := progresRef(d.Number)
 	// Consent withdrawn after the case was shared with the recipient (the
@@ -234,6 +254,14 @@ func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.
 
 // codeDelivery is the failure code of a decision proGres did not take.
 const codeDelivery = "delivery"
+
+// codeIntakeUnanswered is a decision held back because proGres has not yet
+// had the intake's answer about the intervention.
+const codeIntakeUnanswered = "intake_unanswered"
+
+// errIntakeUnanswered holds a decision until the intake's answer about the
+// intervention reached proGres (retried next run: the cursor stays).
+var errIntakeUnanswered = errors.New("referral: intake_unanswered: proGres has not yet had the intake's answer about the intervention")
 
 // permanent reports an error that sending again cannot cure: the body is
 // refused before it is sent, or PING's ids for the intervention are not
@@ -336,6 +364,11 @@ func NewDTPDecisions(cfg DTPDecisionsConfig) (*DTPDecisions, error) {
 	if err != nil {
 		return nil, err
 	}
+	// DTP delivers a referral again until the intake's feedback went, and
+	// the intake marks it sent only after DTP took it: the mark is sure.
+	core.answered = func(ctx context.Context, number string) (bool, error) {
+		return cfg.State.Processed(ctx, FlowIntakeDTP, "fed:"+number)
+	}
 	core.send = func(ctx context.Context, d decision) error {
 		return cfg.DTP.Feedback.Send(ctx, &progres.Feedback{InterventionNumber: d.text("progres_interventionnumber"),
 			Status: progres.FeedbackStatus(d.text("status")), CaseID: d.text("case_id"), PrimeroUser: d.text("primero_user"),
@@ -377,6 +410,7 @@ func NewPINGDecisions(cfg PINGDecisionsConfig) (*PINGDecisions, error) {
 	if err != nil {
 		return nil, err
 	}
+	core.answered, core.begin = pingAnswered(cfg.State, cfg.PING)
 	core.send = func(ctx context.Context, d decision) error {
 		lp, unit, err := pingIntervention(ctx, cfg.State, d.Number)
 		if err != nil {
@@ -408,3 +442,30 @@ func (f *PINGDecisions) Name() string { return FlowDecisionsPING }
 
 // RunOnce sends the decisions made since the last run; see decisionsCore.
 func (f *PINGDecisions) RunOnce(ctx context.Context) (Stats, error) { return f.core.run(ctx) }
+
+// pingAnswered reports whether PING has had the PING intake's status
+// update about an intervention: the intake marked it sent, or (its answer
+// lost after PING applied it) PING no longer lists the intervention as
+// pending. The pending list is read at most once per run, and only when a
+// decision's intervention is not marked.
+func pingAnswered(st sqlsink.State, ping *progres.PINGClient) (answered func(context.Context, string) (bool, error), begin func()) {
+	var pending map[string]bool // this run's pending list; nil: not read yet
+	begin = func() { pending = nil }
+	answered = func(ctx context.Context, number string) (bool, error) {
+		if ok, err := st.Processed(ctx, FlowIntakePING, "fed:"+number); err != nil || ok {
+			return ok, err
+		}
+		if pending == nil {
+			list := map[string]bool{}
+			for p, err := range ping.Interventions.Pending(ctx) {
+				if err != nil {
+					return false, fmt.Errorf("referral: %s: pending list: %w", FlowDecisionsPING, err)
+				}
+				list[p.InterventionNumber] = true
+			}
+			pending = list
+		}
+		return !pending[number], nil
+	}
+	return answered, begin
+}
