@@ -3,6 +3,8 @@ package referral
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/casebridge/casebridge/consent"
@@ -119,7 +121,62 @@ type decisionIn struct {
 }
 
 // HandlerOption is progres.OnDecision(d.OnDecision), for progres.NewHandler.
-func (d *DecisionsIn) HandlerOption() progres.HandlerOption { return progres.OnDecision(d.OnDecision) }
+func (d *DecisionsIn) HandlerOption() progres.HandlerOption {
+	return func(h *progres.Handler) error {
+		if err := progres.OnDecision(d.OnDecision)(h); err != nil {
+			return err
+		}
+		return progres.OnInvalidDecision(d.OnInvalidDecision)(h)
+	}
+}
+
+// OnInvalidDecision is the DTP callback for a decision item refused for its
+// own data (an unknown code, a malformed key): pass it to
+// progres.OnInvalidDecision. Nothing is applied in Primero. The refusal is
+// audited and counted once per delivery key (Stats code invalid_item), and
+// the item is reported to DTP as not answered (the handler's 422): DTP has
+// no channel to tell proGres more, and the sender must fix the item.
+func (d *DecisionsIn) OnInvalidDecision(ctx context.Context, del progres.InvalidDelivery) error {
+	var s Stats
+	s.Received++
+	defer func() {
+		d.mu.Lock()
+		d.pending = d.pending.Add(s)
+		d.mu.Unlock()
+	}()
+	ref, _ := referralRef("progres-decision", del.ReferralID, "item:"+string(del.Key))
+	key := "invalid:" + string(del.Key)
+	done, err := d.cfg.State.Processed(ctx, d.name, key)
+	if err != nil {
+		s.Fail(ref.ID, "state", err)
+		return err
+	}
+	unanswered := fmt.Errorf("referral: %s: %w", d.name, progres.ErrNotAnswered)
+	if done {
+		s.Unchanged++
+		return unanswered
+	}
+	d.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral decision item invalid", slog.String("flow", d.name),
+		slog.String("referral", ref.ID), slog.Any("paths", fieldPaths(del.Err)))
+	tr, err := d.trails.trail(ctx, &d.cfg.Common, d.name)
+	if err != nil {
+		s.Fail(ref.ID, "state", err)
+		return err
+	}
+	if _, err := tr.Append(ctx, consent.DeliveryEvent(d.name, ref, d.cfg.Policy.Sender(), d.cfg.Policy, d.m.Hash(), consent.OutcomeFailed, codeInvalidItem)); err != nil {
+		s.Fail(ref.ID, "state", err)
+		return err
+	}
+	if err := d.cfg.State.Update(ctx, d.name, func(tx sqlsink.StateTx) error {
+		_, err := tx.MarkProcessed(ctx, key)
+		return err
+	}); err != nil {
+		s.Fail(ref.ID, "state", err)
+		return err
+	}
+	s.Fail(ref.ID, codeInvalidItem, del.Err)
+	return unanswered
+}
 
 // OnDecision is the DTP callback: pass it to progres.OnDecision. It
 // applies one pushed decision; its error makes the handler report the
