@@ -284,6 +284,9 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		if errors.Is(err, primero.ErrValidation) {
 			return c.fail(ctx, tr, it, codeInvalidData)
 		}
+		if errors.Is(err, errCaseOutOfScope) {
+			return c.fail(ctx, tr, it, codeCaseOutOfScope)
+		}
 		_, _ = tr.Append(ctx, c.delivery(it, consent.OutcomeFailed, codePrimero))
 		return intakeOutcome{}, err
 	}

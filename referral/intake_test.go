@@ -406,3 +406,33 @@ func TestDTPIntakeDeniesRefusedConsent(t *testing.T) {
 	}
 	assert.Equal(t, 1, deny)
 }
+
+// The case the stable id names exists, but the integration account cannot
+// read it (outside its scope): the referral is answered as failed with its
+// reason, once, and never retried into a loop or written anywhere else.
+func TestDTPIntakeCaseOutOfScopeIsAnsweredAsFailed(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	id := StableID("", "progres-individual", individualNumber(1))
+	h.Primero.AddCase(map[string]any{"id": id, "module_id": "primeromodule-cp", "unhcr_individual_no": "000-00000099",
+		"owned_by": caseworker2})
+	h.PrimeroFaults.Fail(func(r *http.Request, _ []byte) int {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/cases/"+id) {
+			return http.StatusForbidden
+		}
+		return 0
+	})
+	h.DTP.QueueReferral(dtpReferral(1)...)
+	require.Equal(t, 1, h.Push(ctx), "answered: the sender is told, not asked to send again")
+	c, _ := h.Primero.Case(id)
+	assert.Empty(t, servicesOf(c), "nothing is written into a case the account cannot read")
+	assert.Len(t, h.Primero.Cases(), 1, "and no second case is made")
+	fb := feedbackFor(h, progrestest.InterventionNumber(1))
+	require.Len(t, fb, 1)
+	assert.Equal(t, string(progres.StatusDeliveryFail), fb[0]["status"])
+	st, err := f.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Len(t, st.Errors, 1)
+	assert.Equal(t, codeCaseOutOfScope, st.Errors[0].Code)
+}

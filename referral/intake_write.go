@@ -15,12 +15,15 @@ import (
 // What an update writes into an existing case, and what it leaves alone,
 // is documented on IntakeConfig; mergePatch implements it.
 
+// errCaseOutOfScope: the case the stable id names exists, but the account
+// cannot read it.
+var errCaseOutOfScope = errors.New("referral: the case exists outside the account's scope")
+
 // neverUpdated are case fields an update never writes.
 var neverUpdated = map[string]bool{"owned_by": true, "module_id": true, "status": true, "id": true, "case_id": true}
 
 // find returns the case the item belongs to: nil when there is none, or a
-// failure code (several cases carry the person's id, or the case the
-// stable id names is out of the caller's scope).
+// failure code (several cases carry the person's id).
 func (c *intakeCore) find(ctx context.Context, it intakeItem) (*primero.Case, string, error) {
 	var ids []string
 	opts := &primero.ListOptions{Per: 100, Fields: []string{"id", c.matchField}, Filters: []primero.Filter{primero.Raw(c.matchField, it.Person)}}
@@ -86,6 +89,12 @@ func (c *intakeCore) create(ctx context.Context, it intakeItem, rec mapping.Reco
 	got, err := c.cfg.Primero.Cases.Create(ctx, nc)
 	if errors.Is(err, primero.ErrConflict) {
 		existing, gerr := c.cfg.Primero.Cases.Get(ctx, c.caseID(it.Person))
+		if errors.Is(gerr, primero.ErrNotFound) || errors.Is(gerr, primero.ErrForbidden) {
+			// The case the stable id names exists but this account cannot
+			// read it (outside its scope, pitfall 5): a person must look,
+			// so the referral is answered as failed, not retried for ever.
+			return intakeOutcome{}, errCaseOutOfScope
+		}
 		if gerr != nil {
 			return intakeOutcome{}, fmt.Errorf("referral: %s: read back case after 409: %w", c.flow, gerr)
 		}
