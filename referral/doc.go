@@ -1,14 +1,28 @@
-// Package referral is the system-neutral core of casebridge's referral
-// flows: the canonical [Referral], its state machine, per-run [Stats], and
-// [Runner], which runs flows once or on an interval under the state store's
-// run lock.
+// Package referral holds casebridge's referral flows and their
+// system-neutral core: the canonical [Referral], its state machine, per-run
+// [Stats], and [Runner], which runs flows once or on an interval under the
+// state store's run lock.
 //
-// A referral moves between systems (proGres, Primero, OSCaR) as a Referral:
-// identifiers, requested services, the consent it carries, each system's
-// own ids and a [Status]. What the receiving system needs to know travels in
-// Payload, produced by the direction's mapping spec (the agreement, made
-// executable) and filtered by the consent policy; it never reaches a log,
-// an error or the audit trail.
+// # The flows (proGres ⇄ Primero, through DTP or PING)
+//
+//  1. proGres referral → Primero case: [NewDTPIntake] (DTP pushes, through
+//     progres.Handler) and [NewPINGIntake] (PING polling).
+//  2. Primero decision → proGres: [NewDTPDecisions], [NewPINGDecisions].
+//  3. Primero referral → proGres, with consent revocation: [NewOutbound].
+//  4. proGres decision → Primero referral: [NewDecisionsIn].
+//
+// Each is configured with its clients, a mapping spec (embedded Gambella
+// specs by default, see [Spec]), a consent policy and a sqlsink.State
+// ([Common]); each is idempotent and resumable, gates every send on the
+// policy, and audits every decision and delivery. docs/flows.md in the
+// repository says what each guarantee rests on.
+//
+// [Referral] is the system-neutral model of one referral: identifiers,
+// requested services, the consent it carries, each system's own ids and a
+// [Status], with what the receiving system needs to know in Payload (mapped
+// by the direction's spec, filtered by the policy; never logged). The flows
+// share its Status and state machine today; carrying whole Referral values
+// through every flow is the next step, before the OSCaR flows reuse them.
 //
 // # State machine
 //
