@@ -22,11 +22,13 @@ type DecisionsInConfig struct {
 	// Required.
 	Primero *primero.Client
 	// PING, when set, makes this the PING flow: RunOnce polls the decision
-	// list. Without it this is the DTP flow: DTP pushes the decisions to
-	// OnDecision.
+	// list and marks what it applied synced. Without it this is the DTP
+	// flow: DTP pushes the decisions to HandlerOption's callbacks, which
+	// answer in the push's reply, so the flow needs no DTP client (unlike
+	// the three others, which send through it).
 	PING *progres.PINGClient
-	// Mapping is the decision spec; nil means the embedded SpecDecisionIn.
-	Mapping *mapping.Mapping
+	// Spec is the decision spec; nil means the embedded SpecDecisionIn.
+	Spec *mapping.Mapping
 	// Recipient is the Primero user_name the referrals were made to (the
 	// UNHCR user). Required.
 	Recipient string
@@ -92,7 +94,7 @@ func NewDecisionsIn(cfg DecisionsInConfig) (*DecisionsIn, error) {
 	if cfg.SyncedComment == "" {
 		cfg.SyncedComment = "Synced with Primero"
 	}
-	d := &DecisionsIn{cfg: cfg, name: name, m: cfg.Mapping,
+	d := &DecisionsIn{cfg: cfg, name: name, m: cfg.Spec,
 		side: PrimeroSide{Client: cfg.Primero, Recipient: cfg.Recipient, Agency: "-"}}
 	if err := d.side.check(name); err != nil {
 		return nil, err
@@ -120,9 +122,14 @@ type decisionIn struct {
 	comment string
 }
 
-// HandlerOption is progres.OnDecision(d.OnDecision), for progres.NewHandler.
+// HandlerOption is progres.OnDecision(d.OnDecision) together with
+// progres.OnInvalidDecision(d.OnInvalidDecision), for progres.NewHandler.
+// A PING flow has nothing to mount: its option fails.
 func (d *DecisionsIn) HandlerOption() progres.HandlerOption {
 	return func(h *progres.Handler) error {
+		if d.cfg.PING != nil {
+			return errNoInbound(d.name)
+		}
 		if err := progres.OnDecision(d.OnDecision)(h); err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/casebridge/casebridge/consent"
@@ -22,13 +21,17 @@ const (
 	FlowDecisionsPING = "primero-decisions-ping"
 )
 
-// DecisionsOutConfig is what both decision flows to proGres are
-// configured with.
+// DecisionsOutConfig configures the decision flow to proGres.
 type DecisionsOutConfig struct {
 	Common
 	// Primero is the client the changed cases are read with. Its user must
 	// see every case the intake created. Required.
 	Primero *primero.Client
+	// DTP or PING (exactly one) is the gateway the decisions go through:
+	// DTP's ReceiveDecisionOutgoingReferral, or PING's transfer status
+	// (SHP-2748), which needs the ids the PING intake stored.
+	DTP  *progres.DTPClient
+	PING *progres.PINGClient
 	// Spec maps a decision ({case_id, owned_by, service: <the service
 	// row>}) to the body sent: progres_interventionnumber, case_id,
 	// primero_user, status (DTP), ping_status (PING code), closure_reason.
@@ -41,9 +44,9 @@ type DecisionsOutConfig struct {
 	// Filters narrow the feed of changed cases (e.g. the module). They must
 	// not be on values a caseworker's update changes.
 	Filters []primero.Filter
-	// Recipient is the party the policy must name as receiving. Zero: the
-	// policy's only receiving party.
-	Recipient consent.Party
+	// To is the receiving party the policy must name. Zero: the policy's
+	// only receiving party.
+	To consent.Party
 }
 
 // decision is one decision to send: a service the intake created whose
@@ -61,9 +64,26 @@ type decision struct {
 // text reads a string of the mapped body.
 func (d decision) text(k string) string { s, _ := d.Body[k].(string); return s }
 
-// decisionsCore reads the changes and sends each decision once; the
-// gateway's send is the only difference between DTP and PING.
-type decisionsCore struct {
+// DecisionsOut sends Primero's decisions on the referrals proGres made
+// (flow 2: 1-2 through DTP, 1.2 through PING): when a caseworker sets the
+// unhcr_referral_status of a service the intake created to accepted or
+// rejected, proGres receives it once, with the mapped reason, the Primero
+// case_id and owner. See RunOnce.
+//
+// Through DTP the body is "acknowledged" or "rejected" with the closure
+// reason. DTP has no read API: if DTP's answer is lost the decision is sent
+// again next run with the same body, which proGres applies as a status set.
+//
+// Through PING it is one SHP-2748 ingestion, transfer status acknowledged
+// or rejected with the comment "Referral acknowledged by PRIMERO" /
+// "Referral rejected by PRIMERO: <reason>". PING needs the intervention's
+// proGres id and business unit, which the PING intake keeps as a link of
+// kind "ping-intervention"; a decision on a referral that did not come
+// through the PING intake (or whose state was lost) fails with code
+// "no_intervention_link" and is reported until the case changes again.
+//
+// The gateway's send is the only difference between DTP and PING.
+type DecisionsOut struct {
 	flow string
 	// answered reports whether proGres has had the intake's answer about
 	// an intervention (see one); begin starts a run.
@@ -76,14 +96,40 @@ type decisionsCore struct {
 	trails    trails
 }
 
-func newDecisionsCore(flow string, cfg DecisionsOutConfig) (*decisionsCore, error) {
+// NewDecisionsOut validates cfg and returns the flow, named
+// FlowDecisionsDTP or FlowDecisionsPING after its gateway.
+func NewDecisionsOut(cfg DecisionsOutConfig) (*DecisionsOut, error) {
+	flow := FlowDecisionsDTP
+	if cfg.PING != nil {
+		flow = FlowDecisionsPING
+	}
+	if err := oneGateway(flow, cfg.DTP, cfg.PING); err != nil {
+		return nil, err
+	}
+	c, err := newDecisionsOut(flow, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DTP != nil {
+		c.answered, c.send = dtpDecisions(cfg.State, cfg.DTP)
+	} else {
+		c.answered, c.begin = pingAnswered(cfg.State, cfg.PING)
+		c.send = c.pingSend
+	}
+	return c, nil
+}
+
+// Name returns FlowDecisionsDTP or FlowDecisionsPING.
+func (c *DecisionsOut) Name() string { return c.flow }
+
+func newDecisionsOut(flow string, cfg DecisionsOutConfig) (*DecisionsOut, error) {
 	if err := cfg.check(flow); err != nil {
 		return nil, err
 	}
 	if cfg.Primero == nil {
 		return nil, fmt.Errorf("referral: %s: Primero is required", flow)
 	}
-	rec, err := recipientOf(flow, cfg.Policy, cfg.Recipient)
+	rec, err := recipientOf(flow, cfg.Policy, cfg.To)
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +139,11 @@ func newDecisionsCore(flow string, cfg DecisionsOutConfig) (*decisionsCore, erro
 			return nil, fmt.Errorf("referral: %s: Spec: %w", flow, err)
 		}
 	}
-	return &decisionsCore{flow: flow, cfg: cfg, m: m, recipient: rec, begin: func() {}}, nil
+	return &DecisionsOut{flow: flow, cfg: cfg, m: m, recipient: rec, begin: func() {}}, nil
 }
 
-// run is RunOnce: it reads the cases changed since the stored watermark
-// and sends every new decision on a service the intake created.
+// RunOnce reads the cases changed since the stored watermark and sends
+// every new decision on a service the intake created.
 //
 // Exactly once: a decision is marked processed under a key that carries
 // its status ("decision:<intervention>:accepted"), in the same State.Update
@@ -116,7 +162,7 @@ func newDecisionsCore(flow string, cfg DecisionsOutConfig) (*decisionsCore, erro
 // set, so a decision goes only once proGres has had the intake's own
 // answer about it; until then it is reported (code "intake_unanswered")
 // and holds the cursor like a failed send.
-func (c *decisionsCore) run(ctx context.Context) (Stats, error) {
+func (c *DecisionsOut) RunOnce(ctx context.Context) (Stats, error) {
 	st := Stats{Flow: c.flow}
 	c.begin()
 	wm, err := loadWatermark(ctx, c.cfg.State, c.flow, c.cfg.Start)
@@ -164,7 +210,7 @@ func (c *decisionsCore) run(ctx context.Context) (Stats, error) {
 // one gates and sends one decision. It reports whether it was sent (false
 // when it was sent before or the gate denied it); an error means it must
 // be tried again.
-func (c *decisionsCore) one(ctx context.Context, tr *consent.Trail, cs *primero.Case, d decision, st *Stats) (bool, error) {
+func (c *DecisionsOut) one(ctx context.Context, tr *consent.Trail, cs *primero.Case, d decision, st *Stats) (bool, error) {
 	done, err := c.cfg.State.Processed(ctx, c.flow, d.Key)
 	if err != nil {
 		st.Fail(d.Number, codeState, err)
@@ -272,7 +318,7 @@ func permanent(err error) bool {
 }
 
 // commit stores the sent keys and, when advance, the watermark, together.
-func (c *decisionsCore) commit(ctx context.Context, keys []string, wm primero.Watermark, advance bool) error {
+func (c *DecisionsOut) commit(ctx context.Context, keys []string, wm primero.Watermark, advance bool) error {
 	err := c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
 		for _, k := range keys {
 			if _, err := tx.MarkProcessed(ctx, k); err != nil {
@@ -294,7 +340,7 @@ func (c *decisionsCore) commit(ctx context.Context, keys []string, wm primero.Wa
 // created: a row named by the intervention's stable unique_id, or one the
 // intake linked to the intervention. The agency the row names does not
 // matter (pitfall 23: rows referred by a partner carry its number there).
-func (c *decisionsCore) decisions(ctx context.Context, cs *primero.Case) ([]decision, error) {
+func (c *DecisionsOut) decisions(ctx context.Context, cs *primero.Case) ([]decision, error) {
 	var out []decision
 	for _, s := range cs.Services {
 		num, _ := s.Fields["progres_interventionnumber"].(string)
@@ -337,135 +383,4 @@ func serviceRecord(s primero.Service) (map[string]any, error) {
 	}
 	row := map[string]any{}
 	return row, json.Unmarshal(b, &row)
-}
-
-// DTPDecisionsConfig configures the decision flow to DTP.
-type DTPDecisionsConfig struct {
-	DecisionsOutConfig
-	// DTP sends the decisions (ReceiveDecisionOutgoingReferral). Required.
-	DTP *progres.DTPClient
-}
-
-// DTPDecisions sends Primero's decisions on the referrals proGres made
-// (flow 1-2): when a caseworker sets a service's unhcr_referral_status to
-// accepted or rejected, proGres receives "acknowledged" or "rejected" with
-// the reason, the Primero case_id and owner, once per decision.
-//
-// DTP has no read API: if DTP's answer is lost the decision is sent again
-// next run with the same body, which proGres applies as a status set.
-type DTPDecisions struct{ core *decisionsCore }
-
-// NewDTPDecisions validates cfg and returns the flow (FlowDecisionsDTP).
-func NewDTPDecisions(cfg DTPDecisionsConfig) (*DTPDecisions, error) {
-	if cfg.DTP == nil {
-		return nil, fmt.Errorf("referral: %s: DTP is required", FlowDecisionsDTP)
-	}
-	core, err := newDecisionsCore(FlowDecisionsDTP, cfg.DecisionsOutConfig)
-	if err != nil {
-		return nil, err
-	}
-	// DTP delivers a referral again until the intake's feedback went, and
-	// the intake marks it sent only after DTP took it: the mark is sure.
-	core.answered = func(ctx context.Context, number string) (bool, error) {
-		return cfg.State.Processed(ctx, FlowIntakeDTP, "fed:"+number)
-	}
-	core.send = func(ctx context.Context, d decision) error {
-		return cfg.DTP.Feedback.Send(ctx, &progres.Feedback{InterventionNumber: d.text("progres_interventionnumber"),
-			Status: progres.FeedbackStatus(d.text("status")), CaseID: d.text("case_id"), PrimeroUser: d.text("primero_user"),
-			ClosureReason: d.text("closure_reason")})
-	}
-	return &DTPDecisions{core: core}, nil
-}
-
-// Name returns FlowDecisionsDTP.
-func (f *DTPDecisions) Name() string { return FlowDecisionsDTP }
-
-// RunOnce sends the decisions made since the last run; see decisionsCore.
-func (f *DTPDecisions) RunOnce(ctx context.Context) (Stats, error) { return f.core.run(ctx) }
-
-// PINGDecisionsConfig configures the decision flow to PING.
-type PINGDecisionsConfig struct {
-	DecisionsOutConfig
-	// PING sends the decisions (SHP-2748). Required.
-	PING *progres.PINGClient
-}
-
-// PINGDecisions sends Primero's decisions through PING (flow 1.2): one
-// SHP-2748 ingestion per decision, transfer status acknowledged or
-// rejected, with the Primero case_id and owner and a comment "Referral
-// acknowledged by PRIMERO" / "Referral rejected by PRIMERO: <reason>".
-//
-// PING needs the intervention's proGres id and business unit, which the
-// PING intake keeps as a link of kind "ping-intervention"; a decision on a
-// referral that did not come through the PING intake (or whose state was
-// lost) fails with code "no_intervention_link" and stays retried.
-type PINGDecisions struct{ core *decisionsCore }
-
-// NewPINGDecisions validates cfg and returns the flow (FlowDecisionsPING).
-func NewPINGDecisions(cfg PINGDecisionsConfig) (*PINGDecisions, error) {
-	if cfg.PING == nil {
-		return nil, fmt.Errorf("referral: %s: PING is required", FlowDecisionsPING)
-	}
-	core, err := newDecisionsCore(FlowDecisionsPING, cfg.DecisionsOutConfig)
-	if err != nil {
-		return nil, err
-	}
-	core.answered, core.begin = pingAnswered(cfg.State, cfg.PING)
-	core.send = func(ctx context.Context, d decision) error {
-		lp, unit, err := pingIntervention(ctx, cfg.State, d.Number)
-		if err != nil {
-			return err
-		}
-		up := progres.TransferUpdate{CaseID: d.text("case_id"), LPInterventionID: lp, BusinessUnit: unit,
-			Date: core.cfg.now().Format(time.DateOnly), PrimeroCaseworker: d.text("primero_user")}
-		switch d.text("ping_status") {
-		case strconv.Itoa(int(progres.TransferAcknowledged)):
-			up.Status, up.Comment = progres.TransferAcknowledged, "Referral acknowledged by PRIMERO"
-		case strconv.Itoa(int(progres.TransferRejected)):
-			up.Status, up.Comment = progres.TransferRejected, "Referral rejected by PRIMERO"
-			if r := d.text("closure_reason"); r != "" && r != progres.NoReasonSpecified {
-				up.Comment += ": " + r
-			}
-		default:
-			return errPINGStatus
-		}
-		return cfg.PING.Interventions.SetTransferStatus(ctx, up)
-	}
-	return &PINGDecisions{core: core}, nil
-}
-
-// errPINGStatus is a spec whose ping_status is not a decision code.
-var errPINGStatus = errors.New("referral: the decision spec's ping_status is not 125080003 or 125080004")
-
-// Name returns FlowDecisionsPING.
-func (f *PINGDecisions) Name() string { return FlowDecisionsPING }
-
-// RunOnce sends the decisions made since the last run; see decisionsCore.
-func (f *PINGDecisions) RunOnce(ctx context.Context) (Stats, error) { return f.core.run(ctx) }
-
-// pingAnswered reports whether PING has had the PING intake's status
-// update about an intervention: the intake marked it sent, or (its answer
-// lost after PING applied it) PING no longer lists the intervention as
-// pending. The pending list is read at most once per run, and only when a
-// decision's intervention is not marked.
-func pingAnswered(st sqlsink.State, ping *progres.PINGClient) (answered func(context.Context, string) (bool, error), begin func()) {
-	var pending map[string]bool // this run's pending list; nil: not read yet
-	begin = func() { pending = nil }
-	answered = func(ctx context.Context, number string) (bool, error) {
-		if ok, err := st.Processed(ctx, FlowIntakePING, "fed:"+number); err != nil || ok {
-			return ok, err
-		}
-		if pending == nil {
-			list := map[string]bool{}
-			for p, err := range ping.Interventions.Pending(ctx) {
-				if err != nil {
-					return false, fmt.Errorf("referral: %s: pending list: %w", FlowDecisionsPING, err)
-				}
-				list[p.InterventionNumber] = true
-			}
-			pending = list
-		}
-		return !pending[number], nil
-	}
-	return answered, begin
 }

@@ -20,7 +20,7 @@ func TestDecisionsOutSendNothingForABlockedCase(t *testing.T) {
 	decide(t, h, 1, "accepted", "")
 	decide(t, h, 2, "accepted", "")
 	cfg := decisionsConfig(h)
-	to, err := recipientOf(FlowDecisionsDTP, cfg.Policy, cfg.Recipient)
+	to, err := recipientOf(FlowDecisionsDTP, cfg.Policy, cfg.To)
 	require.NoError(t, err)
 	blocked := consent.RecordRef{System: "primero", ID: onlyCase(t, h, 1)["id"].(string)}
 	require.NoError(t, h.State.Update(ctx, FlowReferralsDTP, func(tx sqlsink.StateTx) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/primero"
+	"github.com/casebridge/casebridge/progres"
 	"github.com/casebridge/casebridge/progres/progrestest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,10 +45,20 @@ func decisionsConfig(h *harness) DecisionsOutConfig {
 	return DecisionsOutConfig{Common: h.Common(PolicyDecisionsOut), Primero: h.PrimeroClient, Start: harnessStart.Add(-time.Hour)}
 }
 
+// withDTPDecisions and withPINGDecisions set the decision flow's gateway.
+func withDTPDecisions(c DecisionsOutConfig, dtp *progres.DTPClient) DecisionsOutConfig {
+	c.DTP = dtp
+	return c
+}
+func withPINGDecisions(c DecisionsOutConfig, ping *progres.PINGClient) DecisionsOutConfig {
+	c.PING = ping
+	return c
+}
+
 // newDTPDecisions builds the DTP decision flow on h.
-func newDTPDecisions(t *testing.T, h *harness) *DTPDecisions {
+func newDTPDecisions(t *testing.T, h *harness) *DecisionsOut {
 	t.Helper()
-	f, err := NewDTPDecisions(DTPDecisionsConfig{DecisionsOutConfig: decisionsConfig(h), DTP: h.DTPClient})
+	f, err := NewDecisionsOut(withDTPDecisions(decisionsConfig(h), h.DTPClient))
 	require.NoError(t, err)
 	return f
 }
@@ -129,7 +140,7 @@ func TestDecisionsRefuseToRunWithoutCursorOrStart(t *testing.T) {
 	decide(t, h, 1, "accepted", "")
 	cfg := decisionsConfig(h)
 	cfg.Start = time.Time{}
-	f, err := NewDTPDecisions(DTPDecisionsConfig{DecisionsOutConfig: cfg, DTP: h.DTPClient})
+	f, err := NewDecisionsOut(withDTPDecisions(cfg, h.DTPClient))
 	require.NoError(t, err)
 	_, err = f.RunOnce(context.Background())
 	require.ErrorIs(t, err, ErrNoCursor)
@@ -265,7 +276,7 @@ func TestDTPDecisionsOwnSpecAndUnmappableDecision(t *testing.T) {
 	require.NoError(t, err)
 	cfg := decisionsConfig(h)
 	cfg.Spec = m
-	f, err := NewDTPDecisions(DTPDecisionsConfig{DecisionsOutConfig: cfg, DTP: h.DTPClient})
+	f, err := NewDecisionsOut(withDTPDecisions(cfg, h.DTPClient))
 	require.NoError(t, err)
 
 	decide(t, h, 1, "accepted", "")

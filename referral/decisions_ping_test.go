@@ -11,9 +11,9 @@ import (
 )
 
 // newPINGDecisions builds the PING decision flow on h.
-func newPINGDecisions(t *testing.T, h *harness) *PINGDecisions {
+func newPINGDecisions(t *testing.T, h *harness) *DecisionsOut {
 	t.Helper()
-	f, err := NewPINGDecisions(PINGDecisionsConfig{DecisionsOutConfig: decisionsConfig(h), PING: h.PINGClient})
+	f, err := NewDecisionsOut(withPINGDecisions(decisionsConfig(h), h.PINGClient))
 	require.NoError(t, err)
 	return f
 }

@@ -5,9 +5,9 @@
 //
 // # The flows (proGres ⇄ Primero, through DTP or PING)
 //
-//  1. proGres referral → Primero case: [NewDTPIntake] (DTP pushes, through
-//     progres.Handler) and [NewPINGIntake] (PING polling).
-//  2. Primero decision → proGres: [NewDTPDecisions], [NewPINGDecisions].
+//  1. proGres referral → Primero case: [NewIntake] (DTP pushes, through
+//     progres.Handler; or PING polling).
+//  2. Primero decision → proGres: [NewDecisionsOut].
 //  3. Primero referral → proGres, with consent revocation: [NewOutbound].
 //  4. proGres decision → Primero referral: [NewDecisionsIn].
 //

@@ -307,17 +307,17 @@ func (w *e2eWorld) build() {
 	var err error
 	if w.ping {
 		inCfg.PING = h.PINGClient
-		if intake, err = NewPINGIntake(PINGIntakeConfig{IntakeConfig: ic, PING: h.PINGClient}); err != nil {
+		if intake, err = NewIntake(withPINGIntake(ic, h.PINGClient)); err != nil {
 			t.Fatal(err)
 		}
-		if decOut, err = NewPINGDecisions(PINGDecisionsConfig{DecisionsOutConfig: dc, PING: h.PINGClient}); err != nil {
+		if decOut, err = NewDecisionsOut(withPINGDecisions(dc, h.PINGClient)); err != nil {
 			t.Fatal(err)
 		}
 	} else {
-		if intake, err = NewDTPIntake(DTPIntakeConfig{IntakeConfig: ic, DTP: h.DTPClient}); err != nil {
+		if intake, err = NewIntake(withDTPIntake(ic, h.DTPClient)); err != nil {
 			t.Fatal(err)
 		}
-		if decOut, err = NewDTPDecisions(DTPDecisionsConfig{DecisionsOutConfig: dc, DTP: h.DTPClient}); err != nil {
+		if decOut, err = NewDecisionsOut(withDTPDecisions(dc, h.DTPClient)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -331,7 +331,7 @@ func (w *e2eWorld) build() {
 		return
 	}
 	ph, err := progres.NewHandler(progres.WithAPIKey("", inboundKey), progres.WithHandlerLogger(h.Logger),
-		intake.(*DTPIntake).HandlerOption(), progres.OnDecision(in.OnDecision))
+		intake.(*Intake).HandlerOption(), progres.OnDecision(in.OnDecision))
 	require.NoError(t, err)
 	var next http.Handler = ph
 	w.inboundNext.Store(&next)

@@ -34,7 +34,7 @@ func gambellaPrimero() (*primerotest.Server, *primero.Client) {
 // The proGres intake over DTP: the flow's callback is mounted in a
 // progres.Handler where DTP pushes; each intervention becomes a service on
 // the child's Primero case and is answered once.
-func ExampleNewDTPIntake() {
+func ExampleNewIntake() {
 	ctx := context.Background()
 	pSrv, pc := gambellaPrimero()
 	defer pSrv.Close()
@@ -52,13 +52,11 @@ func ExampleNewDTPIntake() {
 	client, _ := progres.NewDTP(dtp.BaseURL(), progres.WithSubscriptionKey(progrestest.DefaultSubscriptionKey),
 		progres.WithClientCertificate(dtp.ClientCert().TLS), progres.WithRootCAs(dtp.CA().Pool()))
 
-	intake, err := referral.NewDTPIntake(referral.DTPIntakeConfig{
-		IntakeConfig: referral.IntakeConfig{
-			Common:       referral.Common{State: sqlsink.NewMemoryState(), Policy: policy},
-			Primero:      pc,
-			DefaultOwner: "progres_intake",
-		},
-		DTP: client,
+	intake, err := referral.NewIntake(referral.IntakeConfig{
+		Common:       referral.Common{State: sqlsink.NewMemoryState(), Policy: policy},
+		Primero:      pc,
+		DTP:          client,
+		DefaultOwner: "progres_intake",
 	})
 	if err != nil {
 		panic(err)
@@ -88,7 +86,7 @@ func ExampleNewDTPIntake() {
 // The decisions flow: when a caseworker accepts or rejects the service a
 // proGres referral created, proGres is told once. The first run reads
 // from Start; later runs from the stored cursor.
-func ExampleNewPINGDecisions() {
+func ExampleNewDecisionsOut() {
 	ctx := context.Background()
 	pSrv, pc := gambellaPrimero()
 	defer pSrv.Close()
@@ -111,8 +109,8 @@ func ExampleNewPINGDecisions() {
 	rows := progrestest.SyntheticDetailRows(1)
 	rows[0]["progres_consentforreferral"] = true
 	ping.AddRows(progrestest.SHPInterventionDetail, rows...)
-	intake, _ := referral.NewPINGIntake(referral.PINGIntakeConfig{PING: pg, IntakeConfig: referral.IntakeConfig{
-		Common: referral.Common{State: state, Policy: intakePolicy}, Primero: pc, DefaultOwner: "progres_intake"}})
+	intake, _ := referral.NewIntake(referral.IntakeConfig{Common: referral.Common{State: state, Policy: intakePolicy},
+		Primero: pc, PING: pg, DefaultOwner: "progres_intake"})
 	if _, err := intake.RunOnce(ctx); err != nil {
 		panic(err)
 	}
@@ -123,8 +121,8 @@ func ExampleNewPINGDecisions() {
 	_, _ = pc.Cases.Update(ctx, c["id"].(string), primero.Patch{}.UpdateRow("services_section", svc["unique_id"].(string),
 		map[string]any{"unhcr_referral_status": "accepted"}))
 
-	decisions, err := referral.NewPINGDecisions(referral.PINGDecisionsConfig{PING: pg, DecisionsOutConfig: referral.DecisionsOutConfig{
-		Common: referral.Common{State: state, Policy: decisionPolicy}, Primero: pc, Start: time.Now().Add(-time.Hour)}})
+	decisions, err := referral.NewDecisionsOut(referral.DecisionsOutConfig{Common: referral.Common{State: state, Policy: decisionPolicy},
+		Primero: pc, PING: pg, Start: time.Now().Add(-time.Hour)})
 	if err != nil {
 		panic(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/casebridge/casebridge/consent"
 	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/primero"
+	"github.com/casebridge/casebridge/progres"
 	"github.com/casebridge/casebridge/sqlsink"
 )
 
@@ -50,6 +51,12 @@ type IntakeConfig struct {
 	// scope would miss the child's existing case and create a second one
 	// (pitfall 5). Required.
 	Primero *primero.Client
+	// DTP or PING (exactly one) is the gateway the referrals come through:
+	// DTP pushes them to the flow's HandlerOption and receives the delivery
+	// feedback (ReceiveDecisionOutgoingReferral); PING is polled by RunOnce
+	// for the pending interventions and receives their transfer status.
+	DTP  *progres.DTPClient
+	PING *progres.PINGClient
 	// Spec maps one source item to the Primero case body. Nil: the
 	// embedded Gambella spec for the gateway.
 	Spec *mapping.Mapping
@@ -60,9 +67,9 @@ type IntakeConfig struct {
 	// referring partner's number (DTP's user.progres_partner), else the
 	// proGres business unit id. Unlisted agencies get DefaultOwner.
 	Owners map[string]string
-	// Recipient is the party the policy must name as receiving. Zero: the
-	// policy's only receiving party (an error when it names several).
-	Recipient consent.Party
+	// To is the receiving party the policy must name. Zero: the policy's
+	// only receiving party (an error when it names several).
+	To consent.Party
 }
 
 // Reason codes of intake failures (Stats.Errors[].Code, audit reasons).
@@ -177,7 +184,7 @@ func newIntakeCore(flow string, src intakeSource, cfg IntakeConfig, defaultSpec 
 		}
 		c.m = m
 	}
-	rec, err := recipientOf(flow, cfg.Policy, cfg.Recipient)
+	rec, err := recipientOf(flow, cfg.Policy, cfg.To)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +199,7 @@ func recipientOf(flow string, p *consent.Policy, want consent.Party) (consent.Pa
 	rs := p.Receivers()
 	if want == (consent.Party{}) {
 		if len(rs) != 1 {
-			return consent.Party{}, fmt.Errorf("referral: %s: Recipient is required: the policy names %d receiving parties", flow, len(rs))
+			return consent.Party{}, fmt.Errorf("referral: %s: To is required: the policy names %d receiving parties", flow, len(rs))
 		}
 		return rs[0], nil
 	}
@@ -201,7 +208,7 @@ func recipientOf(flow string, p *consent.Policy, want consent.Party) (consent.Pa
 			return want, nil
 		}
 	}
-	return consent.Party{}, fmt.Errorf("referral: %s: Recipient is not a receiving party of the policy", flow)
+	return consent.Party{}, fmt.Errorf("referral: %s: To is not a receiving party of the policy", flow)
 }
 
 // owner is the intake user for the referring agency.

@@ -11,9 +11,9 @@ import (
 )
 
 // newPINGIntake builds the PING intake on h.
-func newPINGIntake(t *testing.T, h *harness) *PINGIntake {
+func newPINGIntake(t *testing.T, h *harness) *Intake {
 	t.Helper()
-	f, err := NewPINGIntake(PINGIntakeConfig{IntakeConfig: intakeConfig(h), PING: h.PINGClient})
+	f, err := NewIntake(withPINGIntake(intakeConfig(h), h.PINGClient))
 	require.NoError(t, err)
 	return f
 }

@@ -20,10 +20,14 @@ func intakeConfig(h *harness) IntakeConfig {
 		Owners: map[string]string{intakePartner: intakeUserNGO}}
 }
 
+// withDTPIntake and withPINGIntake set the intake's gateway.
+func withDTPIntake(c IntakeConfig, dtp *progres.DTPClient) IntakeConfig    { c.DTP = dtp; return c }
+func withPINGIntake(c IntakeConfig, ping *progres.PINGClient) IntakeConfig { c.PING = ping; return c }
+
 // mountDTPIntake builds the DTP intake on h and mounts it where DTP pushes.
-func mountDTPIntake(t *testing.T, h *harness) *DTPIntake {
+func mountDTPIntake(t *testing.T, h *harness) *Intake {
 	t.Helper()
-	f, err := NewDTPIntake(DTPIntakeConfig{IntakeConfig: intakeConfig(h), DTP: h.DTPClient})
+	f, err := NewIntake(withDTPIntake(intakeConfig(h), h.DTPClient))
 	require.NoError(t, err)
 	h.Mount(f.HandlerOption())
 	return f
@@ -369,7 +373,7 @@ func TestDTPIntakeRefusesToCreateForAnUnknownIntakeUser(t *testing.T) {
 	h := newHarness(t)
 	cfg := intakeConfig(h)
 	cfg.DefaultOwner = "no_such_user"
-	f, err := NewDTPIntake(DTPIntakeConfig{IntakeConfig: cfg, DTP: h.DTPClient})
+	f, err := NewIntake(withDTPIntake(cfg, h.DTPClient))
 	require.NoError(t, err)
 	h.Mount(f.HandlerOption())
 	item := dtpReferral(1)

@@ -24,9 +24,9 @@ type OutboundConfig struct {
 	// DTP or PING (exactly one) is the gateway the referrals go through.
 	DTP  *progres.DTPClient
 	PING *progres.PINGClient
-	// Mapping is the outbound spec; nil means the embedded one for the
+	// Spec is the outbound spec; nil means the embedded one for the
 	// gateway (SpecReferralDTP or SpecReferralPING).
-	Mapping *mapping.Mapping
+	Spec *mapping.Mapping
 	// Recipient is the Primero user_name caseworkers refer UNHCR's cases
 	// to. Required.
 	Recipient string
@@ -122,15 +122,12 @@ type Outbound struct {
 // NewOutbound checks the configuration and returns the flow, named
 // "primero-referrals-dtp" or "primero-referrals-ping".
 func NewOutbound(cfg OutboundConfig) (*Outbound, error) {
-	name := FlowReferralsDTP
-	spec := SpecReferralDTP
-	switch {
-	case cfg.DTP == nil && cfg.PING == nil:
-		return nil, errors.New("referral: outbound: DTP or PING is required")
-	case cfg.DTP != nil && cfg.PING != nil:
-		return nil, errors.New("referral: outbound: set DTP or PING, not both")
-	case cfg.PING != nil:
+	name, spec := FlowReferralsDTP, SpecReferralDTP
+	if cfg.PING != nil {
 		name, spec = FlowReferralsPING, SpecReferralPING
+	}
+	if err := oneGateway(name, cfg.DTP, cfg.PING); err != nil {
+		return nil, err
 	}
 	if err := cfg.check(name); err != nil {
 		return nil, err
@@ -159,7 +156,7 @@ func NewOutbound(cfg OutboundConfig) (*Outbound, error) {
 			return nil, fmt.Errorf("referral: %s: OnRevocation is required: the policy's revocation action notifies the recipient", name)
 		}
 	}
-	o := &Outbound{cfg: cfg, name: name, m: cfg.Mapping,
+	o := &Outbound{cfg: cfg, name: name, m: cfg.Spec,
 		side: PrimeroSide{Client: cfg.Primero, Recipient: cfg.Recipient, Agency: cfg.ImplementingAgency}}
 	if err := o.side.check(name); err != nil {
 		return nil, err

@@ -18,9 +18,9 @@ import (
 // policy; a deployment replaces them with the ones its agreement names.
 //
 //  1. proGres referrals → Primero cases, answered with delivery feedback
-//     (referral.DTPIntake, pushed; referral.PINGIntake, polled);
+//     (referral.Intake: pushed through DTP, polled through PING);
 //  2. Primero caseworkers' decisions on them → proGres
-//     (referral.DTPDecisions, referral.PINGDecisions; polled from Primero);
+//     (referral.DecisionsOut, polled from Primero);
 //  3. Primero referrals to the UNHCR user → proGres (referral.Outbound),
 //     which also notices consent withdrawn on a case already shared;
 //  4. proGres decisions on those → the Primero referrals
@@ -30,23 +30,15 @@ func flows(cfg config, c *clients, state sqlsink.State, log *slog.Logger, rep *r
 	var onInbound []progres.HandlerOption
 
 	// 1. Intake.
-	intake := referral.IntakeConfig{Common: b.common(referral.PolicyIntake), Primero: c.primero, DefaultOwner: cfg.intakeUser}
-	if c.dtp != nil {
-		f, err := referral.NewDTPIntake(referral.DTPIntakeConfig{IntakeConfig: intake, DTP: c.dtp})
-		if b.add(f, err) {
-			onInbound = append(onInbound, f.HandlerOption())
-		}
-	} else {
-		b.add(referral.NewPINGIntake(referral.PINGIntakeConfig{IntakeConfig: intake, PING: c.ping}))
+	in, err := referral.NewIntake(referral.IntakeConfig{Common: b.common(referral.PolicyIntake), Primero: c.primero,
+		DTP: c.dtp, PING: c.ping, DefaultOwner: cfg.intakeUser})
+	if b.add(in, err) && c.dtp != nil {
+		onInbound = append(onInbound, in.HandlerOption())
 	}
 
 	// 2. Primero's decisions on those referrals.
-	decisions := referral.DecisionsOutConfig{Common: b.common(referral.PolicyDecisionsOut), Primero: c.primero, Start: cfg.start}
-	if c.dtp != nil {
-		b.add(referral.NewDTPDecisions(referral.DTPDecisionsConfig{DecisionsOutConfig: decisions, DTP: c.dtp}))
-	} else {
-		b.add(referral.NewPINGDecisions(referral.PINGDecisionsConfig{DecisionsOutConfig: decisions, PING: c.ping}))
-	}
+	b.add(referral.NewDecisionsOut(referral.DecisionsOutConfig{Common: b.common(referral.PolicyDecisionsOut), Primero: c.primero,
+		DTP: c.dtp, PING: c.ping, Start: cfg.start}))
 
 	// 3. Primero referrals to the UNHCR user → proGres, and revocation.
 	b.add(referral.NewOutbound(referral.OutboundConfig{Common: b.common(referral.PolicyOutbound), Primero: c.primero,
