@@ -50,6 +50,10 @@ func TestExactlyOnceUnderChaos(t *testing.T) {
 				t.Logf("raw requests behind the effects: %v", s.Raw)
 				w.assertExactlyOnce(s)
 				w.assertNoPersonalData(st)
+				// Observe: at most once per referral and step, faults or not.
+				for _, f := range []string{"progres-intake-", "primero-decisions-", "primero-referrals-", "progres-decisions-"} {
+					w.h.Observed.byFlow(t, f)
+				}
 
 				// A further run changes nothing.
 				_, moved, err := w.cycle(ctx)

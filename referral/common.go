@@ -27,6 +27,28 @@ type Common struct {
 	Logger *slog.Logger
 	// Now is the clock (audit times, ages). Nil: time.Now.
 	Now func() time.Time
+	// Observe, when set, is told of each referral the flow has moved on:
+	// delivered into Primero (Pending), a decision sent or applied
+	// (Accepted, Rejected), a referral sent to the partner (Pending). It is
+	// called once the outcome is durable (written, state committed), with
+	// the canonical Referral's identifiers, codes and status, and without
+	// Payload: use it to export where referrals stand (pending counts, time
+	// to decision) without reading the audit trail. Each referral and step
+	// is observed at most once: a re-delivery that changes nothing is not
+	// observed again, and neither is a step whose answer was lost after
+	// the other side applied it and that the flow later finds done. It
+	// runs on the flow's goroutine and is not retried: keep it quick; it
+	// cannot fail the flow.
+	Observe func(ctx context.Context, flow string, r Referral)
+}
+
+// observe hands r, without its Payload, to the Observe hook.
+func (c *Common) observe(ctx context.Context, flow string, r Referral) {
+	if c.Observe == nil {
+		return
+	}
+	r.Payload = nil
+	c.Observe(ctx, flow, r)
 }
 
 // ErrNoCursor is returned by a polling flow that has no stored cursor and

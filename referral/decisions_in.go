@@ -337,6 +337,14 @@ func (d *DecisionsIn) apply(ctx context.Context, dec decisionIn, s *Stats) error
 	}
 	s.Decided++
 	event(ref, consent.OutcomeDelivered, "status:"+string(dec.status))
+	// The referral as decided: its status moved on the state machine
+	// (ApplyDecision checked the move), with proGres's id for it.
+	o := outgoing(c, r)
+	rr := o.AsReferral()
+	if err := rr.Move(dec.status, reason); err == nil {
+		rr.IDs["progres"] = dec.id
+		d.cfg.observe(ctx, d.name, rr)
+	}
 	return auditErr
 }
 

@@ -50,19 +50,28 @@ type DecisionsOutConfig struct {
 }
 
 // decision is one decision to send: a service the intake created whose
-// unhcr_referral_status is accepted or rejected.
+// unhcr_referral_status is accepted or rejected, as the canonical referral
+// it decides: Key {progres, <intervention number>}, Person["primero"] the
+// case's record id, Services and IDs["primero"] the service row, Status
+// Accepted or Rejected, UpdatedAt the case's last_updated_at. Its Payload
+// is Source mapped by the spec (it may hold the caseworker's free-text
+// reason: never logged), set once the gate let it through; Consent is what
+// the gate read.
 type decision struct {
-	Number  string         // the proGres intervention number
-	Service string         // the service type
-	Key     string         // the processed key, carrying the status
-	Source  mapping.Record // {case_id, owned_by, service}
-	// Body is Source mapped by the spec (may hold the caseworker's free
-	// text reason: never logged).
-	Body mapping.Record
+	Referral
+	Source mapping.Record // {case_id, owned_by, service}
 }
 
+// number is the proGres intervention number.
+func (d *decision) number() string { return d.Key.ID }
+
+// processedKey is the key the decision is marked sent under: it carries
+// the status, so that a changed decision is sent again and a repeated one
+// is not.
+func (d *decision) processedKey() string { return "decision:" + d.Key.ID + ":" + string(d.Status) }
+
 // text reads a string of the mapped body.
-func (d decision) text(k string) string { s, _ := d.Body[k].(string); return s }
+func (d *decision) text(k string) string { s, _ := d.Payload[k].(string); return s }
 
 // DecisionsOut sends Primero's decisions on the referrals proGres made
 // (flow 2: 1-2 through DTP, 1.2 through PING): when a caseworker sets the
@@ -92,7 +101,7 @@ type DecisionsOut struct {
 	cfg       DecisionsOutConfig
 	m         *mapping.Mapping
 	recipient consent.Party
-	send      func(ctx context.Context, d decision) error
+	send      func(ctx context.Context, d *decision) error
 	trails    trails
 }
 
@@ -184,9 +193,9 @@ func (c *DecisionsOut) RunOnce(ctx context.Context) (Stats, error) {
 		if err != nil {
 			return st, err
 		}
-		var sent []string
-		for _, d := range ds {
-			ok, err := c.one(ctx, tr, cs, d, &st)
+		var sent []*decision
+		for i := range ds {
+			ok, err := c.one(ctx, tr, cs, &ds[i], &st)
 			if err != nil && ctx.Err() != nil {
 				return st, err
 			}
@@ -195,12 +204,15 @@ func (c *DecisionsOut) RunOnce(ctx context.Context) (Stats, error) {
 				continue
 			}
 			if ok {
-				sent = append(sent, d.Key)
+				sent = append(sent, &ds[i])
 			}
 		}
 		if !stuck || len(sent) > 0 {
 			if err := c.commit(ctx, sent, feed.Watermark(), !stuck); err != nil {
 				return st, err
+			}
+			for _, d := range sent {
+				c.cfg.observe(ctx, c.flow, d.Referral)
 			}
 		}
 	}
@@ -210,10 +222,10 @@ func (c *DecisionsOut) RunOnce(ctx context.Context) (Stats, error) {
 // one gates and sends one decision. It reports whether it was sent (false
 // when it was sent before or the gate denied it); an error means it must
 // be tried again.
-func (c *DecisionsOut) one(ctx context.Context, tr *consent.Trail, cs *primero.Case, d decision, st *Stats) (bool, error) {
-	done, err := c.cfg.State.Processed(ctx, c.flow, d.Key)
+func (c *DecisionsOut) one(ctx context.Context, tr *consent.Trail, cs *primero.Case, d *decision, st *Stats) (bool, error) {
+	done, err := c.cfg.State.Processed(ctx, c.flow, d.processedKey())
 	if err != nil {
-		st.Fail(d.Number, codeState, err)
+		st.Fail(d.number(), codeState, err)
 		return false, err
 	}
 	if done {
@@ -223,19 +235,19 @@ func (c *DecisionsOut) one(ctx context.Context, tr *consent.Trail, cs *primero.C
 	// proGres applies each answer about an intervention as a status set:
 	// the intake's answer (Pending, with the case) sent after the decision
 	// would undo it. A decision waits until the intake's answer went.
-	if answered, err := c.answered(ctx, d.Number); err != nil || !answered {
+	if answered, err := c.answered(ctx, d.number()); err != nil || !answered {
 		if err == nil {
 			err = errIntakeUnanswered
 		}
-		st.Fail(d.Number, codeIntakeUnanswered, err)
+		st.Fail(d.number(), codeIntakeUnanswered, err)
 		return false, err
 	}
-	ref := progresRef(d.Number)
+	ref := progresRef(d.number())
 	// Consent withdrawn after the case was shared with the recipient (the
 	// outbound flow stores the block): nothing further is sent about it.
 	blocked, err := Blocked(ctx, c.cfg.State, consent.RecordRef{System: "primero", ID: cs.ID}, c.recipient)
 	if err != nil {
-		st.Fail(d.Number, codeState, err)
+		st.Fail(d.number(), codeState, err)
 		return false, err
 	}
 	if blocked {
@@ -247,7 +259,7 @@ func (c *DecisionsOut) one(ctx context.Context, tr *consent.Trail, cs *primero.C
 		return false, nil
 	}
 	g := c.cfg.Policy.Gate(consent.Request{Recipient: c.recipient, Sender: c.cfg.Policy.Sender(),
-		Purpose: c.cfg.Policy.Purpose(), ServiceType: d.Service, AsOf: c.cfg.now()})
+		Purpose: c.cfg.Policy.Purpose(), ServiceType: d.Services[0].Type, AsOf: c.cfg.now()})
 	dec := g.Check(cs.ToRecord())
 	if _, err := tr.Append(ctx, consent.DecisionEvent(c.flow, ref, c.recipient, dec, c.m.Hash())); err != nil {
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
@@ -265,10 +277,10 @@ func (c *DecisionsOut) one(ctx context.Context, tr *consent.Trail, cs *primero.C
 		// marked, and does not hold the cursor: fixing the case changes it,
 		// and the next run sends the decision.
 		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeFailed, codeInvalidData))
-		st.Fail(d.Number, codeInvalidData, err)
+		st.Fail(d.number(), codeInvalidData, err)
 		return false, nil
 	}
-	d.Body = body
+	d.Payload, d.Consent = body, ConsentOf(dec)
 	if _, err := tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeIntended)); err != nil {
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
@@ -278,9 +290,9 @@ func (c *DecisionsOut) one(ctx context.Context, tr *consent.Trail, cs *primero.C
 			code = codeInvalidData
 		}
 		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral decision not sent", slog.String("flow", c.flow),
-			slog.String("referral", d.Number), slog.String("code", code), slog.String("error", err.Error()))
+			slog.String("referral", d.number()), slog.String("code", code), slog.String("error", err.Error()))
 		_, _ = tr.Append(ctx, consent.DeliveryEvent(c.flow, ref, c.recipient, c.cfg.Policy, c.m.Hash(), consent.OutcomeFailed, code))
-		st.Fail(d.Number, code, err)
+		st.Fail(d.number(), code, err)
 		if code == codeInvalidData {
 			// Sending it again would fail the same way: reported, not
 			// marked, and the cursor moves on; a change to the case
@@ -293,7 +305,7 @@ func (c *DecisionsOut) one(ctx context.Context, tr *consent.Trail, cs *primero.C
 		return false, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	c.cfg.log().LogAttrs(ctx, slog.LevelDebug, "referral decision sent", slog.String("flow", c.flow),
-		slog.String("referral", d.Number), slog.String("key", d.Key))
+		slog.String("referral", d.number()), slog.String("key", d.processedKey()))
 	st.Decided++
 	return true, nil
 }
@@ -317,11 +329,12 @@ func permanent(err error) bool {
 	return errors.Is(err, errNoInterventionLink) || errors.Is(err, errPINGStatus) || errors.As(err, &ve)
 }
 
-// commit stores the sent keys and, when advance, the watermark, together.
-func (c *DecisionsOut) commit(ctx context.Context, keys []string, wm primero.Watermark, advance bool) error {
+// commit marks the sent decisions and, when advance, stores the
+// watermark, together.
+func (c *DecisionsOut) commit(ctx context.Context, sent []*decision, wm primero.Watermark, advance bool) error {
 	err := c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
-		for _, k := range keys {
-			if _, err := tx.MarkProcessed(ctx, k); err != nil {
+		for _, d := range sent {
+			if _, err := tx.MarkProcessed(ctx, d.processedKey()); err != nil {
 				return err
 			}
 		}
@@ -370,7 +383,9 @@ func (c *DecisionsOut) decisions(ctx context.Context, cs *primero.Case) ([]decis
 		if cs.OwnedBy != "" {
 			src["owned_by"] = cs.OwnedBy
 		}
-		out = append(out, decision{Number: num, Service: s.ServiceType, Key: "decision:" + num + ":" + status, Source: src})
+		out = append(out, decision{Referral: Referral{Key: progresRef(num), Person: map[string]string{"primero": cs.ID},
+			Services: []Service{{ID: s.UniqueID, Type: s.ServiceType}}, IDs: map[string]string{"primero": s.UniqueID},
+			Status: Status(status), UpdatedAt: cs.LastUpdatedAt}, Source: src})
 	}
 	return out, nil
 }

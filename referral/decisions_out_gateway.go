@@ -13,13 +13,13 @@ import (
 
 // dtpDecisions is the DTP flow's gateway: whether DTP has had the
 // intake's feedback about an intervention, and the send.
-func dtpDecisions(st sqlsink.State, dtp *progres.DTPClient) (answered func(context.Context, string) (bool, error), send func(context.Context, decision) error) {
+func dtpDecisions(st sqlsink.State, dtp *progres.DTPClient) (answered func(context.Context, string) (bool, error), send func(context.Context, *decision) error) {
 	// DTP delivers a referral again until the intake's feedback went, and
 	// the intake marks it sent only after DTP took it: the mark is sure.
 	answered = func(ctx context.Context, number string) (bool, error) {
 		return st.Processed(ctx, FlowIntakeDTP, "fed:"+number)
 	}
-	send = func(ctx context.Context, d decision) error {
+	send = func(ctx context.Context, d *decision) error {
 		return dtp.Feedback.Send(ctx, &progres.Feedback{InterventionNumber: d.text("progres_interventionnumber"),
 			Status: progres.FeedbackStatus(d.text("status")), CaseID: d.text("case_id"), PrimeroUser: d.text("primero_user"),
 			ClosureReason: d.text("closure_reason")})
@@ -28,8 +28,8 @@ func dtpDecisions(st sqlsink.State, dtp *progres.DTPClient) (answered func(conte
 }
 
 // pingSend sends one decision as a PING transfer status.
-func (c *DecisionsOut) pingSend(ctx context.Context, d decision) error {
-	lp, unit, err := pingIntervention(ctx, c.cfg.State, d.Number)
+func (c *DecisionsOut) pingSend(ctx context.Context, d *decision) error {
+	lp, unit, err := pingIntervention(ctx, c.cfg.State, d.number())
 	if err != nil {
 		return err
 	}

@@ -20,9 +20,14 @@
 // [Referral] is the system-neutral model of one referral: identifiers,
 // requested services, the consent it carries, each system's own ids and a
 // [Status], with what the receiving system needs to know in Payload (mapped
-// by the direction's spec, filtered by the policy; never logged). The flows
-// share its Status and state machine today; carrying whole Referral values
-// through every flow is the next step, before the OSCaR flows reuse them.
+// by the direction's spec, filtered by the policy; never logged). Every
+// flow carries one per item: the intake builds it from the proGres item and
+// completes it with the Primero case and service it reached; the decision
+// flows derive their processed keys from its key and status and move it on
+// the state machine; the outbound flow builds it from the Primero referral
+// ([Outgoing.AsReferral]). [Common].Observe is handed each one, without its
+// Payload, once the step is durable: the way to export where referrals
+// stand.
 //
 // # State machine
 //

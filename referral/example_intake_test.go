@@ -53,7 +53,11 @@ func ExampleNewIntake() {
 		progres.WithClientCertificate(dtp.ClientCert().TLS), progres.WithRootCAs(dtp.CA().Pool()))
 
 	intake, err := referral.NewIntake(referral.IntakeConfig{
-		Common:       referral.Common{State: sqlsink.NewMemoryState(), Policy: policy},
+		Common: referral.Common{State: sqlsink.NewMemoryState(), Policy: policy,
+			// Where referrals stand, identifiers and status only.
+			Observe: func(_ context.Context, flow string, r referral.Referral) {
+				fmt.Println(flow, r.Key.ID, r.Status, r.Person["progres"], r.Services[0].Type)
+			}},
 		Primero:      pc,
 		DTP:          client,
 		DefaultOwner: "progres_intake",
@@ -79,6 +83,7 @@ func ExampleNewIntake() {
 		fmt.Println(fb["progres_interventionnumber"], fb["status"])
 	}
 	// Output:
+	// progres-intake-dtp 000-23-PRTITV-0000001 pending 000-00000001 alternative_care
 	// progres-intake-dtp: received 2, created 1, updated 1, sent 1, decided 0, unchanged 0, denied 0, failed 0
 	// 000-23-PRTITV-0000001 Pending Acknowledgement
 }

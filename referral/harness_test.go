@@ -144,6 +144,9 @@ type harness struct {
 	// Logs holds everything logged through Logger (JSON, debug level).
 	Logs   *syncBuffer
 	Logger *slog.Logger
+
+	// Observed holds what the flows built on h.Common told Observe.
+	Observed observations
 }
 
 // harnessOption configures newHarness.
@@ -359,7 +362,7 @@ func (h *harness) Restart() {
 // Common is the flows' shared configuration on the harness: its state,
 // the named policy from policies/, its logger and clock.
 func (h *harness) Common(policy string) Common {
-	return Common{State: h.State, Policy: loadTestPolicy(h.t, policy), Logger: h.Logger, Now: h.Clock.Now}
+	return Common{State: h.State, Policy: loadTestPolicy(h.t, policy), Logger: h.Logger, Now: h.Clock.Now, Observe: h.Observed.add}
 }
 
 // loadTestPolicy loads policies/<name>.yaml.

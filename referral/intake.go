@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/casebridge/casebridge/consent"
@@ -88,21 +90,34 @@ const (
 	codeInvalidRow = "invalid_row"
 )
 
-// intakeItem is one referral to deliver into Primero: the rows of one
-// intervention (one per language or specific need), already decoded.
+// intakeItem is one referral to deliver into Primero: the canonical
+// referral as its source sent it, and the rows of one intervention (one
+// per language or specific need), already decoded.
 type intakeItem struct {
-	// Ref is the referral in its source system ({progres, <intervention
-	// number>}); the service row is named by it.
-	Ref consent.RecordRef
-	// Person is the person's id in the source system, also the value of
-	// the Primero field matchField (the UNHCR individual number).
-	Person string
+	// Referral is built by the source's adapter (newIntakeItem): Key is
+	// the referral in its source system ({progres, <intervention number>};
+	// the service row is named by it), Person[system] the person's id
+	// there, also the value of the Primero field matchField (the UNHCR
+	// individual number), Services the one service as the source named it,
+	// Status Pending. deliver returns it completed with what Primero gave
+	// it.
+	Referral
 	// Agency picks the owner of a created case (IntakeConfig.Owners).
 	Agency string
 	// Rows are the source records, in order; the first is the base, the
 	// others add their languages.
 	Rows []mapping.Record
 }
+
+// newIntakeItem is the item of the referral ref, about the person whose
+// id in the source system is person, as the source's rows describe it.
+func (c *intakeCore) newIntakeItem(ref consent.RecordRef, person, serviceType, agency string, rows []mapping.Record) intakeItem {
+	return intakeItem{Referral: Referral{Key: ref, Person: map[string]string{c.system: person},
+		Services: []Service{{ID: ref.ID, Type: serviceType}}, Status: Pending}, Agency: agency, Rows: rows}
+}
+
+// person is the person's id in the source system.
+func (it *intakeItem) person(system string) string { return it.Person[system] }
 
 // intakeOutcome is what deliver did with an item.
 type intakeOutcome struct {
@@ -117,6 +132,11 @@ type intakeOutcome struct {
 	Created, Updated bool
 	// Reasons are the gate's reasons of a denial.
 	Reasons []consent.Reason
+	// Referral is the item's referral as delivered: Person["primero"] the
+	// case's record id, IDs["primero"] the service row's unique_id, its
+	// service type in Primero's code list, its consent as the gate read
+	// it, and the shared record as Payload.
+	Referral Referral
 }
 
 // failed reports whether the item could not be delivered and must be
@@ -257,7 +277,8 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 	if err != nil {
 		return intakeOutcome{}, err
 	}
-	if !isPlainID(it.Person) && it.Person != "" {
+	person := it.person(c.system)
+	if !isPlainID(person) && person != "" {
 		return c.fail(ctx, tr, it, codeInvalidData)
 	}
 	rec, code := c.mapItem(ctx, it)
@@ -265,16 +286,16 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		return c.fail(ctx, tr, it, code)
 	}
 	shared, d := c.gate.Share(rec)
-	if _, err := tr.Append(ctx, consent.DecisionEvent(c.flow, it.Ref, c.recipient, d, c.m.Hash())); err != nil {
+	if _, err := tr.Append(ctx, consent.DecisionEvent(c.flow, it.Key, c.recipient, d, c.m.Hash())); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	if !d.Allowed {
 		c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake denied", slog.String("flow", c.flow),
-			slog.String("referral", it.Ref.ID), slog.Any("reasons", d.Reasons))
+			slog.String("referral", it.Key.ID), slog.Any("reasons", d.Reasons))
 		c.count(func(s *Stats) { s.Deny(d.Reasons) })
 		return intakeOutcome{Code: codeConsent, Reasons: d.Reasons}, nil
 	}
-	setServiceID(shared, c.serviceID(it.Ref))
+	setServiceID(shared, c.serviceID(it.Key))
 
 	existing, code, err := c.find(ctx, it)
 	if err != nil {
@@ -298,13 +319,13 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		return intakeOutcome{}, err
 	}
 	if err := c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
-		if isKey(it.Person) { // else the case is found by the search alone
-			if err := tx.PutLink(ctx, sqlsink.Link{Kind: "case", From: consent.RecordRef{System: c.system, ID: it.Person},
+		if isKey(person) { // else the case is found by the search alone
+			if err := tx.PutLink(ctx, sqlsink.Link{Kind: "case", From: consent.RecordRef{System: c.system, ID: person},
 				To: consent.RecordRef{System: "primero", ID: out.RecordID}}); err != nil {
 				return err
 			}
 		}
-		return tx.PutLink(ctx, sqlsink.Link{Kind: "service", From: it.Ref,
+		return tx.PutLink(ctx, sqlsink.Link{Kind: "service", From: it.Key,
 			To: consent.RecordRef{System: "primero", ID: out.ServiceID}})
 	}); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: state: %w", c.flow, err)
@@ -313,7 +334,8 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
 	c.cfg.log().LogAttrs(ctx, slog.LevelDebug, "referral intake delivered", slog.String("flow", c.flow),
-		slog.String("referral", it.Ref.ID), slog.String("case", out.RecordID), slog.Bool("created", out.Created), slog.Bool("updated", out.Updated))
+		slog.String("referral", it.Key.ID), slog.String("case", out.RecordID), slog.Bool("created", out.Created), slog.Bool("updated", out.Updated))
+	out.Referral = delivered(it.Referral, out, d, shared)
 	c.count(func(s *Stats) {
 		switch {
 		case out.Created:
@@ -325,6 +347,24 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		}
 	})
 	return out, nil
+}
+
+// delivered is r completed with what its delivery into Primero gave it.
+func delivered(r Referral, out intakeOutcome, d consent.Decision, shared mapping.Record) Referral {
+	r.Person = maps.Clone(r.Person)
+	r.Person["primero"] = out.RecordID
+	r.IDs = map[string]string{"primero": out.ServiceID}
+	r.Services = slices.Clone(r.Services)
+	for _, row := range asList(shared["services_section"]) {
+		if m, ok := row.(map[string]any); ok && len(r.Services) > 0 {
+			if t, ok := m["service_type"].(string); ok {
+				r.Services[0].Type = t
+			}
+		}
+	}
+	r.Consent = ConsentOf(d)
+	r.Payload = shared
+	return r
 }
 
 // refuse audits an item refused before it is mapped and returns its
@@ -340,7 +380,7 @@ func (c *intakeCore) refuse(ctx context.Context, it intakeItem, code string) (in
 // fail audits a permanent failure and returns its outcome.
 func (c *intakeCore) fail(ctx context.Context, tr *consent.Trail, it intakeItem, code string) (intakeOutcome, error) {
 	c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake refused", slog.String("flow", c.flow),
-		slog.String("referral", it.Ref.ID), slog.String("code", code))
+		slog.String("referral", it.Key.ID), slog.String("code", code))
 	if _, err := tr.Append(ctx, c.delivery(it, consent.OutcomeFailed, code)); err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: audit: %w", c.flow, err)
 	}
@@ -349,7 +389,7 @@ func (c *intakeCore) fail(ctx context.Context, tr *consent.Trail, it intakeItem,
 
 // delivery is the audit event of the write into Primero.
 func (c *intakeCore) delivery(it intakeItem, outcome string, reasons ...string) consent.Event {
-	return consent.DeliveryEvent(c.flow, it.Ref, c.recipient, c.cfg.Policy, c.m.Hash(), outcome, reasons...)
+	return consent.DeliveryEvent(c.flow, it.Key, c.recipient, c.cfg.Policy, c.m.Hash(), outcome, reasons...)
 }
 
 // mapItem maps every row and collects their languages into the first.
@@ -370,7 +410,7 @@ func (c *intakeCore) mapItem(ctx context.Context, it intakeItem) (mapping.Record
 	if base == nil {
 		return nil, codeMissingFields
 	}
-	if v, ok := base[c.matchField].(string); !ok || v != it.Person {
+	if v, ok := base[c.matchField].(string); !ok || v != it.person(c.system) {
 		return nil, codeInvalidData // the spec must map the match field from the person's id
 	}
 	return base, ""

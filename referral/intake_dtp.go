@@ -37,7 +37,7 @@ func (f *Intake) OnReferral(ctx context.Context, d progres.Delivery[*progres.Out
 	if it.UserPartner != nil && it.UserPartner.Name != "" {
 		agency = it.UserPartner.Name
 	}
-	item := intakeItem{Ref: ref, Person: it.IndividualID, Agency: agency, Rows: []mapping.Record{it.Record()}}
+	item := c.newIntakeItem(ref, it.IndividualID, it.ServiceType, agency, []mapping.Record{it.Record()})
 	var out intakeOutcome
 	var err error
 	if !ok {
@@ -100,7 +100,7 @@ func (f *Intake) OnInvalidReferral(ctx context.Context, d progres.InvalidDeliver
 	}
 	c.cfg.log().LogAttrs(ctx, slog.LevelWarn, "referral intake item invalid", slog.String("flow", c.flow),
 		slog.String("referral", ref.ID), slog.Bool("answerable", number != ""), slog.Any("paths", fieldPaths(d.Err)))
-	if _, err := c.refuse(ctx, intakeItem{Ref: ref}, codeInvalidItem); err != nil {
+	if _, err := c.refuse(ctx, intakeItem{Referral: Referral{Key: ref}}, codeInvalidItem); err != nil {
 		c.count(func(s *Stats) { s.Fail(ref.ID, codeState, err) })
 		return err
 	}
@@ -167,7 +167,13 @@ func (f *Intake) answer(ctx context.Context, number, refID, itemKey string, out 
 			return err
 		}
 	}
-	return c.mark(ctx, marks)
+	if err := c.mark(ctx, marks); err != nil {
+		return err
+	}
+	if fb != nil && !out.failed() {
+		c.cfg.observe(ctx, c.flow, out.Referral)
+	}
+	return nil
 }
 
 // sendFeedback sends one feedback body, audited as a delivery to proGres

@@ -75,7 +75,7 @@ func (f *Intake) one(ctx context.Context, p *progres.PendingIntervention) error 
 			})
 			continue
 		}
-		out, err := c.deliver(ctx, intakeItem{Ref: ref, Person: first.IndividualID, Agency: first.BusinessUnit, Rows: recs})
+		out, err := c.deliver(ctx, c.newIntakeItem(ref, first.IndividualID, first.ServiceType, first.BusinessUnit, recs))
 		if err != nil {
 			c.count(func(s *Stats) { s.Fail(number, codePrimero, err) })
 			return err
@@ -105,6 +105,7 @@ func (f *Intake) one(ctx context.Context, p *progres.PendingIntervention) error 
 		}); err != nil {
 			return err
 		}
+		c.cfg.observe(ctx, c.flow, out.Referral)
 	}
 	return nil
 }

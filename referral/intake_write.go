@@ -26,12 +26,12 @@ var neverUpdated = map[string]bool{"owned_by": true, "module_id": true, "status"
 // failure code (several cases carry the person's id).
 func (c *intakeCore) find(ctx context.Context, it intakeItem) (*primero.Case, string, error) {
 	var ids []string
-	opts := &primero.ListOptions{Per: 100, Fields: []string{"id", c.matchField}, Filters: []primero.Filter{primero.Raw(c.matchField, it.Person)}}
+	opts := &primero.ListOptions{Per: 100, Fields: []string{"id", c.matchField}, Filters: []primero.Filter{primero.Raw(c.matchField, it.person(c.system))}}
 	for hit, err := range c.cfg.Primero.Cases.All(ctx, opts) {
 		if err != nil {
 			return nil, "", fmt.Errorf("referral: %s: search cases: %w", c.flow, err)
 		}
-		if got, _ := hit.Get(c.matchField); got != it.Person {
+		if got, _ := hit.Get(c.matchField); got != it.person(c.system) {
 			// The server answered a case without the key: it ignored the
 			// filter (pitfall 3). Matching on that would be a guess.
 			return nil, "", fmt.Errorf("referral: %s: search cases: %w", c.flow, primero.ErrFilterIgnored)
@@ -61,7 +61,7 @@ func (c *intakeCore) write(ctx context.Context, it intakeItem, rec mapping.Recor
 	}
 	p := mergePatch(existing, rec, c.matchField)
 	out := intakeOutcome{RecordID: existing.ID, CaseID: existing.CaseID, Owner: existing.OwnedBy,
-		ServiceID: serviceRowID(existing, c.serviceID(it.Ref), it.Ref.ID)}
+		ServiceID: serviceRowID(existing, c.serviceID(it.Key), it.Key.ID)}
 	if len(p) == 0 {
 		return out, nil
 	}
@@ -80,7 +80,7 @@ func (c *intakeCore) create(ctx context.Context, it intakeItem, rec mapping.Reco
 		return intakeOutcome{}, err
 	}
 	body := maps.Clone(rec)
-	body["id"] = c.caseID(it.Person)
+	body["id"] = c.caseID(it.person(c.system))
 	body["owned_by"] = c.owner(it.Agency)
 	nc, err := primero.FromRecord(body)
 	if err != nil {
@@ -88,7 +88,7 @@ func (c *intakeCore) create(ctx context.Context, it intakeItem, rec mapping.Reco
 	}
 	got, err := c.cfg.Primero.Cases.Create(ctx, nc)
 	if errors.Is(err, primero.ErrConflict) {
-		existing, gerr := c.cfg.Primero.Cases.Get(ctx, c.caseID(it.Person))
+		existing, gerr := c.cfg.Primero.Cases.Get(ctx, c.caseID(it.person(c.system)))
 		if errors.Is(gerr, primero.ErrNotFound) || errors.Is(gerr, primero.ErrForbidden) {
 			// The case the stable id names exists but this account cannot
 			// read it (outside its scope, pitfall 5): a person must look,
@@ -103,7 +103,7 @@ func (c *intakeCore) create(ctx context.Context, it intakeItem, rec mapping.Reco
 	if err != nil {
 		return intakeOutcome{}, fmt.Errorf("referral: %s: create case: %w", c.flow, err)
 	}
-	return intakeOutcome{RecordID: got.ID, CaseID: got.CaseID, Owner: got.OwnedBy, ServiceID: c.serviceID(it.Ref), Created: true}, nil
+	return intakeOutcome{RecordID: got.ID, CaseID: got.CaseID, Owner: got.OwnedBy, ServiceID: c.serviceID(it.Key), Created: true}, nil
 }
 
 // mergePatch is the update of existing with rec, by the rules at the top

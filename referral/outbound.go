@@ -325,6 +325,7 @@ func (r *outRun) sendOne(ctx context.Context, o *Outgoing, rec mapping.Record, b
 		r.stats.Deny(d.Reasons)
 		return true, nil
 	}
+	o.consent = ConsentOf(d)
 	payload, code, err := r.payload(ctx, o, shared)
 	if err != nil {
 		r.stats.Fail(o.Referral.ID, code, err)
@@ -409,6 +410,11 @@ func (r *outRun) delivered(ctx context.Context, o *Outgoing, partnerID string, e
 		return false, err
 	}
 	r.stats.Sent++
-	_, err = r.tr.Append(ctx, r.delivery(o, consent.OutcomeDelivered))
-	return err == nil, err
+	if _, err = r.tr.Append(ctx, r.delivery(o, consent.OutcomeDelivered)); err != nil {
+		return false, err
+	}
+	rr := o.AsReferral()
+	rr.IDs["progres"] = partnerID
+	r.cfg.observe(ctx, r.name, rr)
+	return true, nil
 }

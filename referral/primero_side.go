@@ -46,6 +46,38 @@ type Outgoing struct {
 	// Service is the services_section row the referral names; nil when
 	// the referral names none, or one the case does not have.
 	Service *primero.Service
+
+	consent Consent // what the flow's gate read, once it ran
+}
+
+// outgoing is referral r of case c with the service row it names.
+func outgoing(c *primero.Case, r *primero.Referral) Outgoing {
+	o := Outgoing{Case: c, Referral: r}
+	for i := range c.Services {
+		if r.ServiceRecordID != "" && c.Services[i].UniqueID == r.ServiceRecordID {
+			o.Service = &c.Services[i]
+		}
+	}
+	return o
+}
+
+// AsReferral is o as the canonical Referral: Key {primero-referral, <the
+// Primero referral id>}, Person["primero"] the case's record id (and
+// Person["progres"] its UNHCR individual number, when it holds one),
+// Services the referred service row, IDs["primero"] the referral id,
+// Status Primero's referral status on the state machine (PrimeroStatus),
+// UpdatedAt the case's last_updated_at, Consent what the flow's gate read.
+func (o *Outgoing) AsReferral() Referral {
+	r := Referral{Key: primeroReferralRef(o.Referral), Person: map[string]string{"primero": o.Case.ID},
+		IDs: map[string]string{"primero": o.Referral.ID}, Status: PrimeroStatus(o.Referral.Status),
+		UpdatedAt: o.Case.LastUpdatedAt, Consent: o.consent}
+	if n, ok := o.Case.Fields["unhcr_individual_no"].(string); ok && isKey(n) {
+		r.Person["progres"] = n
+	}
+	if o.Service != nil {
+		r.Services = []Service{{ID: o.Service.UniqueID, Type: o.Service.ServiceType}}
+	}
+	return r
 }
 
 // ReferralsTo lists the referrals of case c made to the recipient user,
@@ -61,13 +93,7 @@ func (p *PrimeroSide) ReferralsTo(ctx context.Context, c *primero.Case) ([]Outgo
 		if r.TransitionedTo != p.Recipient || r.Remote || (r.Type != "" && r.Type != "Referral") {
 			continue
 		}
-		o := Outgoing{Case: c, Referral: r}
-		for i := range c.Services {
-			if r.ServiceRecordID != "" && c.Services[i].UniqueID == r.ServiceRecordID {
-				o.Service = &c.Services[i]
-			}
-		}
-		out = append(out, o)
+		out = append(out, outgoing(c, r))
 	}
 	return out, nil
 }

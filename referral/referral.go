@@ -23,7 +23,8 @@ type Referral struct {
 	Person map[string]string
 	// Services are the services requested.
 	Services []Service
-	// Consent is what the sending system recorded about consent.
+	// Consent is what the policy's consent conditions found on the sending
+	// system's record (see ConsentOf).
 	Consent Consent
 	// IDs holds the referral's own id in each system it reached
 	// ("primero" → the Primero referral or case id).
@@ -51,7 +52,8 @@ type Service struct {
 	Type string
 }
 
-// Consent is what the sending system recorded about consent to share.
+// Consent is what the sending system recorded about consent to share, as
+// the policy read it.
 type Consent struct {
 	// Given is true when consent to refer was recorded as given.
 	Given bool
@@ -97,4 +99,16 @@ func (r *Referral) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ConsentOf is what a consent gate's decision says of the record it
+// checked: consent given (allowed without an override), withdrawn (denied
+// as revoked), or overridden with its reason.
+func ConsentOf(d consent.Decision) Consent {
+	return Consent{
+		Given:          d.Allowed && !d.Overridden,
+		Withdrawn:      d.Has(consent.ReasonConsentRevoked),
+		Overridden:     d.Overridden,
+		OverrideReason: d.OverrideReason,
+	}
 }
