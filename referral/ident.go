@@ -13,8 +13,8 @@ func isKey(s string) bool { return consent.IsIdentifier(s) }
 // isPlainID reports whether s looks like an id a system issued: 1 to 100
 // ASCII letters, digits and - _ . / (no spaces, no control characters).
 // A UNHCR individual number is one, although the audit rule may refuse
-// it (all digits starting with 0 reads as a phone number): it is matched
-// on in Primero but then not linked in the state store.
+// it (all digits starting with 0 reads as a phone number): it is only
+// matched on in Primero, never stored as a key.
 func isPlainID(s string) bool {
 	if s == "" || len(s) > 100 {
 		return false

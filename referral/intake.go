@@ -318,13 +318,11 @@ func (c *intakeCore) deliver(ctx context.Context, it intakeItem) (intakeOutcome,
 		_, _ = tr.Append(ctx, c.delivery(it, consent.OutcomeFailed, codePrimero))
 		return intakeOutcome{}, err
 	}
+	// The case is always found by the search on the person's id, never by
+	// a link: Primero is the authority on which case is the child's (a
+	// stored link would go stale when cases are merged), and a UNHCR
+	// number shaped like a phone number cannot be a state key.
 	if err := c.cfg.State.Update(ctx, c.flow, func(tx sqlsink.StateTx) error {
-		if isKey(person) { // else the case is found by the search alone
-			if err := tx.PutLink(ctx, sqlsink.Link{Kind: "case", From: consent.RecordRef{System: c.system, ID: person},
-				To: consent.RecordRef{System: "primero", ID: out.RecordID}}); err != nil {
-				return err
-			}
-		}
 		return tx.PutLink(ctx, sqlsink.Link{Kind: "service", From: it.Key,
 			To: consent.RecordRef{System: "primero", ID: out.ServiceID}})
 	}); err != nil {

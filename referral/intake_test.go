@@ -440,3 +440,35 @@ func TestDTPIntakeCaseOutOfScopeIsAnsweredAsFailed(t *testing.T) {
 	require.Len(t, st.Errors, 1)
 	assert.Equal(t, codeCaseOutOfScope, st.Errors[0].Code)
 }
+
+// A UNHCR individual number of digits only with a leading zero reads as a
+// phone number to the audit rule, so it can be no state key; it is still
+// an id proGres issued: the child's case is created once, found again by
+// the number on a second intervention, and answered delivered both times.
+func TestDTPIntakeDeliversANumberShapedLikeAPhoneNumberOnce(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	f := mountDTPIntake(t, h)
+	const number = "080300000001" // synthetic
+	require.False(t, isKey(number), "the premise: the audit rule refuses it")
+	for i := 1; i <= 2; i++ {
+		items := dtpReferral(i)
+		for _, it := range items {
+			it["individuals.progres_id"] = number
+		}
+		h.DTP.QueueReferral(items...)
+		require.Equal(t, 1, h.Push(ctx))
+	}
+	st, _ := f.RunOnce(ctx)
+	assert.Equal(t, 1, st.Created)
+	assert.Equal(t, 1, st.Updated)
+	assert.Zero(t, st.Failed)
+	cs := h.CasesByIndividual(number)
+	require.Len(t, cs, 1, "one case for the child")
+	assert.Len(t, servicesOf(cs[0]), 2)
+	for i := 1; i <= 2; i++ {
+		fb := feedbackFor(h, progrestest.InterventionNumber(i))
+		require.Len(t, fb, 1)
+		assert.Equal(t, "Pending Acknowledgement", fb[0]["status"])
+	}
+}

@@ -10,8 +10,8 @@ import (
 	"github.com/casebridge/casebridge/sqlsink"
 )
 
-// Link kinds the outbound flows keep in the state store beside "case",
-// "service" and "referral".
+// Link kinds the outbound flows keep in the state store beside "service"
+// (the intake's) and "referral".
 const (
 	// LinkShared records that a record was shared with a recipient: from
 	// the record (a Primero case) to {System: "<system>/<agency>", ID:
