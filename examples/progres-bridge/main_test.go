@@ -167,7 +167,7 @@ func TestDemoKeepsNothingPersonal(t *testing.T) {
 	assert.Contains(t, out.String(), "State: SQLite file "+dbPath+".")
 	assert.Contains(t, log.String(), "referral flow run", "the verbose log was written")
 	stored := readState(t, dbPath)
-	assert.Contains(t, stored, individualNumber(childNew), "the state holds identifiers")
+	assert.Contains(t, stored, progrestest.InterventionNumber(childNew), "the state holds identifiers")
 	rec, fields := demoPersonalData()
 	consenttest.AssertNoPersonalData(t, rec, fields, out.String(), log.String(), stored)
 }
