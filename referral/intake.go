@@ -353,10 +353,10 @@ func delivered(r Referral, out intakeOutcome, d consent.Decision, shared mapping
 	r.Person["primero"] = out.RecordID
 	r.IDs = map[string]string{"primero": out.ServiceID}
 	r.Services = slices.Clone(r.Services)
-	for _, row := range asList(shared["services_section"]) {
-		if m, ok := row.(map[string]any); ok && len(r.Services) > 0 {
-			if t, ok := m["service_type"].(string); ok {
-				r.Services[0].Type = t
+	if rows := asList(shared["services_section"]); len(rows) > 0 && len(r.Services) > 0 {
+		if row, ok := rows[0].(map[string]any); ok {
+			if t, ok := row["service_type"].(string); ok {
+				r.Services[0].Type = t // in Primero's code list
 			}
 		}
 	}
