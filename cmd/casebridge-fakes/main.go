@@ -11,15 +11,26 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+
+	"github.com/casebridge/casebridge/primero/primerotest"
 )
 
 // fake is one fake server the command runs.
 type fake interface {
 	// Name identifies the fake in the printed listing.
 	Name() string
-	// Start starts the fake on addr with n synthetic demo records and the
-	// given login flow.
-	Start(addr string, n int, auth string) (running, error)
+	// Start starts the fake on addr as the settings say.
+	Start(addr string, s settings) (running, error)
+}
+
+// settings are the flags every fake honours.
+type settings struct {
+	// Cases is the number of synthetic demo records.
+	Cases int
+	// Auth is Primero's login flow (the proGres fakes ignore it).
+	Auth string
+	// Chaos, when set, is the seeded fault plan every fake serves under.
+	Chaos *primerotest.Chaos
 }
 
 // running is a started fake.
@@ -48,6 +59,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback); port 0 picks a free port")
 	cases := fs.Int("cases", 20, "synthetic demo records per fake")
 	auth := fs.String("auth", "basic", "login flow: basic, session (v2.11+ cookie and CSRF), legacy (v2.0-2.10 token) or bearer (identity provider)")
+	chaos := fs.Float64("chaos", 0, "fraction of requests (0 to 1) each fake fails: 503, 429 with Retry-After, a timeout, or the connection dropped before or after acting")
+	seed := fs.Int64("chaos-seed", 1, "seed of the -chaos fault plan: the same seed fails the same sequential requests")
 	for _, f := range fakes {
 		if fl, ok := f.(flagger); ok {
 			fl.RegisterFlags(fs)
@@ -61,6 +74,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *cases < 0 {
 		return errors.New("-cases must not be negative")
+	}
+	set := settings{Cases: *cases, Auth: *auth}
+	if *chaos != 0 {
+		c := primerotest.Chaos{Rate: *chaos, Seed: *seed}
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("-chaos: %w", err)
+		}
+		set.Chaos = &c
 	}
 	host, port, err := net.SplitHostPort(*addr)
 	if err != nil {
@@ -81,7 +102,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		r, err := f.Start(a, *cases, *auth)
+		r, err := f.Start(a, set)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Name(), err)
 		}
@@ -90,6 +111,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		for _, line := range r.Describe() {
 			fmt.Fprintf(out, "  %s\n", line)
 		}
+	}
+	if set.Chaos != nil {
+		fmt.Fprintf(out, "chaos: %g of requests fail (seed %d); logins are exempt\n", set.Chaos.Rate, set.Chaos.Seed)
 	}
 	fmt.Fprintln(out, "ready; interrupt (Ctrl-C) to stop")
 

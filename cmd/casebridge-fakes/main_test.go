@@ -183,3 +183,37 @@ func TestNthAddr(t *testing.T) {
 	_, err := nthAddr("127.0.0.1", "8080abc", 0)
 	assert.Error(t, err)
 }
+
+// -chaos fails that share of requests, from a plan fixed by -chaos-seed:
+// the same seed gives the same sequence of faults, so that a bridge can be
+// tried against faults a colleague can reproduce.
+func TestChaosFlagFailsRequestsReproducibly(t *testing.T) {
+	outcomes := func() []string {
+		lines := serve(t, "-cases", "2", "-chaos", "0.5", "-chaos-seed", "3")
+		require.Contains(t, lines["chaos"], "0.5 of requests fail (seed 3)")
+		c := &http.Client{Timeout: 500 * time.Millisecond}
+		var got []string
+		for range 12 {
+			req, _ := http.NewRequest(http.MethodGet, lines["url"]+"/api/v2/cases", nil)
+			basic(req)
+			res, err := c.Do(req)
+			if err != nil {
+				got = append(got, "error")
+				continue
+			}
+			res.Body.Close()
+			got = append(got, res.Status)
+		}
+		return got
+	}
+	first := outcomes()
+	assert.Contains(t, first, "200 OK")
+	assert.NotEqual(t, 12, strings.Count(strings.Join(first, ","), "200 OK"), "some requests fail: %v", first)
+	assert.Equal(t, first, outcomes(), "the same seed, the same faults")
+}
+
+func TestChaosFlagRefusesARateOutsideZeroToOne(t *testing.T) {
+	err := run(context.Background(), []string{"-chaos", "1.5"}, io.Discard)
+	require.ErrorContains(t, err, "-chaos")
+	require.ErrorContains(t, err, "Chaos.Rate")
+}

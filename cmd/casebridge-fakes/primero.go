@@ -16,9 +16,12 @@ func (primeroFake) Name() string { return "primero" }
 // Start implements fake: the Primero fake with n synthetic cases, its
 // seeded case forms and lookups (consistent with the cases), and the login
 // flow auth. HTTP Basic works in every mode, as on a real Primero.
-func (primeroFake) Start(addr string, n int, auth string) (running, error) {
+func (primeroFake) Start(addr string, set settings) (running, error) {
 	opts := []primerotest.Option{primerotest.WithAddr(addr)}
-	switch auth {
+	if set.Chaos != nil {
+		opts = append(opts, primerotest.WithChaos(*set.Chaos))
+	}
+	switch set.Auth {
 	case "session":
 		opts = append(opts, primerotest.WithAuthMode(primerotest.AuthSession))
 	case "legacy":
@@ -30,8 +33,8 @@ func (primeroFake) Start(addr string, n int, auth string) (running, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.AddSyntheticCases(n)
-	return primeroRunning{s: s, auth: auth}, nil
+	s.AddSyntheticCases(set.Cases)
+	return primeroRunning{s: s, auth: set.Auth}, nil
 }
 
 // primeroRunning is a started Primero fake.

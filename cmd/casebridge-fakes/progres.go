@@ -50,7 +50,8 @@ func (f progresDTPFake) RegisterFlags(fs *flag.FlagSet) {
 // n synthetic referrals (and a decision for every second one) queued for
 // pushing.
 // The -auth flag selects Primero's login flow; the proGres fakes ignore it.
-func (f progresDTPFake) Start(addr string, n int, _ string) (running, error) {
+func (f progresDTPFake) Start(addr string, set settings) (running, error) {
+	n := set.Cases
 	o := f.o
 	if o.inbound != "" {
 		u, err := url.Parse(o.inbound)
@@ -69,7 +70,8 @@ func (f progresDTPFake) Start(addr string, n int, _ string) (running, error) {
 		}
 		dir, temp = d, true
 	}
-	s, err := progrestest.StartDTP(progrestest.WithAddr(addr), progrestest.WithInbound(o.inbound, o.key), progrestest.WithInboundHeader(o.header))
+	s, err := progrestest.StartDTP(append(chaosOption(set), progrestest.WithAddr(addr),
+		progrestest.WithInbound(o.inbound, o.key), progrestest.WithInboundHeader(o.header))...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,8 +138,9 @@ func (progresPINGFake) Name() string { return "progres-ping" }
 
 // Start implements fake: the PING fake with n synthetic interventions and
 // n/2 decisions.
-func (progresPINGFake) Start(addr string, n int, _ string) (running, error) {
-	s, err := progrestest.StartPING(progrestest.WithAddr(addr))
+func (progresPINGFake) Start(addr string, set settings) (running, error) {
+	n := set.Cases
+	s, err := progrestest.StartPING(append(chaosOption(set), progrestest.WithAddr(addr))...)
 	if err != nil {
 		return nil, err
 	}
@@ -169,3 +172,11 @@ func (r pingRunning) Describe() []string {
 
 // Close implements running.
 func (r pingRunning) Close() { r.s.Close() }
+
+// chaosOption is the -chaos fault plan as a proGres fake's option.
+func chaosOption(set settings) []progrestest.Option {
+	if set.Chaos == nil {
+		return nil
+	}
+	return []progrestest.Option{progrestest.WithChaos(*set.Chaos)}
+}
