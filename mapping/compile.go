@@ -153,6 +153,7 @@ func (c *compiler) run() *Mapping {
 		m.rules = append(m.rules, cr)
 	}
 	c.checkPrefixConflicts(targets, paths, seen)
+	c.checkShapeConflicts(targets, paths, seen)
 	top := map[string]bool{}
 	for i := range m.rules {
 		top[m.rules[i].target.segs[0].key] = true
@@ -194,6 +195,41 @@ func (c *compiler) checkPrefixConflicts(targets []string, paths []path, seen map
 			}
 		}
 	}
+}
+
+// checkShapeConflicts rejects two targets that need the same container to
+// be an object and a list (a.b and a[0]): Apply would keep the one that
+// ran last and drop the other's value. The later rule is reported.
+func (c *compiler) checkShapeConflicts(targets []string, paths []path, seen map[string]*Rule) {
+	for j := range paths {
+		for i := 0; i < j; i++ {
+			if at, ok := shapeConflict(paths[i].segs, paths[j].segs); ok {
+				r := seen[targets[j]]
+				c.errf(r.Pos, r.RuleName(), "", "targets %s and %s (rule %q) disagree on whether %s is a list",
+					targets[j], targets[i], seen[targets[i]].RuleName(), segsString(paths[j].segs[:at], false))
+				break
+			}
+		}
+	}
+}
+
+// shapeConflict finds where paths a and b, which name the same container
+// up to there, step into it one by a key and the other by a list index.
+func shapeConflict(a, b []seg) (int, bool) {
+	for k := 0; k < len(a) && k < len(b); k++ {
+		x, y := &a[k], &b[k]
+		switch {
+		case (x.kind == segKey) != (y.kind == segKey):
+			return k, true
+		case x.kind == segKey:
+			if x.key != y.key {
+				return 0, false
+			}
+		case x.kind == segIndex && y.kind == segIndex && x.index != y.index:
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // insidePath reports whether a path with segments inner lies strictly

@@ -189,3 +189,33 @@ func TestTargetsOverlappingThroughAListAreRejected(t *testing.T) {
 	}})
 	assert.NoError(t, err)
 }
+
+// TestTargetsDisagreeingOnAListAreRejected: a.b makes a an object and a[0]
+// makes it a list; Apply kept whichever rule ran last and silently dropped
+// the other's value.
+func TestTargetsDisagreeingOnAListAreRejected(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"a.b", "a[0]"},
+		{"a[*].x", "a.b"},
+		{"a[*].b.c", "a[1][0]"},
+	} {
+		t.Run(pair[0]+" and "+pair[1], func(t *testing.T) {
+			spec := &Spec{Name: "shape", Rules: []Rule{
+				{Target: pair[0], Sources: []string{"l[*].x"}},
+				{Target: pair[1], Sources: []string{"m[*]"}},
+			}}
+			_, err := Compile(spec)
+			var ces CompileErrors
+			require.ErrorAs(t, err, &ces, "Compile must reject %s with %s", pair[0], pair[1])
+			require.Len(t, ces, 1)
+			assert.Contains(t, ces[0].Msg, "disagree on whether")
+			assert.Equal(t, pair[1], ces[0].Rule, "the later rule is named")
+		})
+	}
+	// Different elements of one list may differ.
+	_, err := Compile(&Spec{Name: "apart", Rules: []Rule{
+		{Target: "a[0].b", Sources: []string{"x"}},
+		{Target: "a[1][0]", Sources: []string{"y"}},
+	}})
+	assert.NoError(t, err)
+}

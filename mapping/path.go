@@ -131,15 +131,21 @@ func parsePath(s string) (path, error) {
 
 // normalized renders the path with every index and star as [*]: the form
 // used to match schema fields and detect duplicate targets.
-func (p path) normalized() string {
+func (p path) normalized() string { return segsString(p.segs, true) }
+
+// segsString renders path segments as written (a.b[0][*]), or with every
+// index as [*] when starIndexes is set.
+func segsString(segs []seg, starIndexes bool) string {
 	var b strings.Builder
-	for i, s := range p.segs {
-		switch s.kind {
-		case segKey:
+	for i, s := range segs {
+		switch {
+		case s.kind == segKey:
 			if i > 0 {
 				b.WriteByte('.')
 			}
 			b.WriteString(s.key)
+		case s.kind == segIndex && !starIndexes:
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
 		default:
 			b.WriteString("[*]")
 		}
