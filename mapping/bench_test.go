@@ -85,6 +85,12 @@ func BenchmarkApply30Rules(b *testing.B) {
 			func(src Record) error { _, err := m.Apply(ctx, src); return err },
 			func(src Record) error { _, err := handApply(nil, src); return err })
 	})
+	b.Run("ApplyInto", func(b *testing.B) {
+		var dst, hand Record
+		benchAgainstHand(b,
+			func(src Record) (err error) { dst, err = m.ApplyInto(ctx, dst, src); return err },
+			func(src Record) (err error) { hand, err = handApply(hand, src); return err })
+	})
 }
 
 // benchAgainstHand runs mapped and hand over the same 100,000 records in

@@ -18,7 +18,9 @@ type Mapping struct {
 	schema   *Schema
 	rules    []compiledRule
 	topKeys  int
+	shape    *shape // the containers of nested targets, for ApplyInto
 	vms      sync.Pool
+	scratch  sync.Pool // *scratch, for ApplyInto
 	validate *validator.Validate
 }
 
@@ -106,6 +108,7 @@ func (c *compiler) errf(pos Pos, rule, table, format string, args ...any) {
 func (c *compiler) run() *Mapping {
 	m := &Mapping{spec: *c.spec, schema: c.schema}
 	m.vms.New = func() any { return new(vm.VM) }
+	m.scratch.New = func() any { return new(scratch) }
 	c.compileTables()
 	if c.schema != nil {
 		c.fields = make(map[string]Field, len(c.schema.Fields))
@@ -159,6 +162,7 @@ func (c *compiler) run() *Mapping {
 		top[m.rules[i].target.segs[0].key] = true
 	}
 	m.topKeys = len(top)
+	m.shape = buildShape(m.rules)
 	if c.fields != nil {
 		names := make([]string, 0, len(c.fields))
 		for k := range c.fields {
