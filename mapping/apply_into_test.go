@@ -157,6 +157,8 @@ func TestApplyIntoReusesContainers(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	assert.Zero(t, into, "ApplyInto of the same shape allocates nothing")
+	if !raceEnabled {
+		assert.Zero(t, into, "ApplyInto of the same shape allocates nothing")
+	}
 	assert.Greater(t, fresh, 6.0, "Apply makes the record, person, person.name, services and its two elements")
 }
