@@ -122,20 +122,23 @@ func sameMap(a, b mapping.Record) bool {
 func filterInto(dst, src map[string]any, nodes []*fieldNode, reuse bool) {
 	kept := 0
 	for _, n := range nodes {
-		var old any
-		had := false
-		if reuse {
-			old, had = dst[n.key]
-		}
 		v, ok := src[n.key]
-		var fv any
+		if ok && n.leaf && !n.list {
+			dst[n.key] = mapping.CloneValue(v) // nothing of dst to reuse
+			kept++
+			continue
+		}
+		var old, fv any
 		same := false
 		if ok {
+			if reuse {
+				old = dst[n.key]
+			}
 			fv, same, ok = filterValue(v, n, old)
 		}
 		switch {
 		case !ok:
-			if had {
+			if reuse {
 				delete(dst, n.key)
 			}
 			continue
