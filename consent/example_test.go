@@ -72,13 +72,18 @@ func ExampleCompile() {
 	// consent: policy line 25: revocation.action: must be revoke_and_notify, revoke or notify
 }
 
-func ExampleGate_Check() {
+// exampleGate binds the example policy to a referral to UNHCR.
+func exampleGate() *consent.Gate {
 	p, _ := consent.Compile([]byte(examplePolicy))
-	g := p.Gate(consent.Request{
+	return p.Gate(consent.Request{
 		Recipient: consent.Party{System: "progres", Agency: "unhcr"},
 		Purpose:   "child_protection_referral",
 		AsOf:      time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
 	})
+}
+
+func ExampleGate_Check() {
+	g := exampleGate()
 
 	rec := exampleRecord()
 	fmt.Println(g.Check(rec).Allowed)
@@ -107,12 +112,7 @@ func ExamplePolicy_Filter() {
 // ShareInto checks and minimizes many records through one reused output
 // record; each result is used (here printed) before the next call.
 func ExampleGate_ShareInto() {
-	p, _ := consent.Compile([]byte(examplePolicy))
-	g := p.Gate(consent.Request{
-		Recipient: consent.Party{System: "progres", Agency: "unhcr"},
-		Purpose:   "child_protection_referral",
-		AsOf:      time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
-	})
+	g := exampleGate()
 	denied := exampleRecord()
 	denied["case_id"] = "803-00000002"
 	denied["consent_for_services"] = false

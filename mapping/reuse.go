@@ -6,25 +6,22 @@ package mapping
 
 // shape is the tree of containers the mapping itself makes in an output
 // record: the maps and lists on the way to nested targets, never a
-// target's value (which may be the source's own). A shape with fields is a
-// map whose listed keys hold containers; a list shape's every element
-// (star) or given elements (items) may be containers.
-// Compile rejects targets that would make one container both (a.b with
-// a[0]) and a target inside another (a[*].b with a[0]), so no target's
-// value sits where a shape is.
+// target's value (which may be the source's own). A map shape's edges are
+// keys that hold containers; a list shape's star is the shape of every
+// element and its edges are given elements (by index). Compile rejects
+// targets that would make one container both (a.b with a[0]) and a target
+// inside another (a[*].b with a[0]), so no target's value sits where a
+// shape is.
 type shape struct {
-	list   bool
-	fields []shapeField
-	star   *shape
-	items  []shapeItem
+	list  bool
+	star  *shape
+	edges []shapeEdge
 }
 
-type shapeField struct {
+// shapeEdge leads from a container to one inside it: by key in a map, by
+// index in a list.
+type shapeEdge struct {
 	key   string
-	shape *shape
-}
-
-type shapeItem struct {
 	index int
 	shape *shape
 }
@@ -52,29 +49,19 @@ func buildShape(rules []compiledRule) *shape {
 
 // child returns (adding it) the shape reached from sh by step s.
 func (sh *shape) child(s seg) *shape {
-	switch s.kind {
-	case segStar:
+	if s.kind == segStar {
 		if sh.star == nil {
 			sh.star = &shape{}
 		}
 		return sh.star
-	case segIndex:
-		for _, it := range sh.items {
-			if it.index == s.index {
-				return it.shape
-			}
-		}
-		c := &shape{}
-		sh.items = append(sh.items, shapeItem{index: s.index, shape: c})
-		return c
 	}
-	for _, f := range sh.fields {
-		if f.key == s.key {
-			return f.shape
+	for _, e := range sh.edges {
+		if e.key == s.key && e.index == s.index {
+			return e.shape
 		}
 	}
 	c := &shape{}
-	sh.fields = append(sh.fields, shapeField{key: s.key, shape: c})
+	sh.edges = append(sh.edges, shapeEdge{key: s.key, index: s.index, shape: c})
 	return c
 }
 
@@ -116,9 +103,9 @@ func (sc *scratch) recycleFields(m map[string]any, sh *shape) {
 	if sh == nil {
 		return
 	}
-	for _, f := range sh.fields {
-		if v, ok := m[f.key]; ok {
-			sc.recycle(v, f.shape)
+	for _, e := range sh.edges {
+		if v, ok := m[e.key]; ok {
+			sc.recycle(v, e.shape)
 		}
 	}
 }
@@ -139,9 +126,9 @@ func (sc *scratch) recycle(v any, sh *shape) {
 				}
 			}
 		}
-		for _, it := range sh.items {
-			if it.index < len(l) && l[it.index] != nil {
-				sc.recycle(l[it.index], it.shape)
+		for _, e := range sh.edges {
+			if e.index < len(l) && l[e.index] != nil {
+				sc.recycle(l[e.index], e.shape)
 			}
 		}
 		clear(l[:cap(l)])
