@@ -102,7 +102,8 @@ func (p *Policy) Filter(rec mapping.Record) mapping.Record {
 // It is for loops that are done with each result before filtering the
 // next record: the next call overwrites everything read from dst, nested
 // objects and lists included. dst must be nil or a record returned by
-// Filter or FilterInto of this policy.
+// Filter or FilterInto of this policy; goroutines filtering at the same
+// time need a dst each.
 func (p *Policy) FilterInto(dst, rec mapping.Record) mapping.Record {
 	if dst == nil || sameMap(dst, rec) {
 		return p.Filter(rec)

@@ -37,8 +37,9 @@ func (m *Mapping) Apply(ctx context.Context, src Record) (Record, error) {
 // It is for loops that are done with each record before mapping the next:
 // the next call overwrites everything read from dst, nested objects and
 // lists included (Clone what must be kept). dst must be nil or a record
-// returned by Apply or ApplyInto of this Mapping, and not src. On error dst
-// is left empty and nil is returned with the error, as Apply does.
+// returned by Apply or ApplyInto of this Mapping, and not src; goroutines
+// mapping at the same time need a dst each. On error dst is left empty and
+// nil is returned with the error, as Apply does.
 func (m *Mapping) ApplyInto(ctx context.Context, dst, src Record) (Record, error) {
 	if dst == nil {
 		return m.Apply(ctx, src)
