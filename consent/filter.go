@@ -103,7 +103,9 @@ func (p *Policy) Filter(rec mapping.Record) mapping.Record {
 // next record: the next call overwrites everything read from dst, nested
 // objects and lists included. dst must be nil or a record returned by
 // Filter or FilterInto of this policy; goroutines filtering at the same
-// time need a dst each.
+// time need a dst each. Keys added to dst since are removed, but a map or
+// list put in it at a need-to-know path would be emptied and reused,
+// wherever else it is held.
 func (p *Policy) FilterInto(dst, rec mapping.Record) mapping.Record {
 	if dst == nil || sameMap(dst, rec) {
 		return p.Filter(rec)

@@ -38,7 +38,9 @@ func (m *Mapping) Apply(ctx context.Context, src Record) (Record, error) {
 // the next call overwrites everything read from dst, nested objects and
 // lists included (Clone what must be kept). dst must be nil or a record
 // returned by Apply or ApplyInto of this Mapping, and not src; goroutines
-// mapping at the same time need a dst each. On error dst is left empty and
+// mapping at the same time need a dst each. Keys added to dst since are
+// dropped, but a map or list put in it where a nested target goes would be
+// cleared and reused, wherever else it is held. On error dst is left empty and
 // nil is returned with the error, as Apply does.
 func (m *Mapping) ApplyInto(ctx context.Context, dst, src Record) (Record, error) {
 	if dst == nil {
