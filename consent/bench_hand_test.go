@@ -19,31 +19,7 @@ import (
 // TestHandBaselineMatchesShare checks that it decides and filters as the
 // gate does on the benchmark's records.
 func handShare(dst, rec mapping.Record) (mapping.Record, bool) {
-	if v, ok := rec["consent_withdrawn"]; ok && v != nil && v != false {
-		return nil, false
-	}
-	if rec["consent_for_services"] != true || rec["disclosure_other_orgs"] != true {
-		return nil, false
-	}
-	if age, ok := handAge(rec); (!ok || age < 18) && rec["child_assent"] != true {
-		return nil, false
-	}
-	rows, _ := rec["services_section"].([]any)
-	found := 0
-	for _, row := range rows {
-		m, _ := row.(map[string]any)
-		t, ok := m["service_type"]
-		if !ok {
-			continue
-		}
-		found++
-		switch t {
-		case "alternative_care", "health_medical", "psychosocial":
-		default:
-			return nil, false
-		}
-	}
-	if found == 0 {
+	if !handAllowed(rec) {
 		return nil, false
 	}
 	if dst == nil {
@@ -63,7 +39,7 @@ func handShare(dst, rec mapping.Record) (mapping.Record, bool) {
 		}
 		dst["location"] = out
 	}
-	if rows != nil {
+	if rows, ok := rec["services_section"].([]any); ok {
 		out := make([]any, 0, len(rows))
 		for _, row := range rows {
 			m, ok := row.(map[string]any)
@@ -87,6 +63,36 @@ func handShare(dst, rec mapping.Record) (mapping.Record, bool) {
 		dst["languages"] = out
 	}
 	return dst, true
+}
+
+// handAllowed is the baseline's decision: the test policy's conditions for
+// okRequest.
+func handAllowed(rec mapping.Record) bool {
+	if v, ok := rec["consent_withdrawn"]; ok && v != nil && v != false {
+		return false
+	}
+	if rec["consent_for_services"] != true || rec["disclosure_other_orgs"] != true {
+		return false
+	}
+	if age, ok := handAge(rec); (!ok || age < 18) && rec["child_assent"] != true {
+		return false
+	}
+	rows, _ := rec["services_section"].([]any)
+	found := 0
+	for _, row := range rows {
+		m, _ := row.(map[string]any)
+		t, ok := m["service_type"]
+		if !ok {
+			continue
+		}
+		found++
+		switch t {
+		case "alternative_care", "health_medical", "psychosocial":
+		default:
+			return false
+		}
+	}
+	return found > 0
 }
 
 // handAge is the age on okRequest's date, from the date of birth, else the
