@@ -14,7 +14,9 @@
 // (recipient, purpose, service type, optional override) once; [Gate.Check]
 // then decides per record without allocating on the allow path, and
 // [Gate.Filter] returns a new, minimized record that holds only the
-// need-to-know paths. A consent value that is missing, null, empty, of the
+// need-to-know paths ([Gate.FilterInto] and [Gate.ShareInto] build it in a
+// reused record instead, for loops that are done with each record before
+// the next). A consent value that is missing, null, empty, of the
 // wrong type, or a string the policy does not declare ("yes" is not a
 // boolean unless the policy says so) denies. The revocation field fails
 // closed too: only an absent or null value, or an explicit false, means

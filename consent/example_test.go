@@ -72,13 +72,18 @@ func ExampleCompile() {
 	// consent: policy line 25: revocation.action: must be revoke_and_notify, revoke or notify
 }
 
-func ExampleGate_Check() {
+// exampleGate binds the example policy to a referral to UNHCR.
+func exampleGate() *consent.Gate {
 	p, _ := consent.Compile([]byte(examplePolicy))
-	g := p.Gate(consent.Request{
+	return p.Gate(consent.Request{
 		Recipient: consent.Party{System: "progres", Agency: "unhcr"},
 		Purpose:   "child_protection_referral",
 		AsOf:      time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
 	})
+}
+
+func ExampleGate_Check() {
+	g := exampleGate()
 
 	rec := exampleRecord()
 	fmt.Println(g.Check(rec).Allowed)
@@ -102,6 +107,29 @@ func ExamplePolicy_Filter() {
 	fmt.Println(string(b))
 	// Output:
 	// {"case_id":"803-00000001","name_first":"Test","services_section":[{"service_type":"alternative_care"}]}
+}
+
+// ShareInto checks and minimizes many records through one reused output
+// record; each result is used (here printed) before the next call.
+func ExampleGate_ShareInto() {
+	g := exampleGate()
+	denied := exampleRecord()
+	denied["case_id"] = "803-00000002"
+	denied["consent_for_services"] = false
+	var out mapping.Record // nil: the first allowed record makes it
+	for _, rec := range []mapping.Record{exampleRecord(), denied} {
+		shared, d := g.ShareInto(out, rec)
+		if !d.Allowed {
+			fmt.Println(rec["case_id"], "denied:", d.Reasons)
+			continue
+		}
+		out = shared
+		b, _ := json.Marshal(shared)
+		fmt.Println(string(b))
+	}
+	// Output:
+	// {"case_id":"803-00000001","name_first":"Test","services_section":[{"service_type":"alternative_care"}]}
+	// 803-00000002 denied: [consent_false]
 }
 
 func ExamplePolicy_Revocations() {

@@ -2,6 +2,7 @@ package consent
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/casebridge/casebridge/mapping"
@@ -87,50 +88,124 @@ func segmentsString(segs []segment) string {
 // is never modified and the result shares no map or slice with it.
 func (p *Policy) Filter(rec mapping.Record) mapping.Record {
 	out := make(mapping.Record, len(p.fields.children))
-	filterInto(out, rec, p.fields.children)
+	filterInto(out, rec, p.fields.children, false)
 	return out
 }
 
-func filterInto(dst, src map[string]any, nodes []*fieldNode) {
+// FilterInto is Filter writing into dst, and returns dst: the same record
+// as Filter, built in the memory of the previous one. Every key of dst that
+// the filter does not set again is removed, and the maps and lists dst
+// holds at the policy's paths are reused, so that filtering a record of
+// the same shape allocates nothing. With dst nil, or dst being rec, it
+// returns a new record as Filter does.
+//
+// It is for loops that are done with each result before filtering the
+// next record: the next call overwrites everything read from dst, nested
+// objects and lists included. dst must be nil or a record returned by
+// Filter or FilterInto of this policy; goroutines filtering at the same
+// time need a dst each. Keys added to dst since are removed, but a map or
+// list put in it at a need-to-know path would be emptied and reused,
+// wherever else it is held.
+func (p *Policy) FilterInto(dst, rec mapping.Record) mapping.Record {
+	if dst == nil || sameMap(dst, rec) {
+		return p.Filter(rec)
+	}
+	filterInto(dst, rec, p.fields.children, true)
+	return dst
+}
+
+// sameMap reports whether a and b are the same map.
+func sameMap(a, b mapping.Record) bool {
+	return a != nil && b != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// filterInto sets in dst the values of src that nodes let pass. With reuse
+// it removes every other key of dst and reuses a map or list dst holds at
+// a node (from an earlier Filter); without, dst is new and empty.
+func filterInto(dst, src map[string]any, nodes []*fieldNode, reuse bool) {
+	kept := 0
 	for _, n := range nodes {
 		v, ok := src[n.key]
-		if !ok {
+		if ok && n.leaf && !n.list {
+			dst[n.key] = mapping.CloneValue(v) // nothing of dst to reuse
+			kept++
 			continue
 		}
-		if fv, ok := filterValue(v, n); ok {
+		var old, fv any
+		same := false
+		if ok {
+			if reuse {
+				old = dst[n.key]
+			}
+			fv, same, ok = filterValue(v, n, old)
+		}
+		switch {
+		case !ok:
+			if reuse {
+				delete(dst, n.key)
+			}
+			continue
+		case !same:
 			dst[n.key] = fv
+		}
+		kept++
+	}
+	if reuse && len(dst) > kept {
+		for k := range dst {
+			if findNode(nodes, k) == nil {
+				delete(dst, k)
+			}
 		}
 	}
 }
 
-// filterValue filters v by node n; ok is false when nothing may pass.
-func filterValue(v any, n *fieldNode) (any, bool) {
+// filterValue filters v by node n, reusing old (what an earlier Filter
+// left at n) when it fits. ok is false when nothing may pass; same is true
+// when the result is old itself, updated in place.
+func filterValue(v any, n *fieldNode, old any) (out any, same, ok bool) {
 	if !n.list {
-		return filterElem(v, n)
+		return filterElem(v, n, old)
 	}
 	l, ok := asList(v)
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
-	out := make([]any, 0, len(l))
+	prev, _ := old.([]any)
+	var res []any
+	if cap(prev) >= len(l) && cap(prev) > 0 {
+		res = prev[:0]
+	} else {
+		res = make([]any, 0, len(l))
+	}
 	for _, e := range l {
-		if fe, ok := filterElem(e, n); ok {
-			out = append(out, fe)
+		var p any
+		if len(res) < len(prev) {
+			p = prev[len(res)]
+		}
+		if fe, _, ok := filterElem(e, n, p); ok {
+			res = append(res, fe)
 		}
 	}
-	return out, true
+	if len(res) == len(prev) && len(res) > 0 && &res[0] == &prev[0] {
+		return old, true, true // the same list: not boxed again
+	}
+	return res, false, true
 }
 
-// filterElem filters a single (non-list-step) value.
-func filterElem(v any, n *fieldNode) (any, bool) {
+// filterElem filters a single (non-list-step) value, reusing old when it
+// is a map an inner node can fill again.
+func filterElem(v any, n *fieldNode, old any) (out any, same, ok bool) {
 	if n.leaf {
-		return mapping.CloneValue(v), true
+		return mapping.CloneValue(v), false, true
 	}
 	m, ok := asMap(v)
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
-	dst := make(map[string]any, len(n.children))
-	filterInto(dst, m, n.children)
-	return dst, true
+	dst, reused := old.(map[string]any)
+	if !reused {
+		dst = make(map[string]any, len(n.children))
+	}
+	filterInto(dst, m, n.children, reused)
+	return dst, reused, true
 }

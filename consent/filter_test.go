@@ -190,19 +190,29 @@ func TestFilterNeverPassesUnlistedField(t *testing.T) {
 	assert.NotContains(t, string(b), "drop")
 }
 
+// TestFilterDoesNotAliasInput: the result, fresh or reused (FilterInto),
+// shares nothing with the record, and the record is not modified.
 func TestFilterDoesNotAliasInput(t *testing.T) {
 	p := policyWithFields(t, "a", "s[*].t")
-	in := mapping.Record{
-		"a": map[string]any{"b": []any{"x"}},
-		"s": []any{map[string]any{"t": []any{"y"}}},
+	newInput := func() mapping.Record {
+		return mapping.Record{
+			"a": map[string]any{"b": []any{"x"}},
+			"s": []any{map[string]any{"t": []any{"y"}}},
+		}
 	}
-	out := p.Filter(in)
-	out["a"].(map[string]any)["b"].([]any)[0] = "changed"
-	out["s"].([]any)[0].(map[string]any)["t"].([]any)[0] = "changed"
-	out["a"].(map[string]any)["new"] = 1
-	assert.Equal(t, "x", in["a"].(map[string]any)["b"].([]any)[0])
-	assert.Equal(t, "y", in["s"].([]any)[0].(map[string]any)["t"].([]any)[0])
-	assert.NotContains(t, in["a"], "new")
+	for name, filter := range map[string]func(mapping.Record) mapping.Record{
+		"Filter":     p.Filter,
+		"FilterInto": func(in mapping.Record) mapping.Record { return p.FilterInto(p.Filter(newInput()), in) },
+	} {
+		in := newInput()
+		out := filter(in)
+		out["a"].(map[string]any)["b"].([]any)[0] = "changed"
+		out["s"].([]any)[0].(map[string]any)["t"].([]any)[0] = "changed"
+		out["a"].(map[string]any)["new"] = 1
+		assert.Equal(t, "x", in["a"].(map[string]any)["b"].([]any)[0], name)
+		assert.Equal(t, "y", in["s"].([]any)[0].(map[string]any)["t"].([]any)[0], name)
+		assert.NotContains(t, in["a"], "new", name)
+	}
 }
 
 func TestLookup(t *testing.T) {

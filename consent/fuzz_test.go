@@ -3,6 +3,7 @@ package consent
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -90,6 +91,10 @@ func FuzzCheck(f *testing.F) {
 			if !top[k] {
 				t.Fatalf("filter passed unlisted key %q", k)
 			}
+		}
+		// Filtering into the result of another record gives the same.
+		if into := p.FilterInto(p.Filter(okRecord()), rec); !reflect.DeepEqual(out, into) {
+			t.Fatalf("FilterInto gave %v, Filter %v", into, out)
 		}
 	})
 }

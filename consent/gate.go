@@ -236,6 +236,24 @@ func (g *Gate) Share(rec mapping.Record) (mapping.Record, Decision) {
 	return g.p.Filter(rec), d
 }
 
+// FilterInto is Filter into a reused record; see Policy.FilterInto.
+func (g *Gate) FilterInto(dst, rec mapping.Record) mapping.Record { return g.p.FilterInto(dst, rec) }
+
+// ShareInto is Share writing the minimized record into dst (see
+// Policy.FilterInto), for loops that are done with each shared record
+// before checking the next. When denied it returns nil and empties dst, so
+// that nothing of an earlier record is left in it to be sent by mistake.
+func (g *Gate) ShareInto(dst, rec mapping.Record) (mapping.Record, Decision) {
+	d := g.Check(rec)
+	if !d.Allowed {
+		if !sameMap(dst, rec) {
+			clear(dst)
+		}
+		return nil, d
+	}
+	return g.p.FilterInto(dst, rec), d
+}
+
 func consentReason(t tri, missing, falseR, invalid Reason) (Reason, bool) {
 	switch t {
 	case triTrue:

@@ -3,6 +3,7 @@ package mapping
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,49 @@ func (m *Mapping) Apply(ctx context.Context, src Record) (Record, error) {
 	return a.out, nil
 }
 
+// ApplyInto maps one source record into dst and returns dst: the same
+// record as Apply, built in dst's memory instead of new maps. Whatever dst
+// held is discarded. The maps and lists the mapping made in it (the record
+// itself, and the objects and lists on the way to nested targets such as
+// services[*].type) are cleared and reused; values copied whole from a
+// source record are never reused or modified. With dst nil it makes a new
+// record, for the next call to reuse.
+//
+// It is for loops that are done with each record before mapping the next:
+// the next call overwrites everything read from dst, nested objects and
+// lists included (Clone what must be kept). dst must be nil or a record
+// returned by Apply or ApplyInto of this Mapping, and not src; goroutines
+// mapping at the same time need a dst each. Keys added to dst since are
+// dropped, but a map or list put in it where a nested target goes would be
+// cleared and reused, wherever else it is held. On error dst is left empty and
+// nil is returned with the error, as Apply does.
+func (m *Mapping) ApplyInto(ctx context.Context, dst, src Record) (Record, error) {
+	if dst == nil {
+		return m.Apply(ctx, src)
+	}
+	if sameMap(dst, src) {
+		return nil, errDstIsSource
+	}
+	sc := m.scratch.Get().(*scratch)
+	sc.recycleFields(dst, m.shape)
+	clear(dst)
+	err := ctx.Err()
+	if err == nil {
+		a := applier{m: m, src: src, out: dst, sc: sc}
+		a.run()
+		if len(a.errs) > 0 {
+			clear(dst)
+			err = a.errs[0]
+		}
+	}
+	sc.reset()
+	m.scratch.Put(sc)
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
 // ApplyAll maps one source record and collects every error (collect-all
 // mode, for validation reports). With errors it returns the partial record
 // for inspection together with an Errors value; callers must not send it.
@@ -40,6 +84,15 @@ func (m *Mapping) ApplyAll(ctx context.Context, src Record) (Record, error) {
 	return a.out, nil
 }
 
+// errDstIsSource refuses ApplyInto into its own source record, which
+// clearing dst would wipe.
+var errDstIsSource = errors.New("mapping: ApplyInto: dst is the source record")
+
+// sameMap reports whether a and b are the same map.
+func sameMap(a, b Record) bool {
+	return a != nil && b != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
 type applier struct {
 	m     *Mapping
 	src   Record
@@ -48,6 +101,9 @@ type applier struct {
 	errs  Errors
 	vm    *vm.VM
 	trace *[]Trace
+	// sc holds the containers ApplyInto recycled from its dst; nil for
+	// Apply, which makes new ones.
+	sc *scratch
 }
 
 func (a *applier) run() {
@@ -123,7 +179,7 @@ func (a *applier) rule(r *compiledRule) {
 			}
 			return
 		}
-		presize(map[string]any(a.out), r.target.segs, len(l))
+		a.sc.presize(map[string]any(a.out), r.target.segs, len(l))
 		for i, e := range l {
 			x, _ := getSegs(e, p.segs[p.starAt+1:])
 			a.finish(r, x, i, p.raw)
@@ -141,7 +197,7 @@ func (a *applier) rule(r *compiledRule) {
 			}
 			return
 		}
-		presize(map[string]any(a.out), r.target.segs, len(l))
+		a.sc.presize(map[string]any(a.out), r.target.segs, len(l))
 		for i, e := range l {
 			a.finish(r, e, i, source)
 		}
@@ -251,40 +307,6 @@ func cloneList(v any) any {
 	return v
 }
 
-// presize makes the list at the path's [*] at least n long, so that a
-// list rule grows it once.
-func presize(cur any, segs []seg, n int) any {
-	if len(segs) == 0 {
-		return cur
-	}
-	s := &segs[0]
-	switch s.kind {
-	case segKey:
-		m, ok := cur.(map[string]any)
-		if !ok {
-			m = make(map[string]any, 4)
-		}
-		m[s.key] = presize(m[s.key], segs[1:], n)
-		return m
-	case segStar:
-		l, _ := cur.([]any)
-		if len(l) < n {
-			grown := make([]any, n)
-			copy(grown, l)
-			l = grown
-		}
-		return l
-	}
-	l, _ := cur.([]any)
-	if s.index >= len(l) {
-		grown := make([]any, s.index+1)
-		copy(grown, l)
-		l = grown
-	}
-	l[s.index] = presize(l[s.index], segs[1:], n)
-	return l
-}
-
 // write sets the value in the output and records its trace when asked.
 func (a *applier) write(r *compiledRule, v any, star int, source string, defaulted, tableDefault bool) {
 	if len(r.target.segs) == 1 {
@@ -294,7 +316,7 @@ func (a *applier) write(r *compiledRule, v any, star int, source string, default
 		if idx < 0 {
 			idx = 0
 		}
-		r.target.set(a.out, v, idx)
+		a.sc.setValue(map[string]any(a.out), r.target.segs, v, idx)
 	}
 	if a.trace != nil {
 		p := r.target.raw

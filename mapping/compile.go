@@ -18,7 +18,9 @@ type Mapping struct {
 	schema   *Schema
 	rules    []compiledRule
 	topKeys  int
+	shape    *shape // the containers of nested targets, for ApplyInto
 	vms      sync.Pool
+	scratch  sync.Pool // *scratch, for ApplyInto
 	validate *validator.Validate
 }
 
@@ -106,6 +108,7 @@ func (c *compiler) errf(pos Pos, rule, table, format string, args ...any) {
 func (c *compiler) run() *Mapping {
 	m := &Mapping{spec: *c.spec, schema: c.schema}
 	m.vms.New = func() any { return new(vm.VM) }
+	m.scratch.New = func() any { return new(scratch) }
 	c.compileTables()
 	if c.schema != nil {
 		c.fields = make(map[string]Field, len(c.schema.Fields))
@@ -123,6 +126,7 @@ func (c *compiler) run() *Mapping {
 	seen := map[string]*Rule{}
 	filled := map[string]bool{}
 	var targets []string
+	var paths []path
 	for i := range c.spec.Rules {
 		r := &c.spec.Rules[i]
 		key := strings.TrimSpace(r.Target)
@@ -136,6 +140,7 @@ func (c *compiler) run() *Mapping {
 			continue
 		}
 		targets = append(targets, key)
+		paths = append(paths, cr.target)
 		filled[cr.target.normalized()] = true
 		if c.fields != nil {
 			if f, ok := c.fields[cr.target.normalized()]; ok {
@@ -150,12 +155,14 @@ func (c *compiler) run() *Mapping {
 		}
 		m.rules = append(m.rules, cr)
 	}
-	c.checkPrefixConflicts(targets, seen)
+	c.checkPrefixConflicts(targets, paths, seen)
+	c.checkShapeConflicts(targets, paths, seen)
 	top := map[string]bool{}
 	for i := range m.rules {
 		top[m.rules[i].target.segs[0].key] = true
 	}
 	m.topKeys = len(top)
+	m.shape = buildShape(m.rules)
 	if c.fields != nil {
 		names := make([]string, 0, len(c.fields))
 		for k := range c.fields {
@@ -171,16 +178,86 @@ func (c *compiler) run() *Mapping {
 	return m
 }
 
-func (c *compiler) checkPrefixConflicts(targets []string, seen map[string]*Rule) {
-	sorted := append([]string(nil), targets...)
-	sort.Strings(sorted)
-	for i := 0; i+1 < len(sorted); i++ {
-		a, b := sorted[i], sorted[i+1]
-		if strings.HasPrefix(b, a) && (b[len(a)] == '.' || b[len(a)] == '[') {
-			r := seen[b]
-			c.errf(r.Pos, r.RuleName(), "", "target %s is inside target %s of rule %q", b, a, seen[a].RuleName())
+// checkPrefixConflicts rejects a target that lies inside another one: a.b
+// inside a, and through a list a[*].b or a[0].b inside a[0] or a[*] (a
+// star stands for every index). Apply would otherwise write into whatever
+// the outer target put there, which may be a map of the source record.
+// Each inner target is reported once, with the first outer target in
+// sorted order.
+func (c *compiler) checkPrefixConflicts(targets []string, paths []path, seen map[string]*Rule) {
+	order := make([]int, len(targets))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return targets[order[i]] < targets[order[j]] })
+	for _, in := range order {
+		for _, out := range order {
+			if in != out && insidePath(paths[in].segs, paths[out].segs) {
+				r := seen[targets[in]]
+				c.errf(r.Pos, r.RuleName(), "", "target %s is inside target %s of rule %q", targets[in], targets[out], seen[targets[out]].RuleName())
+				break
+			}
 		}
 	}
+}
+
+// checkShapeConflicts rejects two targets that need the same container to
+// be an object and a list (a.b and a[0]): Apply would keep the one that
+// ran last and drop the other's value. The later rule is reported.
+func (c *compiler) checkShapeConflicts(targets []string, paths []path, seen map[string]*Rule) {
+	for j := range paths {
+		for i := 0; i < j; i++ {
+			if at, ok := shapeConflict(paths[i].segs, paths[j].segs); ok {
+				r := seen[targets[j]]
+				c.errf(r.Pos, r.RuleName(), "", "targets %s and %s (rule %q) disagree on whether %s is a list",
+					targets[j], targets[i], seen[targets[i]].RuleName(), segsString(paths[j].segs[:at], false))
+				break
+			}
+		}
+	}
+}
+
+// shapeConflict finds where paths a and b, which name the same container
+// up to there, step into it one by a key and the other by a list index.
+func shapeConflict(a, b []seg) (int, bool) {
+	for k := 0; k < len(a) && k < len(b); k++ {
+		x, y := &a[k], &b[k]
+		switch {
+		case (x.kind == segKey) != (y.kind == segKey):
+			return k, true
+		case x.kind == segKey:
+			if x.key != y.key {
+				return 0, false
+			}
+		case x.kind == segIndex && y.kind == segIndex && x.index != y.index:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// insidePath reports whether a path with segments inner lies strictly
+// inside one with segments outer: outer is shorter and each of its
+// segments can name the same step as inner's (equal keys, equal indexes,
+// or a star with an index or a star).
+func insidePath(inner, outer []seg) bool {
+	if len(outer) >= len(inner) {
+		return false
+	}
+	for i := range outer {
+		a, b := &inner[i], &outer[i]
+		switch {
+		case a.kind == segKey || b.kind == segKey:
+			if a.kind != b.kind || a.key != b.key {
+				return false
+			}
+		case a.kind == segIndex && b.kind == segIndex:
+			if a.index != b.index {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (c *compiler) compileTables() {

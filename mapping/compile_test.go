@@ -152,3 +152,70 @@ func TestCompileCSVPositions(t *testing.T) {
 	var ce *CompileError
 	require.True(t, errors.As(err, &ce))
 }
+
+// TestTargetsOverlappingThroughAListAreRejected: a target that is a list
+// element (a[0], a[*]) and a target inside that element (a[*].b, a[0].b)
+// used to compile, and Apply then wrote b into the element, which is the
+// source's own map when the element was copied from the source: the
+// source record was modified and the outputs shared a map with it.
+func TestTargetsOverlappingThroughAListAreRejected(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"a[0]", "a[*].b"},
+		{"a[*].b", "a[0]"},
+		{"a[*]", "a[0].b"},
+		{"a[0]", "a[0].b.c"},
+		{"a[*]", "a[*].b"},
+	} {
+		t.Run(pair[0]+" and "+pair[1], func(t *testing.T) {
+			spec := &Spec{Name: "overlap", Rules: []Rule{
+				{Target: pair[0], Sources: []string{"m[*]"}},
+				{Target: pair[1], Sources: []string{"l[*].x"}},
+			}}
+			_, err := Compile(spec)
+			var ces CompileErrors
+			require.ErrorAs(t, err, &ces, "Compile must reject %s with %s", pair[0], pair[1])
+			require.Len(t, ces, 1)
+			inner, outer := pair[1], pair[0]
+			if len(inner) < len(outer) {
+				inner, outer = outer, inner
+			}
+			assert.Equal(t, "target "+inner+" is inside target "+outer+` of rule "`+outer+`"`, ces[0].Msg)
+		})
+	}
+	// Different elements of one list do not overlap.
+	_, err := Compile(&Spec{Name: "apart", Rules: []Rule{
+		{Target: "a[0]", Sources: []string{"m"}},
+		{Target: "a[1].b", Sources: []string{"x"}},
+	}})
+	assert.NoError(t, err)
+}
+
+// TestTargetsDisagreeingOnAListAreRejected: a.b makes a an object and a[0]
+// makes it a list; Apply kept whichever rule ran last and silently dropped
+// the other's value.
+func TestTargetsDisagreeingOnAListAreRejected(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"a.b", "a[0]"},
+		{"a[*].x", "a.b"},
+		{"a[*].b.c", "a[1][0]"},
+	} {
+		t.Run(pair[0]+" and "+pair[1], func(t *testing.T) {
+			spec := &Spec{Name: "shape", Rules: []Rule{
+				{Target: pair[0], Sources: []string{"l[*].x"}},
+				{Target: pair[1], Sources: []string{"m[*]"}},
+			}}
+			_, err := Compile(spec)
+			var ces CompileErrors
+			require.ErrorAs(t, err, &ces, "Compile must reject %s with %s", pair[0], pair[1])
+			require.Len(t, ces, 1)
+			assert.Contains(t, ces[0].Msg, "disagree on whether")
+			assert.Equal(t, pair[1], ces[0].Rule, "the later rule is named")
+		})
+	}
+	// Different elements of one list may differ.
+	_, err := Compile(&Spec{Name: "apart", Rules: []Rule{
+		{Target: "a[0].b", Sources: []string{"x"}},
+		{Target: "a[1][0]", Sources: []string{"y"}},
+	}})
+	assert.NoError(t, err)
+}

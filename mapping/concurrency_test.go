@@ -10,7 +10,8 @@ import (
 )
 
 // TestApplyConcurrently runs one Mapping from many goroutines; under -race
-// it proves that Apply shares no mutable state between calls.
+// it proves that Apply and ApplyInto (each goroutine with its own dst)
+// share no mutable state between calls.
 func TestApplyConcurrently(t *testing.T) {
 	m := goldenMapping(t)
 	want, err := m.Apply(context.Background(), loadJSON(t, "testdata/intervention.json"))
@@ -21,10 +22,14 @@ func TestApplyConcurrently(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			src := loadJSON(t, "testdata/intervention.json")
+			var dst Record
 			for i := 0; i < 50; i++ {
 				got, err := m.Apply(context.Background(), src)
 				assert.NoError(t, err)
 				assert.Equal(t, want, got)
+				dst, err = m.ApplyInto(context.Background(), dst, src)
+				assert.NoError(t, err)
+				assert.Equal(t, want, dst)
 			}
 		}()
 	}

@@ -23,10 +23,10 @@
 // existing key wins.
 //
 // Compile checks the spec before any record is seen and reports every
-// problem with its file, line (or CSV row) and rule. Apply maps one record;
-// ApplyAll collects every error of a record for validation reports. Errors
-// name the rule, the target field path and a reason code, and never quote
-// the values of the record.
+// problem with its file, line (or CSV row) and rule. Apply maps one record
+// (ApplyInto into a reused one); ApplyAll collects every error of a record
+// for validation reports. Errors name the rule, the target field path and
+// a reason code, and never quote the values of the record.
 //
 // # YAML form
 //
@@ -84,7 +84,10 @@
 //
 // Apply builds a fresh Record; maps and lists created by the mapping are
 // new, but a map or list copied whole from the source is shared with it.
-// The source record is never modified.
+// The source record is never modified. ApplyInto gives the same record but
+// builds it in the memory of the previous one (the record and the maps and
+// lists of nested targets are cleared and reused), for loops that are done
+// with each record before mapping the next.
 //
 // Invert derives the reverse mapping when every rule is invertible, Explain
 // renders a spec as Markdown or CSV for sign-off, and Lineage reports which

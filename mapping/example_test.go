@@ -86,6 +86,31 @@ func ExampleMapping_ApplyAll() {
 	// age expr_error
 }
 
+// ApplyInto maps many records through one reused output record: each
+// result is used (here printed) before the next call overwrites it.
+func ExampleMapping_ApplyInto() {
+	spec, _ := mapping.ParseYAML("example.yaml", []byte(exampleSpec))
+	m, _ := mapping.Compile(spec)
+	sources := []mapping.Record{
+		{"individuals.progres_givenname": "Test Child 1", "individuals.progres_sex": "125080000",
+			"services": []any{map[string]any{"type": "food"}, map[string]any{"type": "health"}}},
+		{"individuals.progres_givenname": "Test Child 2", "individuals.progres_sex": "125080001"},
+	}
+	var row mapping.Record // nil: the first call makes it
+	for _, src := range sources {
+		var err error
+		row, err = m.ApplyInto(context.Background(), row, src)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(row["name_first"], row["sex"], row["services_section"])
+	}
+	// Output:
+	// Test Child 1 female [map[service_type:food] map[service_type:health]]
+	// Test Child 2 male <nil>
+}
+
 func ExampleCompile_errors() {
 	spec, _ := mapping.ParseYAML("bad.yaml", []byte(`
 tables:

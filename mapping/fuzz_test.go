@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"reflect"
 	"testing"
 	"testing/fstest"
 )
@@ -76,15 +77,32 @@ func FuzzApply(f *testing.F) {
 		Rule{Target: "b", Sources: []string{"individuals.progres_sex"}, Type: TypeBool},
 		Rule{Target: "s", Expr: `substr(concat($env["progres_interventionnumber"]), 3, 4)`},
 	)
-	maps := []*Mapping{mustCompile(f, spec), mustCompile(f, &extra)}
+	maps := []*Mapping{mustCompile(f, spec), mustCompile(f, &extra), mustCompile(f, reuseSpec())}
+	var previous Record
+	if err := json.Unmarshal(golden, &previous); err != nil {
+		f.Fatal(err)
+	}
+	previous["rows"] = []any{map[string]any{"type": "a"}, map[string]any{"type": "b"}}
+	previous["in"] = []any{map[string]any{"x": []any{1.0}}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var src Record
 		if json.Unmarshal(data, &src) != nil {
 			return
 		}
+		ctx := context.Background()
 		for _, m := range maps {
-			_, _ = m.Apply(context.Background(), src)
-			_, _ = m.ApplyAll(context.Background(), src)
+			want, wantErr := m.Apply(ctx, src)
+			_, _ = m.ApplyAll(ctx, src)
+			// ApplyInto into a record left by another source gives the
+			// same record (or error) as Apply.
+			dst, err := m.ApplyInto(ctx, nil, previous)
+			if err != nil {
+				dst = Record{}
+			}
+			got, err := m.ApplyInto(ctx, dst, src)
+			if !reflect.DeepEqual(want, got) || !reflect.DeepEqual(wantErr, err) {
+				t.Fatalf("ApplyInto gave %v, %v; Apply gave %v, %v", got, err, want, wantErr)
+			}
 		}
 	})
 }

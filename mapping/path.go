@@ -131,15 +131,21 @@ func parsePath(s string) (path, error) {
 
 // normalized renders the path with every index and star as [*]: the form
 // used to match schema fields and detect duplicate targets.
-func (p path) normalized() string {
+func (p path) normalized() string { return segsString(p.segs, true) }
+
+// segsString renders path segments as written (a.b[0][*]), or with every
+// index as [*] when starIndexes is set.
+func segsString(segs []seg, starIndexes bool) string {
 	var b strings.Builder
-	for i, s := range p.segs {
-		switch s.kind {
-		case segKey:
+	for i, s := range segs {
+		switch {
+		case s.kind == segKey:
 			if i > 0 {
 				b.WriteByte('.')
 			}
 			b.WriteString(s.key)
+		case s.kind == segIndex && !starIndexes:
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
 		default:
 			b.WriteString("[*]")
 		}
@@ -272,61 +278,4 @@ func hasStar(segs []seg) bool {
 		}
 	}
 	return false
-}
-
-// set writes val at the path in root, creating maps and lists as needed;
-// star is the index used for a [*] segment. The path starts with a key
-// (Compile checks it), so root is updated in place.
-func (p *path) set(root map[string]any, val any, star int) {
-	setValue(root, p.segs, val, star)
-}
-
-func setValue(cur any, segs []seg, val any, star int) any {
-	if len(segs) == 0 {
-		return val
-	}
-	s := &segs[0]
-	if s.kind == segKey {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			m = make(map[string]any, 4)
-		}
-		if len(segs) == 1 {
-			m[s.key] = val
-			return m
-		}
-		child := m[s.key]
-		// Update existing containers in place: re-storing a list in the
-		// map would box its header again (an allocation per write).
-		switch c := child.(type) {
-		case map[string]any:
-			if segs[1].kind == segKey {
-				setValue(c, segs[1:], val, star)
-				return m
-			}
-		case []any:
-			idx := segs[1].index
-			if segs[1].kind == segStar {
-				idx = star
-			}
-			if segs[1].kind != segKey && idx < len(c) {
-				c[idx] = setValue(c[idx], segs[2:], val, star)
-				return m
-			}
-		}
-		m[s.key] = setValue(child, segs[1:], val, star)
-		return m
-	}
-	idx := s.index
-	if s.kind == segStar {
-		idx = star
-	}
-	l, _ := cur.([]any)
-	if idx >= len(l) {
-		grown := make([]any, idx+1)
-		copy(grown, l)
-		l = grown
-	}
-	l[idx] = setValue(l[idx], segs[1:], val, star)
-	return l
 }
