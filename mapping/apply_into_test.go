@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/casebridge/casebridge/internal/race"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -157,7 +158,7 @@ func TestApplyIntoReusesContainers(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if !raceEnabled {
+	if !race.Enabled {
 		assert.Zero(t, into, "ApplyInto of the same shape allocates nothing")
 	}
 	assert.Greater(t, fresh, 6.0, "Apply makes the record, person, person.name, services and its two elements")
