@@ -22,24 +22,38 @@ import (
 	"github.com/casebridge/casebridge/sqlsink"
 )
 
-// heapSampler records the peak of live heap objects while it runs.
+// heapSampler records, while it runs, the peak of the heap's objects
+// (live and not yet collected: what the process must hold) and the peak
+// of the live heap as the last collection found it.
 type heapSampler struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	done chan struct{}
+	peak, live atomic.Uint64
+	stop       chan struct{}
+	done       chan struct{}
+}
+
+// heapMetrics are what heapSampler reads: the heap's objects and its live
+// part.
+var heapMetrics = []string{"/memory/classes/heap/objects:bytes", "/gc/heap/live:bytes"}
+
+func readHeap() (objects, live uint64) {
+	s := []metrics.Sample{{Name: heapMetrics[0]}, {Name: heapMetrics[1]}}
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
 
 func sampleHeap() *heapSampler {
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 		t := time.NewTicker(2 * time.Millisecond)
 		defer t.Stop()
 		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > h.peak.Load() {
-				h.peak.Store(v)
+			objects, live := readHeap()
+			if objects > h.peak.Load() {
+				h.peak.Store(objects)
+			}
+			if live > h.live.Load() {
+				h.live.Store(live)
 			}
 			select {
 			case <-h.stop:
@@ -51,13 +65,18 @@ func sampleHeap() *heapSampler {
 	return h
 }
 
-func (h *heapSampler) end() uint64 { close(h.stop); <-h.done; return h.peak.Load() }
+func (h *heapSampler) end() (peak, live uint64) {
+	close(h.stop)
+	<-h.done
+	return h.peak.Load(), h.live.Load()
+}
 
 // measured is one timed run.
 type measured struct {
 	d     time.Duration
 	alloc uint64 // bytes allocated by the whole process (fake included)
-	peak  uint64 // peak live heap above the heap live before the run (the fake's transient share included)
+	peak  uint64 // peak heap objects (live or not yet collected) above the live heap before the run
+	live  uint64 // peak live heap (as of the last collection) above the live heap before the run
 }
 
 func measure(b *testing.B, fn func() error) measured {
@@ -65,19 +84,16 @@ func measure(b *testing.B, fn func() error) measured {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	_, base := readHeap() // just collected: every object left is live
 	h := sampleHeap()
 	start := time.Now()
 	err := fn()
 	d := time.Since(start)
-	peak := h.end()
+	peak, live := h.end()
 	runtime.ReadMemStats(&after)
 	require.NoError(b, err)
-	if peak > before.HeapAlloc {
-		peak -= before.HeapAlloc
-	} else {
-		peak = 0
-	}
-	return measured{d: d, alloc: after.TotalAlloc - before.TotalAlloc, peak: peak}
+	above := func(v uint64) uint64 { return v - min(v, base) }
+	return measured{d: d, alloc: after.TotalAlloc - before.TotalAlloc, peak: above(peak), live: above(live)}
 }
 
 // benchSizes are the numbers of cases: 10,000; 10,000, 100,000 and
@@ -102,31 +118,55 @@ func benchSizes() []int {
 }
 
 // benchEnv is one size's data: a fake for the first load and one holding
-// the same cases with other values (every row changes).
+// the same cases with other values (every row changes). The fakes run in
+// this process, or, with CASEBRIDGE_BENCH_FAKE=process, each in a child
+// process (fakeProcess), so that the heap figures are the sync's alone.
 type benchEnv struct {
-	n               int
-	fake, changed   *primerotest.Server
-	client, client2 *primero.Client
-	ref             *floorRef
+	n                   int
+	fakeURL, changedURL string
+	client, client2     *primero.Client
+	ref                 *floorRef
+	stops               []func()
 }
+
+// fakeOutOfProcess reports whether CASEBRIDGE_BENCH_FAKE=process.
+func fakeOutOfProcess() bool { return os.Getenv("CASEBRIDGE_BENCH_FAKE") == "process" }
 
 func newBenchEnv(b *testing.B, n int) *benchEnv {
 	e := &benchEnv{n: n}
-	// Stamps 100 ms apart, from a fixed instant: the cases spread over time
-	// as real ones do, not all in the newest second.
-	var err error
-	e.fake, err = primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
-	require.NoError(b, err)
-	e.changed, err = primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
-	require.NoError(b, err)
-	for _, s := range []*primerotest.Server{e.fake, e.changed} {
-		seedLookups(s)
+	if fakeOutOfProcess() {
+		// Both seed at once, one per core.
+		var stop1, stop2 func()
+		var err1, err2 error
+		var wg sync.WaitGroup
+		wg.Go(func() { e.fakeURL, stop1, err1 = fakeProcess(n, 0) })
+		e.changedURL, stop2, err2 = fakeProcess(n, 1)
+		wg.Wait()
+		for _, stop := range []func(){stop1, stop2} {
+			if stop != nil {
+				e.stops = append(e.stops, stop)
+			}
+		}
+		if err1 != nil || err2 != nil {
+			e.close()
+			b.Fatalf("fake processes: %v, %v", err1, err2)
+		}
+	} else {
+		// Stamps 100 ms apart, from a fixed instant: the cases spread over
+		// time as real ones do, not all in the newest second.
+		for variant, u := range []*string{&e.fakeURL, &e.changedURL} {
+			s, err := primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
+			require.NoError(b, err)
+			seedLookups(s)
+			seedVariant(s, 0, n, variant)
+			*u = s.URL()
+			e.stops = append(e.stops, s.Close)
+		}
 	}
-	seedCases(e.fake, 0, n)
-	seedVariant(e.changed, 0, n, 1)
-	e.client, err = primero.New(e.fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	var err error
+	e.client, err = primero.New(e.fakeURL, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
 	require.NoError(b, err)
-	e.client2, err = primero.New(e.changed.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	e.client2, err = primero.New(e.changedURL, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
 	require.NoError(b, err)
 	e.ref, err = loadFloorRef(context.Background(), e.client)
 	require.NoError(b, err)
@@ -135,8 +175,9 @@ func newBenchEnv(b *testing.B, n int) *benchEnv {
 
 // close stops both fakes, releasing their cases before the next size.
 func (e *benchEnv) close() {
-	e.fake.Close()
-	e.changed.Close()
+	for _, stop := range e.stops {
+		stop()
+	}
 }
 
 // benchClock moves 100 ms at every reading.
@@ -196,19 +237,22 @@ func floorDB(b testing.TB) string {
 // same run, on the same data, from the fake into PostgreSQL: a first load,
 // a re-sync where every row changes, and one where no row does (every case
 // read again). Metrics: cases/s and B/case of each (B/case counts the whole
-// process, so it includes the in-process fake's share: fetch-only gives
-// it), the peak live heap above the heap before the run, and flow/floor,
-// the ratio of their times.
+// process: with the fake in it, its share is included, and fetch-only
+// gives it), the peak of the heap's objects (peakΔ: live or not yet
+// collected) and of the live heap (liveΔ), each above the live heap before
+// the run, and flow/floor, the ratio of their times.
 //
 //	go test -run '^$' -bench BenchmarkSync -benchtime 3x ./examples/cpims-dashboard/
-//	CASEBRIDGE_BENCH_LARGE=1 go test -run '^$' -bench BenchmarkSync -benchtime 1x -timeout 4h ./examples/cpims-dashboard/
+//	CASEBRIDGE_BENCH_FAKE=process CASEBRIDGE_BENCH_SIZES=100000,1000000 go test -run '^$' -bench 'BenchmarkSync/first-load' -benchtime 1x -timeout 2h ./examples/cpims-dashboard/
 //
-// The fake runs in the same process and holds every case twice (the
-// first-load data and the changed data) in memory: at 1,000,000 cases it
-// needs several GiB, and it sorts the whole set for every page requested
-// by last_updated_at, so the large run measures the fake as much as the
-// flow. Process RSS is therefore not reported here; measure it with the
-// fake out of process (cmd/casebridge-fakes).
+// By default the fakes run in this process: their per-case memory (every
+// case twice, the first-load data and the changed data, and what they
+// render) is in the heap the run starts from, their rendered pages and
+// the garbage the collector lets pile up in proportion to them in the
+// peaks. The heap figures measure the fake as much as the sync then. With
+// CASEBRIDGE_BENCH_FAKE=process each fake runs in a child process of the
+// test binary (TestServeForRSS), and the heap figures are the sync's own:
+// use that for the peak heap at 100,000 and 1,000,000 cases.
 func BenchmarkSync(b *testing.B) {
 	for _, n := range benchSizes() {
 		e := newBenchEnv(b, n)
@@ -224,13 +268,13 @@ func BenchmarkSync(b *testing.B) {
 					if scenario != "first-load" { // load first, untimed
 						_, err := fdb.sync(ctx, e.client)
 						require.NoError(b, err)
-						_, err = floorSync(ctx, e.fake.URL(), pdsn, e.ref)
+						_, err = floorSync(ctx, e.fakeURL, pdsn, e.ref)
 						require.NoError(b, err)
 						require.NoError(b, fdb.forget(ctx))
 					}
-					src, srcURL := e.client, e.fake.URL()
+					src, srcURL := e.client, e.fakeURL
 					if scenario == "resync-changed" {
-						src, srcURL = e.client2, e.changed.URL()
+						src, srcURL = e.client2, e.changedURL
 					}
 					b.StartTimer()
 					runFlow := func() measured {
@@ -265,6 +309,8 @@ func BenchmarkSync(b *testing.B) {
 					floor.d += p.d
 					floor.alloc += p.alloc
 					floor.peak = max(floor.peak, p.peak)
+					flow.live = max(flow.live, m.live)
+					floor.live = max(floor.live, p.live)
 					iters++
 				}
 				cases := float64(n * iters)
@@ -274,13 +320,15 @@ func BenchmarkSync(b *testing.B) {
 				b.ReportMetric(float64(floor.alloc)/cases, "floor-B/case")
 				b.ReportMetric(float64(flow.peak)/(1<<20), "flow-peakΔ-MiB")
 				b.ReportMetric(float64(floor.peak)/(1<<20), "floor-peakΔ-MiB")
+				b.ReportMetric(float64(flow.live)/(1<<20), "flow-liveΔ-MiB")
+				b.ReportMetric(float64(floor.live)/(1<<20), "floor-liveΔ-MiB")
 				b.ReportMetric(flow.d.Seconds()/floor.d.Seconds(), "flow/floor")
 			})
 		}
 		// The fake's own share: fetching the same pages and discarding them.
 		b.Run(fmt.Sprintf("fetch-only/cases=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				m := measure(b, func() error { return fetchOnly(context.Background(), e.fake.URL()) })
+				m := measure(b, func() error { return fetchOnly(context.Background(), e.fakeURL) })
 				b.ReportMetric(float64(n)/m.d.Seconds(), "cases/s")
 				b.ReportMetric(float64(m.alloc)/float64(n), "B/case")
 			}
