@@ -118,15 +118,17 @@ func benchSizes() []int {
 }
 
 // benchEnv is one size's data: a fake for the first load and one holding
-// the same cases with other values (every row changes). The fakes run in
-// this process, or, with CASEBRIDGE_BENCH_FAKE=process, each in a child
-// process (fakeProcess), so that the heap figures are the sync's alone.
+// the same cases with other values (every row changes), started when a
+// scenario first needs it (a first-load run holds one data set). The fakes
+// run in this process, or, with CASEBRIDGE_BENCH_FAKE=process, each in a
+// child process (fakeProcess), so that the heap figures are the sync's
+// alone.
 type benchEnv struct {
-	n                   int
-	fakeURL, changedURL string
-	client, client2     *primero.Client
-	ref                 *floorRef
-	stops               []func()
+	n       int
+	urls    [2]string // by variant: the first-load data, the changed data
+	clients [2]*primero.Client
+	ref     *floorRef
+	stops   []func()
 }
 
 // fakeOutOfProcess reports whether CASEBRIDGE_BENCH_FAKE=process.
@@ -134,46 +136,44 @@ func fakeOutOfProcess() bool { return os.Getenv("CASEBRIDGE_BENCH_FAKE") == "pro
 
 func newBenchEnv(b *testing.B, n int) *benchEnv {
 	e := &benchEnv{n: n}
-	if fakeOutOfProcess() {
-		// Both seed at once, one per core.
-		var stop1, stop2 func()
-		var err1, err2 error
-		var wg sync.WaitGroup
-		wg.Go(func() { e.fakeURL, stop1, err1 = fakeProcess(n, 0) })
-		e.changedURL, stop2, err2 = fakeProcess(n, 1)
-		wg.Wait()
-		for _, stop := range []func(){stop1, stop2} {
-			if stop != nil {
-				e.stops = append(e.stops, stop)
-			}
-		}
-		if err1 != nil || err2 != nil {
-			e.close()
-			b.Fatalf("fake processes: %v, %v", err1, err2)
-		}
-	} else {
-		// Stamps 100 ms apart, from a fixed instant: the cases spread over
-		// time as real ones do, not all in the newest second.
-		for variant, u := range []*string{&e.fakeURL, &e.changedURL} {
-			s, err := primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
-			require.NoError(b, err)
-			seedLookups(s)
-			seedVariant(s, 0, n, variant)
-			*u = s.URL()
-			e.stops = append(e.stops, s.Close)
-		}
-	}
+	e.start(b, 0)
 	var err error
-	e.client, err = primero.New(e.fakeURL, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
-	require.NoError(b, err)
-	e.client2, err = primero.New(e.changedURL, primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
-	require.NoError(b, err)
-	e.ref, err = loadFloorRef(context.Background(), e.client)
+	e.ref, err = loadFloorRef(context.Background(), e.clients[0])
 	require.NoError(b, err)
 	return e
 }
 
-// close stops both fakes, releasing their cases before the next size.
+// source returns the URL and a client of the fake holding variant,
+// starting it when needed.
+func (e *benchEnv) source(b *testing.B, variant int) (string, *primero.Client) {
+	if e.clients[variant] == nil {
+		e.start(b, variant)
+	}
+	return e.urls[variant], e.clients[variant]
+}
+
+func (e *benchEnv) start(b *testing.B, variant int) {
+	if fakeOutOfProcess() {
+		u, stop, err := fakeProcess(e.n, variant)
+		require.NoError(b, err)
+		e.urls[variant] = u
+		e.stops = append(e.stops, stop)
+	} else {
+		// Stamps 100 ms apart, from a fixed instant: the cases spread over
+		// time as real ones do, not all in the newest second.
+		s, err := primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
+		require.NoError(b, err)
+		seedLookups(s)
+		seedVariant(s, 0, e.n, variant)
+		e.urls[variant] = s.URL()
+		e.stops = append(e.stops, s.Close)
+	}
+	c, err := primero.New(e.urls[variant], primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(b, err)
+	e.clients[variant] = c
+}
+
+// close stops the fakes, releasing their cases before the next size.
 func (e *benchEnv) close() {
 	for _, stop := range e.stops {
 		stop()
@@ -265,16 +265,17 @@ func BenchmarkSync(b *testing.B) {
 					b.StopTimer()
 					fdb := openFlowDB(b, pgtest.DSN(b))
 					pdsn := floorDB(b)
+					firstURL, first := e.source(b, 0)
 					if scenario != "first-load" { // load first, untimed
-						_, err := fdb.sync(ctx, e.client)
+						_, err := fdb.sync(ctx, first)
 						require.NoError(b, err)
-						_, err = floorSync(ctx, e.fakeURL, pdsn, e.ref)
+						_, err = floorSync(ctx, firstURL, pdsn, e.ref)
 						require.NoError(b, err)
 						require.NoError(b, fdb.forget(ctx))
 					}
-					src, srcURL := e.client, e.fakeURL
+					srcURL, src := firstURL, first
 					if scenario == "resync-changed" {
-						src, srcURL = e.client2, e.changedURL
+						srcURL, src = e.source(b, 1)
 					}
 					b.StartTimer()
 					runFlow := func() measured {
@@ -328,7 +329,7 @@ func BenchmarkSync(b *testing.B) {
 		// The fake's own share: fetching the same pages and discarding them.
 		b.Run(fmt.Sprintf("fetch-only/cases=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				m := measure(b, func() error { return fetchOnly(context.Background(), e.fakeURL) })
+				m := measure(b, func() error { return fetchOnly(context.Background(), e.urls[0]) })
 				b.ReportMetric(float64(n)/m.d.Seconds(), "cases/s")
 				b.ReportMetric(float64(m.alloc)/float64(n), "B/case")
 			}
