@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,12 +43,16 @@ func readHeap() (objects, live uint64) {
 	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
 
-func sampleHeap() *heapSampler {
+// sampleHeap starts a heapSampler. With a profile path, it also writes
+// the heap profile there whenever the live heap reaches a new peak (at
+// most every 200 ms): the profile of the peak, to see what holds it.
+func sampleHeap(profile string) *heapSampler {
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
 		t := time.NewTicker(2 * time.Millisecond)
 		defer t.Stop()
+		var written time.Time
 		for {
 			objects, live := readHeap()
 			if objects > h.peak.Load() {
@@ -54,6 +60,10 @@ func sampleHeap() *heapSampler {
 			}
 			if live > h.live.Load() {
 				h.live.Store(live)
+				if profile != "" && time.Since(written) > 200*time.Millisecond {
+					writeHeapProfile(profile)
+					written = time.Now()
+				}
 			}
 			select {
 			case <-h.stop:
@@ -63,6 +73,17 @@ func sampleHeap() *heapSampler {
 		}
 	}()
 	return h
+}
+
+// writeHeapProfile writes the heap profile (as of the last collection)
+// to path, replacing it; a failure only loses the profile.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	_ = pprof.Lookup("heap").WriteTo(f, 0)
+	_ = f.Close()
 }
 
 func (h *heapSampler) end() (peak, live uint64) {
@@ -79,13 +100,21 @@ type measured struct {
 	live  uint64 // peak live heap (as of the last collection) above the live heap before the run
 }
 
-func measure(b *testing.B, fn func() error) measured {
+// measure runs fn once and measures it. With CASEBRIDGE_BENCH_HEAPPROFILE
+// set to a directory, the heap profile at fn's live-heap peak is left in
+// it as <name>.heap, e.g. flow-first-load-100000.heap (go tool pprof
+// -sample_index=inuse_space).
+func measure(b *testing.B, name string, fn func() error) measured {
 	b.Helper()
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, base := readHeap() // just collected: every object left is live
-	h := sampleHeap()
+	profile := ""
+	if dir := os.Getenv("CASEBRIDGE_BENCH_HEAPPROFILE"); dir != "" {
+		profile = filepath.Join(dir, name+".heap")
+	}
+	h := sampleHeap(profile)
 	start := time.Now()
 	err := fn()
 	d := time.Since(start)
@@ -283,7 +312,7 @@ func BenchmarkSync(b *testing.B) {
 					}
 					b.StartTimer()
 					runFlow := func() measured {
-						return measure(b, func() error {
+						return measure(b, fmt.Sprintf("flow-%s-%d", scenario, n), func() error {
 							got, err := fdb.sync(ctx, src)
 							if err == nil && got < n {
 								err = fmt.Errorf("flow read %d cases, want %d", got, n)
@@ -292,7 +321,7 @@ func BenchmarkSync(b *testing.B) {
 						})
 					}
 					runFloor := func() measured {
-						return measure(b, func() error {
+						return measure(b, fmt.Sprintf("floor-%s-%d", scenario, n), func() error {
 							got, err := floorSync(ctx, srcURL, pdsn, e.ref)
 							if err == nil && got != n {
 								err = fmt.Errorf("floor read %d cases, want %d", got, n)
@@ -333,7 +362,7 @@ func BenchmarkSync(b *testing.B) {
 		// The fake's own share: fetching the same pages and discarding them.
 		b.Run(fmt.Sprintf("fetch-only/cases=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				m := measure(b, func() error { return fetchOnly(context.Background(), e.urls[0]) })
+				m := measure(b, fmt.Sprintf("fetch-only-%d", n), func() error { return fetchOnly(context.Background(), e.urls[0]) })
 				b.ReportMetric(float64(n)/m.d.Seconds(), "cases/s")
 				b.ReportMetric(float64(m.alloc)/float64(n), "B/case")
 			}
