@@ -63,26 +63,29 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request, u *user
 	filters := s.parseFilters(q, v)
 	scoped := !idSearch && u.Permission != "" && u.Permission != "all"
 	// Stable ascending order by orderBy (creation order among equals);
-	// order nil is creation order, which is created_at order while no case
-	// was stored out of it. desc reads it from the end.
-	var order []int32
-	if orderBy != "created_at" || !s.createdSorted {
-		order = s.sortedBy(orderBy)
+	// creation order is created_at order while no case was stored out of
+	// it. desc reads it from the end.
+	sortBy := orderBy
+	if orderBy == "created_at" && s.createdSorted {
+		sortBy = ""
 	}
-	idx := order // every case matches unless a filter, scope or query says otherwise
-	if len(filters) > 0 || scoped || query != "" {
-		key := matchKey{user: u, view: v, orderBy: orderBy, query: queryKey(q)}
+	var idx []int32 // nil: every case, in creation order
+	switch {
+	case len(filters) > 0 || scoped || query != "":
+		key := matchKey{user: u, view: v, orderBy: sortBy, query: queryKey(q)}
 		if idSearch {
 			key.query += "&\x00id_search" // unscoped: never the same result as a scoped query
 		}
-		idx = s.matching(key, order, func(rec map[string]any) bool {
+		idx = s.matching(key, func(rec map[string]any) bool {
 			return (!scoped || inScope(u, rec)) &&
 				(query == "" || matchesQuery(rec, query)) &&
 				matchAll(filters, rec)
 		})
+	case sortBy != "":
+		idx = s.matching(matchKey{orderBy: sortBy, all: true}, nil)
 	}
 	n := len(s.cases)
-	if idx != nil || order != nil {
+	if idx != nil {
 		n = len(idx)
 	}
 

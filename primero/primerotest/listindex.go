@@ -8,15 +8,13 @@ import (
 
 // listIndex holds what list requests computed from the stored cases, so
 // that serving page after page of one query costs a page, not a pass over
-// every case: the case indexes sorted by an order_by field, and the
-// matching indexes of recent queries. It is valid for one write generation
-// (Server.gen): any change to a case, the schema, the users or the
-// locations starts a new generation and empties it. Nothing in it changes
-// what a request answers; Primero too evaluates a query against the
-// records as they are when it runs.
+// every case: the matching case indexes of recent queries, in their order.
+// It is valid for one write generation (Server.gen): any change to a case,
+// the schema, the users or the locations starts a new generation and
+// empties it. Nothing in it changes what a request answers; Primero too
+// evaluates a query against the records as they are when it runs.
 type listIndex struct {
 	gen     uint64
-	sorted  map[string][]int32   // order_by field -> every case index, stably sorted by it
 	matches map[matchKey][]int32 // a query -> its matching case indexes, in order_by order
 }
 
@@ -26,8 +24,9 @@ type listIndex struct {
 type matchKey struct {
 	user    *userState
 	view    *view
-	orderBy string
+	orderBy string // "" for creation order
 	query   string // the query parameters without page, per, order, fields
+	all     bool   // no filter, scope or query: every case
 }
 
 // maxCachedMatches bounds the queries whose results are kept per
@@ -39,53 +38,38 @@ const maxCachedMatches = 8
 // or what it renders.
 func (s *Server) invalidateLists() { s.gen++ }
 
-// lists returns the list index of the current generation, under s.mu.
-func (s *Server) lists() *listIndex {
+// matching returns the indexes of the cases that pass keep (nil: every
+// case), stably sorted in ascending order by key.orderBy (compareValues:
+// missing values last; "": creation order), computed once per generation
+// and cached under key, under s.mu. The caller must not modify it.
+//
+// It filters first and sorts what matched, as a database would with no
+// index on the order field: a query that matches a few cases sorts a few,
+// however many are stored, and a write between two pages costs one pass.
+func (s *Server) matching(key matchKey, keep func(rec map[string]any) bool) []int32 {
 	if s.listIdx == nil || s.listIdx.gen != s.gen {
-		s.listIdx = &listIndex{gen: s.gen, sorted: map[string][]int32{}, matches: map[matchKey][]int32{}}
+		s.listIdx = &listIndex{gen: s.gen, matches: map[matchKey][]int32{}}
 	}
-	return s.listIdx
-}
-
-// sortedBy returns every case index stably sorted by field in ascending
-// order (compareValues: missing values last), computed once per
-// generation, under s.mu. The caller must not modify it.
-func (s *Server) sortedBy(field string) []int32 {
-	li := s.lists()
-	if idx, ok := li.sorted[field]; ok {
-		return idx
-	}
-	vals := make([]any, len(s.cases))
-	idx := make([]int32, len(s.cases))
-	for i, rec := range s.cases {
-		vals[i], idx[i] = rec[field], int32(i)
-	}
-	slices.SortStableFunc(idx, func(a, b int32) int { return compareValues(vals[a], vals[b]) })
-	li.sorted[field] = idx
-	return idx
-}
-
-// matching returns the indexes of the cases that pass keep, in the order
-// of order (nil: creation order), cached under key for the generation;
-// under s.mu. The caller must not modify it.
-func (s *Server) matching(key matchKey, order []int32, keep func(rec map[string]any) bool) []int32 {
-	li := s.lists()
+	li := s.listIdx
 	if idx, ok := li.matches[key]; ok {
 		return idx
 	}
-	idx := make([]int32, 0, 64)
-	if order == nil {
-		for i, rec := range s.cases {
-			if keep(rec) {
-				idx = append(idx, int32(i))
-			}
+	type entry struct {
+		i int32
+		v any
+	}
+	var es []entry
+	for i, rec := range s.cases {
+		if keep == nil || keep(rec) {
+			es = append(es, entry{int32(i), rec[key.orderBy]})
 		}
-	} else {
-		for _, i := range order {
-			if keep(s.cases[i]) {
-				idx = append(idx, i)
-			}
-		}
+	}
+	if key.orderBy != "" {
+		slices.SortStableFunc(es, func(a, b entry) int { return compareValues(a.v, b.v) })
+	}
+	idx := make([]int32, len(es))
+	for k, e := range es {
+		idx[k] = e.i
 	}
 	if len(li.matches) >= maxCachedMatches {
 		clear(li.matches)
