@@ -81,7 +81,7 @@ type Feed struct {
 	maxRounds int
 
 	safe   Watermark            // covers what was read in verified windows
-	recent map[string]time.Time // id -> last_updated_at of cases read at or after the current start
+	recent map[string]time.Time // id -> last_updated_at of cases read at or after the current start, or in the last pages of a closed window
 	total  int
 	used   bool
 }
