@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -108,6 +109,31 @@ func BenchmarkListFeedPage(b *testing.B) {
 			k := 0
 			for b.Loop() {
 				w := httptest.NewRecorder()
+				s.ServeHTTP(w, reqs[k%pages])
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+				if k++; k%pages == 0 {
+					s.ResetRequests()
+				}
+			}
+		})
+		// A write before every page: each page is then a new generation's
+		// first answer to the query, one pass over every case.
+		id := s.Cases()[0]["id"].(string)
+		b.Run(fmt.Sprintf("fake-after-write/cases=%d", n), func(b *testing.B) {
+			k := 0
+			for b.Loop() {
+				patch := httptest.NewRequest(http.MethodPatch, "/api/v2/cases/"+id,
+					strings.NewReader(fmt.Sprintf(`{"data":{"workflow":"w%d"}}`, k%2)))
+				patch.SetBasicAuth(DefaultUser, DefaultPassword)
+				patch.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, patch)
+				if w.Code != http.StatusOK {
+					b.Fatalf("patch status %d", w.Code)
+				}
+				w = httptest.NewRecorder()
 				s.ServeHTTP(w, reqs[k%pages])
 				if w.Code != http.StatusOK {
 					b.Fatalf("status %d", w.Code)
