@@ -81,7 +81,7 @@ type Feed struct {
 	maxRounds int
 
 	safe   Watermark            // covers what was read in verified windows
-	recent map[string]time.Time // id -> last_updated_at of cases read at or after the current start
+	recent map[string]time.Time // id -> last_updated_at of cases read at or after the current start, or in the last pages of a closed window
 	total  int
 	used   bool
 }
@@ -216,6 +216,11 @@ const maxBackups = 3
 // anything new, should cases change between every two pages.
 const maxResets = 100
 
+// recentPages is how many pages back a closed window keeps the cases it
+// read, to skip them when it steps back (maxBackups pages at most, twice
+// that for margin); older ones are forgotten once they are twice as many.
+const recentPages = 2*maxBackups + 2
+
 // closedWindow reads the cases from f.start() to end (whole seconds,
 // inclusive), advancing f.safe over each case read, and restarts from
 // f.safe whenever the window's total changes.
@@ -230,6 +235,7 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 		changed, yielded := false, false
 		total, backups := -1, 0
 		var order orderCheck
+		var firsts []time.Time // the first timestamp of each page read, for pruneWindow
 		for page := 1; ; page++ {
 			opts.Page = page
 			cases, resp, err := f.s.List(ctx, opts)
@@ -268,6 +274,11 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 				if n {
 					yielded, backups = true, 0
 				}
+			}
+			if len(stamps) > 0 {
+				firsts = append(firsts, stamps[0])
+				firsts = firsts[max(0, len(firsts)-recentPages):]
+				f.pruneWindow(firsts[0])
 			}
 			if len(cases) == 0 || page*perOf(resp, f.per) >= resp.Total {
 				break
@@ -351,6 +362,27 @@ func (f *Feed) prune() {
 		return
 	}
 	from := f.start()
+	for id, ts := range f.recent {
+		if ts.Before(from) {
+			delete(f.recent, id)
+		}
+	}
+}
+
+// pruneWindow bounds what a closed window remembers while it pages: once
+// it holds twice recentPages pages of cases, it forgets those older than
+// both the next start and oldest, the first timestamp of the page read
+// recentPages pages ago. A step back re-reads at most maxBackups pages, so
+// it still finds what it repeats; forgetting more would only yield a case
+// again, never lose one.
+func (f *Feed) pruneWindow(oldest time.Time) {
+	if len(f.recent) < 2*recentPages*f.per {
+		return
+	}
+	from := f.start()
+	if oldest.Before(from) {
+		from = oldest
+	}
 	for id, ts := range f.recent {
 		if ts.Before(from) {
 			delete(f.recent, id)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,24 +24,46 @@ import (
 	"github.com/casebridge/casebridge/sqlsink"
 )
 
-// heapSampler records the peak of live heap objects while it runs.
+// heapSampler records, while it runs, the peak of the heap's objects
+// (live and not yet collected: what the process must hold) and the peak
+// of the live heap as the last collection found it.
 type heapSampler struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	done chan struct{}
+	peak, live atomic.Uint64
+	stop       chan struct{}
+	done       chan struct{}
 }
 
-func sampleHeap() *heapSampler {
+// heapMetrics are what heapSampler reads: the heap's objects and its live
+// part.
+var heapMetrics = []string{"/memory/classes/heap/objects:bytes", "/gc/heap/live:bytes"}
+
+func readHeap() (objects, live uint64) {
+	s := []metrics.Sample{{Name: heapMetrics[0]}, {Name: heapMetrics[1]}}
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
+}
+
+// sampleHeap starts a heapSampler. With a profile path, it also writes
+// the heap profile there whenever the live heap reaches a new peak (at
+// most every 200 ms): the profile of the peak, to see what holds it.
+func sampleHeap(profile string) *heapSampler {
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 		t := time.NewTicker(2 * time.Millisecond)
 		defer t.Stop()
+		var written time.Time
 		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > h.peak.Load() {
-				h.peak.Store(v)
+			objects, live := readHeap()
+			if objects > h.peak.Load() {
+				h.peak.Store(objects)
+			}
+			if live > h.live.Load() {
+				h.live.Store(live)
+				if profile != "" && time.Since(written) > 200*time.Millisecond {
+					writeHeapProfile(profile)
+					written = time.Now()
+				}
 			}
 			select {
 			case <-h.stop:
@@ -51,33 +75,54 @@ func sampleHeap() *heapSampler {
 	return h
 }
 
-func (h *heapSampler) end() uint64 { close(h.stop); <-h.done; return h.peak.Load() }
+// writeHeapProfile writes the heap profile (as of the last collection)
+// to path, replacing it; a failure only loses the profile.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	_ = pprof.Lookup("heap").WriteTo(f, 0)
+	_ = f.Close()
+}
+
+func (h *heapSampler) end() (peak, live uint64) {
+	close(h.stop)
+	<-h.done
+	return h.peak.Load(), h.live.Load()
+}
 
 // measured is one timed run.
 type measured struct {
 	d     time.Duration
 	alloc uint64 // bytes allocated by the whole process (fake included)
-	peak  uint64 // peak live heap above the heap live before the run (the fake's transient share included)
+	peak  uint64 // peak heap objects (live or not yet collected) above the live heap before the run
+	live  uint64 // peak live heap (as of the last collection) above the live heap before the run
 }
 
-func measure(b *testing.B, fn func() error) measured {
+// measure runs fn once and measures it. With CASEBRIDGE_BENCH_HEAPPROFILE
+// set to a directory, the heap profile at fn's live-heap peak is left in
+// it as <name>.heap, e.g. flow-first-load-100000.heap (go tool pprof
+// -sample_index=inuse_space).
+func measure(b *testing.B, name string, fn func() error) measured {
 	b.Helper()
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	h := sampleHeap()
+	_, base := readHeap() // just collected: every object left is live
+	profile := ""
+	if dir := os.Getenv("CASEBRIDGE_BENCH_HEAPPROFILE"); dir != "" {
+		profile = filepath.Join(dir, name+".heap")
+	}
+	h := sampleHeap(profile)
 	start := time.Now()
 	err := fn()
 	d := time.Since(start)
-	peak := h.end()
+	peak, live := h.end()
 	runtime.ReadMemStats(&after)
 	require.NoError(b, err)
-	if peak > before.HeapAlloc {
-		peak -= before.HeapAlloc
-	} else {
-		peak = 0
-	}
-	return measured{d: d, alloc: after.TotalAlloc - before.TotalAlloc, peak: peak}
+	above := func(v uint64) uint64 { return v - min(v, base) }
+	return measured{d: d, alloc: after.TotalAlloc - before.TotalAlloc, peak: above(peak), live: above(live)}
 }
 
 // benchSizes are the numbers of cases: 10,000; 10,000, 100,000 and
@@ -102,41 +147,70 @@ func benchSizes() []int {
 }
 
 // benchEnv is one size's data: a fake for the first load and one holding
-// the same cases with other values (every row changes).
+// the same cases with other values (every row changes), started when a
+// scenario first needs it (a first-load run holds one data set). The fakes
+// run in this process, or, with CASEBRIDGE_BENCH_FAKE=process, each in a
+// child process (fakeProcess), so that the heap figures are the sync's
+// alone.
 type benchEnv struct {
-	n               int
-	fake, changed   *primerotest.Server
-	client, client2 *primero.Client
-	ref             *floorRef
+	n       int
+	urls    [2]string // by variant: the first-load data, the changed data
+	clients [2]*primero.Client
+	ref     *floorRef
+	stops   []func()
 }
+
+// fakeOutOfProcess reports whether CASEBRIDGE_BENCH_FAKE=process.
+func fakeOutOfProcess() bool { return os.Getenv("CASEBRIDGE_BENCH_FAKE") == "process" }
 
 func newBenchEnv(b *testing.B, n int) *benchEnv {
 	e := &benchEnv{n: n}
-	// Stamps 100 ms apart, from a fixed instant: the cases spread over time
-	// as real ones do, not all in the newest second.
+	e.start(b, 0)
 	var err error
-	e.fake, err = primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
-	require.NoError(b, err)
-	e.changed, err = primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
-	require.NoError(b, err)
-	for _, s := range []*primerotest.Server{e.fake, e.changed} {
-		seedLookups(s)
-	}
-	seedCases(e.fake, 0, n)
-	seedVariant(e.changed, 0, n, 1)
-	e.client, err = primero.New(e.fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
-	require.NoError(b, err)
-	e.client2, err = primero.New(e.changed.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
-	require.NoError(b, err)
-	e.ref, err = loadFloorRef(context.Background(), e.client)
+	e.ref, err = loadFloorRef(context.Background(), e.clients[0])
 	require.NoError(b, err)
 	return e
 }
 
-// close stops both fakes, releasing their cases before the next size.
+// source returns the URL and a client of the fake holding variant,
+// starting it when needed.
+func (e *benchEnv) source(b *testing.B, variant int) (string, *primero.Client) {
+	if e.clients[variant] == nil {
+		e.start(b, variant)
+	}
+	return e.urls[variant], e.clients[variant]
+}
+
+func (e *benchEnv) start(b *testing.B, variant int) {
+	if fakeOutOfProcess() {
+		u, stop, err := fakeProcess(e.n, variant)
+		require.NoError(b, err)
+		e.urls[variant] = u
+		e.stops = append(e.stops, stop)
+	} else {
+		// Stamps 100 ms apart, from a fixed instant: the cases spread over
+		// time as real ones do, not all in the newest second.
+		s, err := primerotest.Start(fakeOptions(primerotest.WithClock(benchClock()))...)
+		require.NoError(b, err)
+		seedLookups(s)
+		seedVariant(s, 0, e.n, variant)
+		e.urls[variant] = s.URL()
+		e.stops = append(e.stops, s.Close)
+	}
+	c, err := primero.New(e.urls[variant], primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(b, err)
+	e.clients[variant] = c
+	// The fake renders a case once per fields selection and keeps it: read
+	// every page once, untimed, so that whichever of flow and floor goes
+	// first does not pay the rendering for both.
+	require.NoError(b, fetchOnly(context.Background(), e.urls[variant]))
+}
+
+// close stops the fakes, releasing their cases before the next size.
 func (e *benchEnv) close() {
-	e.fake.Close()
-	e.changed.Close()
+	for _, stop := range e.stops {
+		stop()
+	}
 }
 
 // benchClock moves 100 ms at every reading.
@@ -196,19 +270,22 @@ func floorDB(b testing.TB) string {
 // same run, on the same data, from the fake into PostgreSQL: a first load,
 // a re-sync where every row changes, and one where no row does (every case
 // read again). Metrics: cases/s and B/case of each (B/case counts the whole
-// process, so it includes the in-process fake's share: fetch-only gives
-// it), the peak live heap above the heap before the run, and flow/floor,
-// the ratio of their times.
+// process: with the fake in it, its share is included, and fetch-only
+// gives it), the peak of the heap's objects (peakΔ: live or not yet
+// collected) and of the live heap (liveΔ), each above the live heap before
+// the run, and flow/floor, the ratio of their times.
 //
 //	go test -run '^$' -bench BenchmarkSync -benchtime 3x ./examples/cpims-dashboard/
-//	CASEBRIDGE_BENCH_LARGE=1 go test -run '^$' -bench BenchmarkSync -benchtime 1x -timeout 4h ./examples/cpims-dashboard/
+//	CASEBRIDGE_BENCH_FAKE=process CASEBRIDGE_BENCH_SIZES=100000,1000000 go test -run '^$' -bench 'BenchmarkSync/first-load' -benchtime 1x -timeout 2h ./examples/cpims-dashboard/
 //
-// The fake runs in the same process and holds every case twice (the
-// first-load data and the changed data) in memory: at 1,000,000 cases it
-// needs several GiB, and it sorts the whole set for every page requested
-// by last_updated_at, so the large run measures the fake as much as the
-// flow. Process RSS is therefore not reported here; measure it with the
-// fake out of process (cmd/casebridge-fakes).
+// By default the fakes run in this process: their per-case memory (every
+// case twice, the first-load data and the changed data, and what they
+// render) is in the heap the run starts from, their rendered pages and
+// the garbage the collector lets pile up in proportion to them in the
+// peaks. The heap figures measure the fake as much as the sync then. With
+// CASEBRIDGE_BENCH_FAKE=process each fake runs in a child process of the
+// test binary (TestServeForRSS), and the heap figures are the sync's own:
+// use that for the peak heap at 100,000 and 1,000,000 cases.
 func BenchmarkSync(b *testing.B) {
 	for _, n := range benchSizes() {
 		e := newBenchEnv(b, n)
@@ -221,20 +298,21 @@ func BenchmarkSync(b *testing.B) {
 					b.StopTimer()
 					fdb := openFlowDB(b, pgtest.DSN(b))
 					pdsn := floorDB(b)
+					firstURL, first := e.source(b, 0)
 					if scenario != "first-load" { // load first, untimed
-						_, err := fdb.sync(ctx, e.client)
+						_, err := fdb.sync(ctx, first)
 						require.NoError(b, err)
-						_, err = floorSync(ctx, e.fake.URL(), pdsn, e.ref)
+						_, err = floorSync(ctx, firstURL, pdsn, e.ref)
 						require.NoError(b, err)
 						require.NoError(b, fdb.forget(ctx))
 					}
-					src, srcURL := e.client, e.fake.URL()
+					srcURL, src := firstURL, first
 					if scenario == "resync-changed" {
-						src, srcURL = e.client2, e.changed.URL()
+						srcURL, src = e.source(b, 1)
 					}
 					b.StartTimer()
 					runFlow := func() measured {
-						return measure(b, func() error {
+						return measure(b, fmt.Sprintf("flow-%s-%d", scenario, n), func() error {
 							got, err := fdb.sync(ctx, src)
 							if err == nil && got < n {
 								err = fmt.Errorf("flow read %d cases, want %d", got, n)
@@ -243,7 +321,7 @@ func BenchmarkSync(b *testing.B) {
 						})
 					}
 					runFloor := func() measured {
-						return measure(b, func() error {
+						return measure(b, fmt.Sprintf("floor-%s-%d", scenario, n), func() error {
 							got, err := floorSync(ctx, srcURL, pdsn, e.ref)
 							if err == nil && got != n {
 								err = fmt.Errorf("floor read %d cases, want %d", got, n)
@@ -265,6 +343,8 @@ func BenchmarkSync(b *testing.B) {
 					floor.d += p.d
 					floor.alloc += p.alloc
 					floor.peak = max(floor.peak, p.peak)
+					flow.live = max(flow.live, m.live)
+					floor.live = max(floor.live, p.live)
 					iters++
 				}
 				cases := float64(n * iters)
@@ -274,13 +354,15 @@ func BenchmarkSync(b *testing.B) {
 				b.ReportMetric(float64(floor.alloc)/cases, "floor-B/case")
 				b.ReportMetric(float64(flow.peak)/(1<<20), "flow-peakΔ-MiB")
 				b.ReportMetric(float64(floor.peak)/(1<<20), "floor-peakΔ-MiB")
+				b.ReportMetric(float64(flow.live)/(1<<20), "flow-liveΔ-MiB")
+				b.ReportMetric(float64(floor.live)/(1<<20), "floor-liveΔ-MiB")
 				b.ReportMetric(flow.d.Seconds()/floor.d.Seconds(), "flow/floor")
 			})
 		}
 		// The fake's own share: fetching the same pages and discarding them.
 		b.Run(fmt.Sprintf("fetch-only/cases=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				m := measure(b, func() error { return fetchOnly(context.Background(), e.fake.URL()) })
+				m := measure(b, fmt.Sprintf("fetch-only-%d", n), func() error { return fetchOnly(context.Background(), e.urls[0]) })
 				b.ReportMetric(float64(n)/m.d.Seconds(), "cases/s")
 				b.ReportMetric(float64(m.alloc)/float64(n), "B/case")
 			}

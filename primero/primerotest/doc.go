@@ -41,6 +41,14 @@
 // client never heard). Each recorded Request says which fault it got, and
 // FaultCounts sums them up.
 //
+// It is built to serve large data sets: a list query's matching cases are
+// computed once per write generation (any write, role, user, form or
+// location change starts a new one) and each case's JSON is kept per role
+// view and fields selection until the case changes, so that the pages of
+// a query already answered cost about a copy of their bytes, however many
+// cases are stored. The first page after a write costs one pass over
+// every case.
+//
 // Behaviours that differ by Primero version follow WithVersion; behaviours
 // read in Primero's source but not confirmed on a running server are
 // switchable through Quirks (WithQuirks). The package works on

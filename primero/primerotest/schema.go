@@ -104,8 +104,12 @@ var validStatus = setOf("open", "closed", "transferred", "identified")
 var validModules = setOf("primeromodule-cp", "primeromodule-gbv", "primeromodule-mrm", "primeromodule-fm")
 
 // schemaChanged drops the schema and the views built from it, under s.mu.
-// Cached record encodings belong to views, so they go stale with them.
-func (s *Server) schemaChanged() { s.schemaCache = nil }
+// Cached record encodings belong to views, so they go stale with them;
+// cached list results belong to a generation, so it starts a new one.
+func (s *Server) schemaChanged() {
+	s.schemaCache = nil
+	s.invalidateLists()
+}
 
 // schema returns the current schema, building it when needed, under s.mu.
 func (s *Server) schema() *schema {

@@ -51,6 +51,7 @@ func (s *Server) seedDefaults() {
 func (s *Server) AddLocation(code, parentCode, locType, name string, adminLevel int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.invalidateLists() // loc: filters match descendants
 	if l, ok := s.locByCode[code]; ok {
 		l.parent, l.typ, l.name, l.adminLevel = parentCode, locType, name, adminLevel
 		return

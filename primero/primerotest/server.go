@@ -47,8 +47,12 @@ type Server struct {
 
 	// cases in creation order; index maps by id and case_id.
 	cases         []map[string]any
-	encoded       [][]byte // cached JSON of cases[i], nil when stale
-	encView       []*view  // the view encoded[i] was rendered for
+	encoded       [][]byte   // cached JSON of cases[i], nil when stale
+	encView       []*view    // the view encoded[i] was rendered for
+	encFields     []string   // the fieldsKey encoded[i] was rendered with
+	encScratch    []byte     // reused render buffer of encode
+	gen           uint64     // write generation: bumped by invalidateLists
+	listIdx       *listIndex // sorted and matching indexes of generation gen
 	byID          map[string]int
 	byCaseID      map[string]int
 	createdSorted bool      // cases are in non-decreasing created_at order

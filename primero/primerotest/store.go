@@ -1,6 +1,7 @@
 package primerotest
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -191,24 +192,29 @@ func computeName(rec map[string]any) {
 	}
 }
 
-// dirty drops the cached JSON of a stored case after a change, under s.mu.
+// dirty drops the cached JSON of a stored case after a change and starts
+// a new list generation, under s.mu.
 func (s *Server) dirty(rec map[string]any) {
+	s.invalidateLists()
 	if i, ok := s.byID[stringOf(rec["id"])]; ok {
 		s.encoded[i] = nil
 	}
 }
 
-// encode returns the JSON of stored case i as v renders it, cached until
-// the case changes or another view asks, under s.mu.
-func (s *Server) encode(i int, v *view) ([]byte, error) {
-	if b := s.encoded[i]; b != nil && s.encView[i] == v {
+// encode returns the JSON of stored case i as v renders it with the fields
+// selection whose fieldsKey is fkey, cached until the case changes or
+// another view or selection asks, under s.mu.
+func (s *Server) encode(i int, v *view, fields map[string]bool, fkey string) ([]byte, error) {
+	if b := s.encoded[i]; b != nil && s.encView[i] == v && s.encFields[i] == fkey {
 		return b, nil
 	}
-	b, err := appendRecord(make([]byte, 0, 1536), s.cases[i], v, nil)
+	b, err := appendRecord(s.encScratch[:0], s.cases[i], v, fields)
 	if err != nil {
 		return nil, err
 	}
-	s.encoded[i], s.encView[i] = b, v
+	s.encScratch = b
+	b = bytes.Clone(b) // exactly sized: a million cached cases add up
+	s.encoded[i], s.encView[i], s.encFields[i] = b, v, fkey
 	return b, nil
 }
 
@@ -224,6 +230,8 @@ func (s *Server) insert(rec map[string]any) {
 	s.cases = append(s.cases, rec)
 	s.encoded = append(s.encoded, nil)
 	s.encView = append(s.encView, nil)
+	s.encFields = append(s.encFields, "")
+	s.invalidateLists()
 	s.byID[stringOf(rec["id"])] = idx
 	if cid := stringOf(rec["case_id"]); cid != "" {
 		s.byCaseID[cid] = idx

@@ -20,6 +20,7 @@ func (s *Server) AddSyntheticCases(n int) {
 	s.cases = slices.Grow(s.cases, n)
 	s.encoded = slices.Grow(s.encoded, n)
 	s.encView = slices.Grow(s.encView, n)
+	s.encFields = slices.Grow(s.encFields, n)
 	rng := rand.New(rand.NewPCG(uint64(s.synthSeq)+1, 0x5eed))
 	today := s.now().Format("2006-01-02")
 	year := s.now().Year()
