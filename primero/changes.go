@@ -81,7 +81,7 @@ type Feed struct {
 	maxRounds int
 
 	safe   Watermark            // covers what was read in verified windows
-	recent map[string]time.Time // id -> last_updated_at of cases read at or after the current start
+	recent map[string]time.Time // id -> last_updated_at of the cases a query may read again (see prune)
 	total  int
 	used   bool
 }
@@ -269,11 +269,17 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 					yielded, backups = true, 0
 				}
 			}
+			if len(cases) > 0 {
+				// A step back reads this page again (shifted towards what
+				// follows it), a restart reads from f.start(): older cases
+				// are never read again by this window.
+				f.prune(minTime(stamps[0], f.start()))
+			}
 			if len(cases) == 0 || page*perOf(resp, f.per) >= resp.Total {
 				break
 			}
 		}
-		f.prune()
+		f.prune(f.start())
 		if !changed {
 			return nil
 		}
@@ -323,6 +329,8 @@ func (f *Feed) tail(ctx context.Context, newest time.Time, yield func(*Case, err
 				return false, err
 			}
 		}
+		// The next round, verified or not, starts at f.start() or later.
+		f.prune(f.start())
 		if len(cases) == 0 || page*perOf(resp, f.per) >= resp.Total {
 			return verified, nil
 		}
@@ -345,12 +353,14 @@ func (f *Feed) take(c *Case, ts time.Time, yield func(*Case, error) bool) (bool,
 	return true, nil
 }
 
-// prune forgets cases older than the next start: no query reads them again.
-func (f *Feed) prune() {
+// prune forgets the cases older than from, which no query of the feed
+// reads again, so that what the feed remembers is bounded by the page size
+// and the overlap, not by the number of cases read. It runs after every
+// page but does its pass only once the map has grown to two pages.
+func (f *Feed) prune(from time.Time) {
 	if len(f.recent) < 2*f.per {
 		return
 	}
-	from := f.start()
 	for id, ts := range f.recent {
 		if ts.Before(from) {
 			delete(f.recent, id)
@@ -382,6 +392,13 @@ func (o *orderCheck) page(cases []*Case) ([]time.Time, error) {
 		o.last, stamps[i] = ts, ts
 	}
 	return stamps, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func perOf(resp *Response, def int) int {

@@ -1,0 +1,38 @@
+package primero_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/casebridge/casebridge/primero"
+	"github.com/casebridge/casebridge/primero/primerotest"
+)
+
+// TestChangesRemembersOnlyTheOverlapWindow checks that what a feed keeps
+// to de-duplicate the overlap depends on the page size and the overlap,
+// not on how many cases it reads: on a first load of thousands of cases
+// spread over minutes, it must not keep every case id it has seen.
+func TestChangesRemembersOnlyTheOverlapWindow(t *testing.T) {
+	// 3,000 cases 100 ms apart (5 minutes of stamps), pages of 100: the
+	// overlap (2 s, ~30 cases) and a page or two is all the feed needs.
+	feedServers(t, 100*time.Millisecond, func(t *testing.T, s *primerotest.Server, c *primero.Client) {
+		s.AddSyntheticCases(3000)
+		const per = 100
+		f := c.Cases.Changes(&primero.ChangesOptions{Per: per})
+		most, n := 0, 0
+		seen := map[string]bool{}
+		for k, err := range f.All(context.Background()) {
+			require.NoError(t, err)
+			require.False(t, seen[k.ID], "case %s yielded twice", k.ID)
+			seen[k.ID] = true
+			n++
+			most = max(most, f.RememberedCases())
+		}
+		require.Equal(t, 3000, n)
+		assert.LessOrEqual(t, most, 4*per, "cases remembered at most (of %d read)", n)
+	})
+}

@@ -1,0 +1,5 @@
+package primero
+
+// RememberedCases is how many cases the feed keeps for de-duplicating what
+// its overlap reads again (tests check that it stays bounded).
+func (f *Feed) RememberedCases() int { return len(f.recent) }
