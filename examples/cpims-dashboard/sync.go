@@ -127,6 +127,10 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	defer func() { _, _ = w.wait() }() // should the feed panic, the writer still finishes
 	ch := w.next()
 	var readErr error
+	// covered is the watermark over the cases added to chunks so far. The
+	// feed's own watermark already covers the case it hands over, which
+	// is not in a chunk until add has mapped it.
+	covered := since
 	for c, err := range feed.All(ctx) {
 		if err == nil {
 			err = s.add(ctx, ch, c, &sum)
@@ -135,19 +139,20 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 			readErr = err
 			break
 		}
+		covered = feed.Watermark()
 		sum.Read++
 		s.prog.update(sum.Read, feed.Total())
-		if len(ch.cases) >= s.chunk {
-			w.send(ch, feed.Watermark())
+		if ch.cases.len() >= s.chunk {
+			w.send(ch, covered)
 			if ch = w.next(); ch == nil {
 				break // a commit failed
 			}
 		}
 	}
 	if ch != nil {
-		// The rest, and the cursor covering every case read (after a read
-		// error too: those cases were read whole).
-		w.send(ch, feed.Watermark())
+		// The rest, and the cursor covering every case added (after a
+		// read error too: those cases were read whole).
+		w.send(ch, covered)
 	}
 	wsum, werr := w.wait()
 	s.prog.done()
@@ -158,9 +163,21 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 
 // chunk holds the rows of the cases read since the last commit.
 type chunk struct {
-	cases    []mapping.Record
-	services []mapping.Record
+	cases    *rowStore
+	services *rowStore
 	keys     []string // case keys, for the stale service rows
+}
+
+func (s *syncer) newChunk() *chunk {
+	return &chunk{cases: newRowStore(s.casesT), services: newRowStore(s.servicesT)}
+}
+
+// reset empties ch for the next chunk, keeping its capacity.
+func (ch *chunk) reset() {
+	ch.cases.reset()
+	ch.services.reset()
+	clear(ch.keys)
+	ch.keys = ch.keys[:0]
 }
 
 // add maps one case into ch.
@@ -179,9 +196,20 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 		}
 		return nil
 	}
-	ch.cases = append(ch.cases, row)
+	// A row with a field the table lacks is the program's error, not the
+	// case's: the run stops, and the case is not in the chunk (nor under
+	// its cursor).
+	nc, ns := len(ch.cases.vals), len(ch.services.vals)
+	err = ch.cases.add(row)
+	for i := 0; err == nil && i < len(services); i++ {
+		err = ch.services.add(services[i])
+	}
+	if err != nil {
+		ch.cases.truncate(nc)
+		ch.services.truncate(ns)
+		return err
+	}
 	ch.keys = append(ch.keys, row["case_key"].(string))
-	ch.services = append(ch.services, services...)
 	return nil
 }
 
@@ -233,15 +261,15 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 // two steps leaves the cursor where it was, so the next run writes the
 // chunk again.
 func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
-	if len(ch.cases) > 0 {
-		st, err := s.db.Upsert(ctx, s.casesT, mapping.FromSlice(ch.cases))
+	if ch.cases.len() > 0 {
+		st, err := s.db.Upsert(ctx, s.casesT, ch.cases.all())
 		if err != nil {
 			return err
 		}
 		sum.Inserted += st.Inserted
 		sum.Updated += st.Updated
 		sum.Unchanged += st.Skipped + st.Duplicates
-		st, err = s.db.Upsert(ctx, s.servicesT, mapping.FromSlice(ch.services))
+		st, err = s.db.Upsert(ctx, s.servicesT, ch.services.all())
 		if err != nil {
 			return err
 		}
@@ -252,7 +280,7 @@ func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.
 		}
 		sum.ServicesRemoved += removed
 	}
-	*ch = chunk{cases: ch.cases[:0], services: ch.services[:0], keys: ch.keys[:0]}
+	ch.reset()
 	if wm.IsZero() || wm.String() == sum.Cursor {
 		return nil
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/casebridge/casebridge/mapping"
+)
+
+func TestRowStoreYieldsTheRowsAddedAndRefusesAnUnknownField(t *testing.T) {
+	s := newRowStore(servicesTable)
+	in := []mapping.Record{
+		{"source": "primero", "service_key": "svc-1", "case_key": "case-1", "implemented": true},
+		{"source": "primero", "service_key": "svc-2", "case_key": "case-1", "service_type": nil},
+	}
+	for _, r := range in {
+		require.NoError(t, s.add(r))
+	}
+	err := s.add(mapping.Record{"source": "primero", "not_a_column": 1})
+	require.ErrorContains(t, err, `"not_a_column"`)
+	assert.Equal(t, 2, s.len(), "a refused row is not stored")
+
+	var got []mapping.Record
+	for r, err := range s.all() {
+		require.NoError(t, err)
+		got = append(got, maps.Clone(r))
+	}
+	want := []mapping.Record{in[0], {"source": "primero", "service_key": "svc-2", "case_key": "case-1"}}
+	assert.Equal(t, want, got, "nil and absent fields both come back absent (NULL to Upsert)")
+
+	s.reset()
+	assert.Equal(t, 0, s.len())
+	for range s.all() {
+		t.Fatal("a reset store yields nothing")
+	}
+	require.NoError(t, s.add(in[1]))
+	mark := len(s.vals)
+	require.NoError(t, s.add(in[0]))
+	s.truncate(mark)
+	assert.Equal(t, 1, s.len())
+	for _, v := range s.vals[:cap(s.vals)] {
+		if v == "svc-1" {
+			t.Fatal("truncate keeps no reference to the dropped row's values")
+		}
+	}
+}
