@@ -96,6 +96,8 @@ type Stats struct {
 //
 // A batch is converted while the one before it is being written (on a
 // goroutine of Upsert's own), so at most two batches are held in memory.
+// Each record is read (converted and encoded) before the next is asked
+// for and is not kept: rows may yield one map refilled for every record.
 // The table must not be altered while an upsert runs: its columns are
 // read once, at the start.
 func (db *DB) Upsert(ctx context.Context, t Table, rows iter.Seq2[mapping.Record, error], opts ...UpsertOption) (Stats, error) {
