@@ -262,6 +262,7 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 				ts := stamps[i]
 				f.safe = f.safe.advance(c.ID, ts) // before the yield: Watermark covers the case yielded
 				n, err := f.take(c, ts, yield)
+				cases[i] = nil // handed over: the page does not keep it
 				if err != nil {
 					return err
 				}
@@ -325,7 +326,9 @@ func (f *Feed) tail(ctx context.Context, newest time.Time, yield func(*Case, err
 			if verified {
 				f.safe = mark
 			}
-			if _, err := f.take(c, ts, yield); err != nil {
+			_, err := f.take(c, ts, yield)
+			cases[i] = nil // handed over: the page does not keep it
+			if err != nil {
 				return false, err
 			}
 		}

@@ -2,8 +2,10 @@ package primero_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,5 +36,34 @@ func TestChangesRemembersOnlyTheOverlapWindow(t *testing.T) {
 		}
 		require.Equal(t, 3000, n)
 		assert.LessOrEqual(t, most, 4*per, "cases remembered at most (of %d read)", n)
+	})
+}
+
+// TestChangesLetsGoOfTheCasesItHasYielded checks that a feed does not hold
+// the cases of a page it has already handed over: a consumer that keeps
+// none of them lets them be collected while the rest of the page is read,
+// so what the feed holds shrinks as a page is consumed.
+func TestChangesLetsGoOfTheCasesItHasYielded(t *testing.T) {
+	feedServers(t, 100*time.Millisecond, func(t *testing.T, s *primerotest.Server, c *primero.Client) {
+		s.AddSyntheticCases(300)
+		const per = 100
+		var first weak.Pointer[primero.Case]
+		checked := 0
+		n := 0
+		for k, err := range c.Cases.Changes(&primero.ChangesOptions{Per: per}).All(context.Background()) {
+			require.NoError(t, err)
+			switch n % per {
+			case 0:
+				first = weak.Make(k)
+			case per - 1:
+				k = nil // this test keeps no case either
+				runtime.GC()
+				assert.True(t, first.Value() == nil, "the first case of page %d is still held at its last case", n/per+1)
+				checked++
+			}
+			n++
+		}
+		require.Equal(t, 300, n)
+		require.Equal(t, 3, checked)
 	})
 }
