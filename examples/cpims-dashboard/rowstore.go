@@ -58,12 +58,15 @@ func (s *rowStore) truncate(n int) {
 // len is the number of rows stored.
 func (s *rowStore) len() int { return s.rows }
 
-// all yields the stored rows in order, each as the same map refilled:
-// a field that was absent or nil is absent. The map is valid until the
-// next row is requested (Upsert reads each record before asking for the
-// next).
-func (s *rowStore) all() iter.Seq2[mapping.Record, error] {
+// drain yields the stored rows in order, each as the same map refilled
+// (a field that was absent or nil is absent; the map is valid until the
+// next row is requested, and Upsert reads each record before asking for
+// the next), and empties the store as it ends, giving up its memory: the
+// rows of a chunk being written then live only in Upsert's encoded batch
+// while the next chunk is being filled.
+func (s *rowStore) drain() iter.Seq2[mapping.Record, error] {
 	return func(yield func(mapping.Record, error) bool) {
+		defer s.release()
 		n := len(s.cols)
 		for at := 0; at < len(s.vals); at += n {
 			clear(s.rec)
@@ -77,6 +80,12 @@ func (s *rowStore) all() iter.Seq2[mapping.Record, error] {
 			}
 		}
 	}
+}
+
+// release empties the store and lets go of its memory.
+func (s *rowStore) release() {
+	s.vals, s.rows = nil, 0
+	clear(s.rec)
 }
 
 // reset empties the store, keeping its capacity, and drops its references

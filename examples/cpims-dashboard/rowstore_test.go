@@ -24,18 +24,22 @@ func TestRowStoreYieldsTheRowsAddedAndRefusesAnUnknownField(t *testing.T) {
 	assert.Equal(t, 2, s.len(), "a refused row is not stored")
 
 	var got []mapping.Record
-	for r, err := range s.all() {
+	for r, err := range s.drain() {
 		require.NoError(t, err)
 		got = append(got, maps.Clone(r))
 	}
 	want := []mapping.Record{in[0], {"source": "primero", "service_key": "svc-2", "case_key": "case-1"}}
 	assert.Equal(t, want, got, "nil and absent fields both come back absent (NULL to Upsert)")
 
+	assert.Equal(t, 0, s.len(), "a drained store is empty")
+	assert.Nil(t, s.vals, "and holds no memory")
+	for range s.drain() {
+		t.Fatal("a drained store yields nothing")
+	}
+	require.NoError(t, s.add(in[0]))
 	s.reset()
 	assert.Equal(t, 0, s.len())
-	for range s.all() {
-		t.Fatal("a reset store yields nothing")
-	}
+	assert.Equal(t, []any{nil, nil, nil, nil, nil, nil, nil, nil}, s.vals[:len(servicesTable.Columns)], "a reset store keeps no value")
 	require.NoError(t, s.add(in[1]))
 	mark := len(s.vals)
 	require.NoError(t, s.add(in[0]))

@@ -14,7 +14,7 @@ import (
 // DefaultChunk is how many cases are committed, with their services and
 // the cursor, at a time. Two chunks of mapped rows are held at once (one
 // being written, one being filled), so it bounds the sync's memory too.
-const DefaultChunk = 2000
+const DefaultChunk = 1000
 
 // syncer runs one source's sync: Primero's changed cases → the mapping →
 // the dashboard tables, committing the cursor after each chunk.
@@ -262,14 +262,14 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 // chunk again.
 func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
 	if ch.cases.len() > 0 {
-		st, err := s.db.Upsert(ctx, s.casesT, ch.cases.all())
+		st, err := s.db.Upsert(ctx, s.casesT, ch.cases.drain())
 		if err != nil {
 			return err
 		}
 		sum.Inserted += st.Inserted
 		sum.Updated += st.Updated
 		sum.Unchanged += st.Skipped + st.Duplicates
-		st, err = s.db.Upsert(ctx, s.servicesT, ch.services.all())
+		st, err = s.db.Upsert(ctx, s.servicesT, ch.services.drain())
 		if err != nil {
 			return err
 		}
