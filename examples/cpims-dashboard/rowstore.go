@@ -17,11 +17,14 @@ type rowStore struct {
 	index map[string]int // column name -> position
 	vals  []any          // len(cols) values per row, row after row
 	rows  int
-	rec   mapping.Record // handed out by all, refilled for every row
+	hint  int            // rows to make room for at once (0: grow as needed)
+	rec   mapping.Record // handed out by drain, refilled for every row
 }
 
-func newRowStore(t sqlsink.Table) *rowStore {
-	s := &rowStore{index: make(map[string]int, len(t.Columns))}
+// newRowStore returns a store for t's rows, sized for rows of them (0:
+// grown as rows come, and again after each drain).
+func newRowStore(t sqlsink.Table, rows int) *rowStore {
+	s := &rowStore{index: make(map[string]int, len(t.Columns)), hint: rows}
 	for i, c := range t.Columns {
 		s.cols = append(s.cols, c.Name)
 		s.index[c.Name] = i
@@ -33,6 +36,9 @@ func newRowStore(t sqlsink.Table) *rowStore {
 // add stores rec. A field that is not a column is an error naming it,
 // as Upsert would refuse it (the store has no place to keep it).
 func (s *rowStore) add(rec mapping.Record) error {
+	if s.vals == nil && s.hint > 0 {
+		s.vals = make([]any, 0, s.hint*len(s.cols)) // not doubled past what a chunk needs
+	}
 	at := len(s.vals)
 	s.vals = append(s.vals, make([]any, len(s.cols))...)
 	for f, v := range rec {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestRowStoreYieldsTheRowsAddedAndRefusesAnUnknownField(t *testing.T) {
-	s := newRowStore(servicesTable)
+	s := newRowStore(servicesTable, 2)
 	in := []mapping.Record{
 		{"source": "primero", "service_key": "svc-1", "case_key": "case-1", "implemented": true},
 		{"source": "primero", "service_key": "svc-2", "case_key": "case-1", "service_type": nil},

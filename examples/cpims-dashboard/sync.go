@@ -12,9 +12,18 @@ import (
 )
 
 // DefaultChunk is how many cases are committed, with their services and
-// the cursor, at a time. Two chunks of mapped rows are held at once (one
-// being written, one being filled), so it bounds the sync's memory too.
-const DefaultChunk = 1000
+// the cursor, at a time. A chunk being filled and one being written are
+// held at once (the one being written only as Upsert's encoded batch), so
+// it bounds the sync's memory too.
+const DefaultChunk = 500
+
+// DefaultPer is the page size the sync asks Primero for. A page is held
+// whole while its cases are mapped (its body, then the cases decoded from
+// it): with the chunks, it is most of what the sync holds, whatever the
+// number of cases. 500 rather than Primero's maximum of 1000 keeps the
+// process under 32 MiB (BENCHMARKS.md, "Process RSS") at a few more
+// requests.
+const DefaultPer = 500
 
 // syncer runs one source's sync: Primero's changed cases → the mapping →
 // the dashboard tables, committing the cursor after each chunk.
@@ -25,7 +34,7 @@ type syncer struct {
 	source string
 	pseudo *pseudonymizer // nil: Primero's own ids
 	chunk  int
-	per    int // page size; 0 means 1000
+	per    int // page size; 0 means DefaultPer
 	prog   *progress
 	// afterChunk, when set, runs after each chunk is committed (tests
 	// interrupt or change Primero there).
@@ -120,7 +129,11 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	}
 	// No filter on record_state: a disabled case must come through, to be
 	// marked.
-	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields, Per: s.per})
+	per := s.per
+	if per == 0 {
+		per = DefaultPer
+	}
+	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields, Per: per})
 	// The writer does not stop with ctx: on a stop request (or a failed
 	// read) the chunks already read are still committed, with their cursor.
 	w := s.startWriter(context.WithoutCancel(ctx), flow, cursor)
@@ -169,7 +182,8 @@ type chunk struct {
 }
 
 func (s *syncer) newChunk() *chunk {
-	return &chunk{cases: newRowStore(s.casesT), services: newRowStore(s.servicesT)}
+	// A chunk holds s.chunk cases, and as many services as they have.
+	return &chunk{cases: newRowStore(s.casesT, s.chunk), services: newRowStore(s.servicesT, 0)}
 }
 
 // reset empties ch for the next chunk, keeping its capacity.

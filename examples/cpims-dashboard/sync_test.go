@@ -607,6 +607,7 @@ func TestFlagsAreChecked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "primero", c.source)
 	assert.Equal(t, DefaultChunk, c.chunk)
+	assert.Equal(t, DefaultPer, c.per)
 }
 
 // TestAStopRequestCommitsWhatWasRead cancels a run (an interrupt) in the
