@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -67,7 +66,11 @@ func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn) (*
 		names[i] = c.Name
 		defs[i] = quoteIdent(c.Name) + " " + cols[i].typ // format_type output is valid SQL
 	}
-	create := "CREATE TEMPORARY TABLE " + quoteIdent(w.stage) + " (" + strings.Join(defs, ", ") + ") ON COMMIT DELETE ROWS"
+	// The staging table stays with the connection (empty after every
+	// commit) for the next upsert of the same shape, which its name
+	// encodes: a stream upserted chunk by chunk neither creates nor drops
+	// a table per chunk. It goes with the session.
+	create := "CREATE TEMPORARY TABLE IF NOT EXISTS " + quoteIdent(w.stage) + " (" + strings.Join(defs, ", ") + ") ON COMMIT DELETE ROWS"
 	if _, err := conn.Exec(ctx, create); err != nil {
 		conn.Release()
 		return nil, err
@@ -173,13 +176,6 @@ func copyIn(ctx context.Context, tx pgx.Tx, stmt string, data []byte) error {
 	return err
 }
 
-// close drops the staging table and returns the connection; a connection
-// that cannot drop it is closed instead, taking the table with it.
-func (w *pgWriter) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := w.conn.Exec(ctx, "DROP TABLE IF EXISTS "+quoteIdent(w.stage)); err != nil {
-		_ = w.conn.Conn().Close(ctx)
-	}
-	w.conn.Release()
-}
+// close returns the connection, its staging table with it (see
+// newPGWriter).
+func (w *pgWriter) close() { w.conn.Release() }
