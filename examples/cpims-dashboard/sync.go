@@ -15,7 +15,7 @@ import (
 // the cursor, at a time. A chunk being filled and one being written are
 // held at once (the one being written only as Upsert's encoded batch), so
 // it bounds the sync's memory too.
-const DefaultChunk = 500
+const DefaultChunk = 1000
 
 // DefaultPer is the page size the sync asks Primero for. A page is held
 // whole while its cases are mapped (its body, then the cases decoded from
