@@ -17,13 +17,12 @@ import (
 // it bounds the sync's memory too.
 const DefaultChunk = 1000
 
-// DefaultPer is the page size the sync asks Primero for. A page is held
-// whole while its cases are mapped (its body, then the cases decoded from
-// it): with the chunks, it is most of what the sync holds, whatever the
-// number of cases. 500 rather than Primero's maximum of 1000 keeps the
-// process under 32 MiB (BENCHMARKS.md, "Process RSS") at a few more
-// requests.
-const DefaultPer = 500
+// DefaultPer is the page size the sync asks Primero for: its maximum. A
+// page is held whole while it is decoded (its body, then its cases, given
+// up one by one as they are mapped): with the chunks, it is most of what
+// the sync holds, whatever the number of cases. -per 500 saves about 2 MiB
+// of RSS for twice the requests (BENCHMARKS.md, "Process RSS").
+const DefaultPer = primero.MaxPer
 
 // syncer runs one source's sync: Primero's changed cases → the mapping →
 // the dashboard tables, committing the cursor after each chunk.
