@@ -33,8 +33,8 @@ func TestRowStoreYieldsTheRowsAddedAndRefusesAnUnknownField(t *testing.T) {
 
 	assert.Equal(t, 0, s.len(), "a drained store is empty")
 	assert.Nil(t, s.vals, "and holds no memory")
-	for range s.drain() {
-		t.Fatal("a drained store yields nothing")
+	for r, err := range s.drain() {
+		t.Fatalf("a drained store yields nothing, got %v (%v)", r, err)
 	}
 	require.NoError(t, s.add(in[0]))
 	s.reset()
