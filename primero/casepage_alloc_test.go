@@ -33,11 +33,14 @@ func TestReadRawSizesAChunkedBodyFromTheLastOne(t *testing.T) {
 
 	runtime.GC() // twice: the pool keeps nothing across two collections
 	runtime.GC()
+	resp := chunked()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	require.NoError(t, readRaw(chunked(), &d, &hint))
+	require.NoError(t, readRaw(resp, &d, &hint))
 	runtime.ReadMemStats(&after)
 	require.Equal(t, len(body), d.n)
-	allocated := after.TotalAlloc - before.TotalAlloc
-	assert.Less(t, allocated, uint64(len(body))*5/4, "bytes allocated to read a %d byte body", len(body))
+	// Grown by doubling from empty, the buffer is allocated 15 times for
+	// this body (2 MB in all); sized at once, once (twice under the race
+	// detector), beside the pool's own few allocations.
+	assert.LessOrEqual(t, after.Mallocs-before.Mallocs, uint64(6), "allocations to read a %d byte body", len(body))
 }
