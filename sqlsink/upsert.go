@@ -80,9 +80,10 @@ type Stats struct {
 // *RowError here, before anything is sent), COPYed into a temporary table
 // of exactly those types, then merged with INSERT … ON CONFLICT (key) DO
 // UPDATE … WHERE the row IS DISTINCT FROM the stored one. Into a table that was empty when the upsert began,
-// batches are COPYed straight in until one meets an existing key (then it,
-// and every batch after it, is merged as above): a first load costs little
-// more than a plain COPY. On SQLite each row of a batch runs a prepared
+// or whose last upsert through this DB met only new keys (a load written
+// as several upserts, chunk by chunk), batches are COPYed straight in
+// until one meets an existing key (then it, and every batch after it, is
+// merged as above): a first load costs little more than a plain COPY. On SQLite each row of a batch runs a prepared
 // INSERT … ON CONFLICT DO NOTHING and, for an existing key, an UPDATE
 // guarded the same way, which tells inserted, updated and skipped apart.
 //

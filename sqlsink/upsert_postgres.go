@@ -39,6 +39,9 @@ type pgWriter struct {
 	stageCp  string // COPY into the staging table
 	merge    string
 	direct   bool // COPY straight into the table while no key has met an existing row
+	db       *DB
+	table    string
+	wrote    bool // a batch was committed
 }
 
 // stageName names the staging table after the shape it holds: the column
@@ -59,7 +62,7 @@ func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn) (*
 	if err != nil {
 		return nil, err
 	}
-	w := &pgWriter{conn: conn, stage: stageName(t, cols), direct: true}
+	w := &pgWriter{conn: conn, stage: stageName(t, cols), direct: true, db: db, table: t.Name}
 	names := make([]string, len(t.Columns))
 	defs := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
@@ -83,7 +86,11 @@ func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn) (*
 		w.close()
 		return nil, err
 	}
-	w.direct = !hasRows
+	// Straight in when the table is empty, or when the last upsert into it
+	// only met new keys (a load committed chunk by chunk): should a key
+	// exist after all, the batch is merged instead (copyDirect).
+	copied, _ := db.copied.Load(t.Name)
+	w.direct = !hasRows || copied == true
 	return w, nil
 }
 
@@ -137,7 +144,10 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 		}
 		if done {
 			res.inserted = int64(b.len())
-			return res, tx.Commit(ctx)
+			if err = tx.Commit(ctx); err == nil {
+				w.wrote = true
+			}
+			return res, err
 		}
 	}
 	if err = copyIn(ctx, tx, w.stageCp, data); err != nil {
@@ -146,7 +156,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 	if err = tx.QueryRow(ctx, w.merge).Scan(&res.inserted, &res.updated); err != nil {
 		return res, err
 	}
-	err = tx.Commit(ctx)
+	if err = tx.Commit(ctx); err == nil {
+		w.wrote = true
+	}
 	return res, err
 }
 
@@ -177,5 +189,11 @@ func copyIn(ctx context.Context, tx pgx.Tx, stmt string, data []byte) error {
 }
 
 // close returns the connection, its staging table with it (see
-// newPGWriter).
-func (w *pgWriter) close() { w.conn.Release() }
+// newPGWriter), and notes whether the next upsert into the table should
+// try a straight COPY.
+func (w *pgWriter) close() {
+	if w.wrote {
+		w.db.copied.Store(w.table, w.direct)
+	}
+	w.conn.Release()
+}

@@ -50,3 +50,43 @@ func TestUpsertKeepsTheStagingTableWithItsConnection(t *testing.T) {
 	require.Len(t, rows, 15)
 	assert.EqualValues(t, 1002, rows[14]["score"])
 }
+
+// A load written as several upserts (a stream committed chunk by chunk)
+// COPYs each chunk straight into the table while every key it has written
+// was new, not only the first chunk into the empty table; once a key meets
+// an existing row, the next upserts merge again.
+func TestUpsertKeepsCopyingStraightInWhileTheKeysAreNew(t *testing.T) {
+	ctx := context.Background()
+	db := testPostgres(t)
+	tbl := casesTable()
+	ensure(t, db, tbl)
+	for _, q := range []string{
+		`CREATE TABLE how (q text)`,
+		`CREATE FUNCTION log_how() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN INSERT INTO how VALUES (CASE WHEN current_query() LIKE 'COPY%' THEN 'copy' ELSE 'merge' END); RETURN NEW; END $$`,
+		`CREATE TRIGGER log_how BEFORE INSERT ON ` + quoteIdent(tbl.Name) + ` FOR EACH STATEMENT EXECUTE FUNCTION log_how()`,
+	} {
+		_, err := db.SQL().ExecContext(ctx, q)
+		require.NoError(t, err)
+	}
+	how := func() []string {
+		var out []string
+		for _, r := range queryAll(t, db, `SELECT q FROM how`) {
+			out = append(out, r["q"].(string))
+		}
+		_, err := db.SQL().ExecContext(ctx, `DELETE FROM how`)
+		require.NoError(t, err)
+		return out
+	}
+	upsert(t, db, tbl, seq(0, 10))
+	assert.Equal(t, []string{"copy"}, how(), "into the empty table")
+	st := upsert(t, db, tbl, seq(10, 20))
+	assert.Equal(t, int64(10), st.Inserted)
+	assert.Equal(t, []string{"copy"}, how(), "new keys into a table the previous upsert loaded")
+	st = upsert(t, db, tbl, seq(15, 25)) // 15-19 exist
+	assert.Equal(t, Stats{Rows: 10, Inserted: 5, Skipped: 5, Batches: 1, Duration: st.Duration}, st)
+	assert.Equal(t, []string{"merge"}, how(), "an existing key: merged (the COPY attempt rolled back)")
+	upsert(t, db, tbl, seq(25, 30))
+	assert.Equal(t, []string{"merge"}, how(), "after a merge, merged again")
+	assert.Len(t, dump(t, db, tbl), 30)
+}

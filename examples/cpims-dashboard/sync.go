@@ -163,7 +163,12 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	}
 	if ch != nil {
 		// The rest, and the cursor covering every case added (after a
-		// read error too: those cases were read whole).
+		// read error too: those cases were read whole). At the feed's end
+		// that is every case it yielded, and its watermark may also pass
+		// cases it read again and skipped.
+		if readErr == nil {
+			covered = feed.Watermark()
+		}
 		w.send(ch, covered)
 	}
 	wsum, werr := w.wait()
