@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/casebridge/casebridge/internal/transport"
 )
@@ -68,13 +69,27 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 const maxPooledBody = 16 << 20
 
 // readRaw reads the whole body into a pooled buffer and decodes it with out.
-func readRaw(resp *http.Response, out rawDecoder) error {
+// Room is made once, for the Content-Length, or, for an answer without one
+// (chunked), for the size of the last body read through hint plus an
+// eighth: pages of one feed are alike, so the buffer is not grown by
+// doubling from empty (every page again once a collection has emptied the
+// pool), which allocated twice the body and held one and a half times it
+// at the last step.
+func readRaw(resp *http.Response, out rawDecoder, hint *atomic.Int64) error {
 	buf := bodyPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	if n := resp.ContentLength; n > 0 && n <= maxPooledBody {
+	n := resp.ContentLength
+	if n < 0 {
+		n = hint.Load()
+		n += n / 8
+	}
+	if n > 0 && n <= maxPooledBody {
 		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead spare at the end
 	}
 	_, readErr := buf.ReadFrom(resp.Body)
+	if readErr == nil {
+		hint.Store(int64(buf.Len()))
+	}
 	err := out.decodeRaw(buf.Bytes(), readErr)
 	if buf.Cap() <= maxPooledBody {
 		bodyPool.Put(buf)

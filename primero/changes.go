@@ -268,6 +268,7 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 				ts := stamps[i]
 				f.safe = f.safe.advance(c.ID, ts) // before the yield: Watermark covers the case yielded
 				n, err := f.take(c, ts, yield)
+				cases[i] = nil // handed over: the page does not keep it
 				if err != nil {
 					return err
 				}
@@ -284,7 +285,7 @@ func (f *Feed) closedWindow(ctx context.Context, end time.Time, yield func(*Case
 				break
 			}
 		}
-		f.prune()
+		f.prune(f.start())
 		if !changed {
 			return nil
 		}
@@ -330,10 +331,14 @@ func (f *Feed) tail(ctx context.Context, newest time.Time, yield func(*Case, err
 			if verified {
 				f.safe = mark
 			}
-			if _, err := f.take(c, ts, yield); err != nil {
+			_, err := f.take(c, ts, yield)
+			cases[i] = nil // handed over: the page does not keep it
+			if err != nil {
 				return false, err
 			}
 		}
+		// The next round, verified or not, starts at f.start() or later.
+		f.prune(f.start())
 		if len(cases) == 0 || page*perOf(resp, f.per) >= resp.Total {
 			return verified, nil
 		}
@@ -356,12 +361,14 @@ func (f *Feed) take(c *Case, ts time.Time, yield func(*Case, error) bool) (bool,
 	return true, nil
 }
 
-// prune forgets cases older than the next start: no query reads them again.
-func (f *Feed) prune() {
+// prune forgets the cases older than from, which no query of the feed
+// reads again, so that what the feed remembers is bounded by the page size
+// and the overlap, not by the number of cases read. It runs after every
+// page but does its pass only once the map has grown to two pages.
+func (f *Feed) prune(from time.Time) {
 	if len(f.recent) < 2*f.per {
 		return
 	}
-	from := f.start()
 	for id, ts := range f.recent {
 		if ts.Before(from) {
 			delete(f.recent, id)
@@ -376,17 +383,8 @@ func (f *Feed) prune() {
 // it still finds what it repeats; forgetting more would only yield a case
 // again, never lose one.
 func (f *Feed) pruneWindow(oldest time.Time) {
-	if len(f.recent) < 2*recentPages*f.per {
-		return
-	}
-	from := f.start()
-	if oldest.Before(from) {
-		from = oldest
-	}
-	for id, ts := range f.recent {
-		if ts.Before(from) {
-			delete(f.recent, id)
-		}
+	if len(f.recent) >= 2*recentPages*f.per {
+		f.prune(minTime(f.start(), oldest))
 	}
 }
 
@@ -414,6 +412,13 @@ func (o *orderCheck) page(cases []*Case) ([]time.Time, error) {
 		o.last, stamps[i] = ts, ts
 	}
 	return stamps, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func perOf(resp *Response, def int) int {

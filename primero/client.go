@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/casebridge/casebridge/internal/transport"
 )
@@ -32,6 +33,9 @@ type Client struct {
 	basicPass  string
 	legacy     *legacyLogin // WithLegacyLogin only
 	filterable map[string]bool
+	// bodyHint is the size of the last raw-decoded body, how much to make
+	// room for when an answer has no Content-Length (see readRaw).
+	bodyHint atomic.Int64
 
 	// Cases reads and writes cases.
 	Cases *CasesService
@@ -198,7 +202,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, body, out 
 	if out != nil && resp.StatusCode != http.StatusNoContent {
 		var err error
 		if rd, ok := out.(rawDecoder); ok {
-			err = readRaw(resp, rd)
+			err = readRaw(resp, rd, &c.bodyHint)
 		} else {
 			err = decodeBody(resp.Body, out)
 		}

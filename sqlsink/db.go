@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -55,6 +56,13 @@ type DB struct {
 	sql     *sql.DB       // both dialects
 	pin     *sql.Conn     // in-memory SQLite: keeps the database alive
 	where   string        // Location's answer, without any password
+
+	// copied holds, per table name (PostgreSQL), whether the last upsert
+	// into it COPYed every batch straight in: its keys were all new, as
+	// the next ones of a load written chunk by chunk likely are too (see
+	// newPGWriter). A hint only: a key that exists turns the COPY back
+	// into a merge.
+	copied sync.Map
 }
 
 // Open connects to the database named by dsn, and checks that it answers.

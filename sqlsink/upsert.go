@@ -80,9 +80,10 @@ type Stats struct {
 // *RowError here, before anything is sent), COPYed into a temporary table
 // of exactly those types, then merged with INSERT … ON CONFLICT (key) DO
 // UPDATE … WHERE the row IS DISTINCT FROM the stored one. Into a table that was empty when the upsert began,
-// batches are COPYed straight in until one meets an existing key (then it,
-// and every batch after it, is merged as above): a first load costs little
-// more than a plain COPY. On SQLite each row of a batch runs a prepared
+// or whose last upsert through this DB met only new keys (a load written
+// as several upserts, chunk by chunk), batches are COPYed straight in
+// until one meets an existing key (then it, and every batch after it, is
+// merged as above): a first load costs little more than a plain COPY. On SQLite each row of a batch runs a prepared
 // INSERT … ON CONFLICT DO NOTHING and, for an existing key, an UPDATE
 // guarded the same way, which tells inserted, updated and skipped apart.
 //
@@ -96,6 +97,8 @@ type Stats struct {
 //
 // A batch is converted while the one before it is being written (on a
 // goroutine of Upsert's own), so at most two batches are held in memory.
+// Each record is read (converted and encoded) before the next is asked
+// for and is not kept: rows may yield one map refilled for every record.
 // The table must not be altered while an upsert runs: its columns are
 // read once, at the start.
 func (db *DB) Upsert(ctx context.Context, t Table, rows iter.Seq2[mapping.Record, error], opts ...UpsertOption) (Stats, error) {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,6 +39,9 @@ type pgWriter struct {
 	stageCp  string // COPY into the staging table
 	merge    string
 	direct   bool // COPY straight into the table while no key has met an existing row
+	db       *DB
+	table    string
+	wrote    bool // a batch was committed
 }
 
 // stageName names the staging table after the shape it holds: the column
@@ -60,14 +62,18 @@ func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn) (*
 	if err != nil {
 		return nil, err
 	}
-	w := &pgWriter{conn: conn, stage: stageName(t, cols), direct: true}
+	w := &pgWriter{conn: conn, stage: stageName(t, cols), direct: true, db: db, table: t.Name}
 	names := make([]string, len(t.Columns))
 	defs := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		names[i] = c.Name
 		defs[i] = quoteIdent(c.Name) + " " + cols[i].typ // format_type output is valid SQL
 	}
-	create := "CREATE TEMPORARY TABLE " + quoteIdent(w.stage) + " (" + strings.Join(defs, ", ") + ") ON COMMIT DELETE ROWS"
+	// The staging table stays with the connection (empty after every
+	// commit) for the next upsert of the same shape, which its name
+	// encodes: a stream upserted chunk by chunk neither creates nor drops
+	// a table per chunk. It goes with the session.
+	create := "CREATE TEMPORARY TABLE IF NOT EXISTS " + quoteIdent(w.stage) + " (" + strings.Join(defs, ", ") + ") ON COMMIT DELETE ROWS"
 	if _, err := conn.Exec(ctx, create); err != nil {
 		conn.Release()
 		return nil, err
@@ -80,7 +86,11 @@ func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn) (*
 		w.close()
 		return nil, err
 	}
-	w.direct = !hasRows
+	// Straight in when the table is empty, or when the last upsert into it
+	// only met new keys (a load committed chunk by chunk): should a key
+	// exist after all, the batch is merged instead (copyDirect).
+	copied, _ := db.copied.Load(t.Name)
+	w.direct = !hasRows || copied == true
 	return w, nil
 }
 
@@ -134,7 +144,10 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 		}
 		if done {
 			res.inserted = int64(b.len())
-			return res, tx.Commit(ctx)
+			if err = tx.Commit(ctx); err == nil {
+				w.wrote = true
+			}
+			return res, err
 		}
 	}
 	if err = copyIn(ctx, tx, w.stageCp, data); err != nil {
@@ -143,7 +156,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 	if err = tx.QueryRow(ctx, w.merge).Scan(&res.inserted, &res.updated); err != nil {
 		return res, err
 	}
-	err = tx.Commit(ctx)
+	if err = tx.Commit(ctx); err == nil {
+		w.wrote = true
+	}
 	return res, err
 }
 
@@ -173,13 +188,12 @@ func copyIn(ctx context.Context, tx pgx.Tx, stmt string, data []byte) error {
 	return err
 }
 
-// close drops the staging table and returns the connection; a connection
-// that cannot drop it is closed instead, taking the table with it.
+// close returns the connection, its staging table with it (see
+// newPGWriter), and notes whether the next upsert into the table should
+// try a straight COPY.
 func (w *pgWriter) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := w.conn.Exec(ctx, "DROP TABLE IF EXISTS "+quoteIdent(w.stage)); err != nil {
-		_ = w.conn.Conn().Close(ctx)
+	if w.wrote {
+		w.db.copied.Store(w.table, w.direct)
 	}
 	w.conn.Release()
 }

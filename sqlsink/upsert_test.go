@@ -434,3 +434,33 @@ func ExampleDB_Upsert_errors() {
 	// Output:
 	// sqlsink: table "children": row 1 (case_id=child-0001): column "age" (Integer): text is not an integer
 }
+
+// Upsert reads each record before asking for the next one, so a producer
+// may hand over one map refilled for every row (as a streaming producer
+// that keeps no map per row does): every row is written as it was yielded.
+func TestUpsertReadsEachRecordBeforeTheNext(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		tbl := casesTable()
+		ensure(t, db, tbl)
+		reused := mapping.Record{}
+		rows := func(yield func(mapping.Record, error) bool) {
+			for i := range 25 {
+				clear(reused)
+				for k, v := range caseRecord(i) {
+					reused[k] = v
+				}
+				if !yield(reused, nil) {
+					return
+				}
+			}
+		}
+		st, err := db.Upsert(context.Background(), tbl, rows, BatchSize(10))
+		require.NoError(t, err)
+		assert.Equal(t, int64(25), st.Inserted)
+		got := dump(t, db, tbl)
+		require.Len(t, got, 25)
+		for i, row := range got {
+			assert.Equal(t, caseRecord(i), row)
+		}
+	})
+}

@@ -90,7 +90,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.dsn, "db", "sqlite:cpims-dashboard.db", "dashboard database: a SQLite path or a postgres:// DSN")
 	fs.IntVar(&c.cases, "cases", 2000, "synthetic cases to seed the fake with")
 	fs.IntVar(&c.chunk, "chunk", DefaultChunk, "cases committed, with the cursor, at a time")
-	fs.IntVar(&c.per, "per", primero.MaxPer, "cases per page asked of Primero (1 to 1000)")
+	fs.IntVar(&c.per, "per", DefaultPer, "cases per page asked of Primero (1 to 1000)")
 	fs.BoolVar(&c.pseudonymize, "pseudonymize", false, "replace case and service ids by keyed pseudonyms (key in "+envPseudonymKey+")")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/casebridge/casebridge/sqlsink"
 )
 
@@ -15,10 +17,15 @@ const staleBatch = 500
 // written from the case's current version.
 func (s *syncer) deleteStale(ctx context.Context, keys []string) (int64, error) {
 	if s.db.Dialect() == sqlsink.Postgres {
-		// One statement per chunk, the keys as one array parameter.
+		// One statement per chunk, the keys as one array parameter,
+		// planned for its keys each time (QueryExecModeExec): a cached
+		// statement turns, after five runs, into a generic plan that
+		// cannot see how few keys the array holds and scans both tables,
+		// which made every chunk's delete cost grow with the tables.
 		return s.execRows(ctx, `DELETE FROM services s USING cases c`+
 			` WHERE s.source = $1 AND s.case_key = ANY($2) AND c.source = s.source`+
-			` AND c.case_key = s.case_key AND s.case_updated_at <> c.primero_updated_at`, s.source, keys)
+			` AND c.case_key = s.case_key AND s.case_updated_at <> c.primero_updated_at`,
+			pgx.QueryExecModeExec, s.source, keys)
 	}
 	var removed int64
 	for len(keys) > 0 {

@@ -12,9 +12,17 @@ import (
 )
 
 // DefaultChunk is how many cases are committed, with their services and
-// the cursor, at a time. Two chunks of mapped rows are held at once (one
-// being written, one being filled), so it bounds the sync's memory too.
-const DefaultChunk = 2000
+// the cursor, at a time. A chunk being filled and one being written are
+// held at once (the one being written only as Upsert's encoded batch), so
+// it bounds the sync's memory too.
+const DefaultChunk = 1000
+
+// DefaultPer is the page size the sync asks Primero for: its maximum. A
+// page is held whole while it is decoded (its body, then its cases, given
+// up one by one as they are mapped): with the chunks, it is most of what
+// the sync holds, whatever the number of cases. -per 500 saves about 2 MiB
+// of RSS for twice the requests (BENCHMARKS.md, "Process RSS").
+const DefaultPer = primero.MaxPer
 
 // syncer runs one source's sync: Primero's changed cases → the mapping →
 // the dashboard tables, committing the cursor after each chunk.
@@ -25,7 +33,7 @@ type syncer struct {
 	source string
 	pseudo *pseudonymizer // nil: Primero's own ids
 	chunk  int
-	per    int // page size; 0 means 1000
+	per    int // page size; 0 means DefaultPer
 	prog   *progress
 	// afterChunk, when set, runs after each chunk is committed (tests
 	// interrupt or change Primero there).
@@ -120,13 +128,21 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	}
 	// No filter on record_state: a disabled case must come through, to be
 	// marked.
-	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields, Per: s.per})
+	per := s.per
+	if per == 0 {
+		per = DefaultPer
+	}
+	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields, Per: per})
 	// The writer does not stop with ctx: on a stop request (or a failed
 	// read) the chunks already read are still committed, with their cursor.
 	w := s.startWriter(context.WithoutCancel(ctx), flow, cursor)
 	defer func() { _, _ = w.wait() }() // should the feed panic, the writer still finishes
 	ch := w.next()
 	var readErr error
+	// covered is the watermark over the cases added to chunks so far. The
+	// feed's own watermark already covers the case it hands over, which
+	// is not in a chunk until add has mapped it.
+	covered := since
 	for c, err := range feed.All(ctx) {
 		if err == nil {
 			err = s.add(ctx, ch, c, &sum)
@@ -135,19 +151,25 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 			readErr = err
 			break
 		}
+		covered = feed.Watermark()
 		sum.Read++
 		s.prog.update(sum.Read, feed.Total())
-		if len(ch.cases) >= s.chunk {
-			w.send(ch, feed.Watermark())
+		if ch.cases.len() >= s.chunk {
+			w.send(ch, covered)
 			if ch = w.next(); ch == nil {
 				break // a commit failed
 			}
 		}
 	}
 	if ch != nil {
-		// The rest, and the cursor covering every case read (after a read
-		// error too: those cases were read whole).
-		w.send(ch, feed.Watermark())
+		// The rest, and the cursor covering every case added (after a
+		// read error too: those cases were read whole). At the feed's end
+		// that is every case it yielded, and its watermark may also pass
+		// cases it read again and skipped.
+		if readErr == nil {
+			covered = feed.Watermark()
+		}
+		w.send(ch, covered)
 	}
 	wsum, werr := w.wait()
 	s.prog.done()
@@ -158,9 +180,22 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 
 // chunk holds the rows of the cases read since the last commit.
 type chunk struct {
-	cases    []mapping.Record
-	services []mapping.Record
+	cases    *rowStore
+	services *rowStore
 	keys     []string // case keys, for the stale service rows
+}
+
+func (s *syncer) newChunk() *chunk {
+	// A chunk holds s.chunk cases, and as many services as they have.
+	return &chunk{cases: newRowStore(s.casesT, s.chunk), services: newRowStore(s.servicesT, 0)}
+}
+
+// reset empties ch for the next chunk, keeping its capacity.
+func (ch *chunk) reset() {
+	ch.cases.reset()
+	ch.services.reset()
+	clear(ch.keys)
+	ch.keys = ch.keys[:0]
 }
 
 // add maps one case into ch.
@@ -179,9 +214,20 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 		}
 		return nil
 	}
-	ch.cases = append(ch.cases, row)
+	// A row with a field the table lacks is the program's error, not the
+	// case's: the run stops, and the case is not in the chunk (nor under
+	// its cursor).
+	nc, ns := len(ch.cases.vals), len(ch.services.vals)
+	err = ch.cases.add(row)
+	for i := 0; err == nil && i < len(services); i++ {
+		err = ch.services.add(services[i])
+	}
+	if err != nil {
+		ch.cases.truncate(nc)
+		ch.services.truncate(ns)
+		return err
+	}
 	ch.keys = append(ch.keys, row["case_key"].(string))
-	ch.services = append(ch.services, services...)
 	return nil
 }
 
@@ -233,15 +279,15 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 // two steps leaves the cursor where it was, so the next run writes the
 // chunk again.
 func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
-	if len(ch.cases) > 0 {
-		st, err := s.db.Upsert(ctx, s.casesT, mapping.FromSlice(ch.cases))
+	if ch.cases.len() > 0 {
+		st, err := s.db.Upsert(ctx, s.casesT, ch.cases.drain())
 		if err != nil {
 			return err
 		}
 		sum.Inserted += st.Inserted
 		sum.Updated += st.Updated
 		sum.Unchanged += st.Skipped + st.Duplicates
-		st, err = s.db.Upsert(ctx, s.servicesT, mapping.FromSlice(ch.services))
+		st, err = s.db.Upsert(ctx, s.servicesT, ch.services.drain())
 		if err != nil {
 			return err
 		}
@@ -252,7 +298,7 @@ func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.
 		}
 		sum.ServicesRemoved += removed
 	}
-	*ch = chunk{cases: ch.cases[:0], services: ch.services[:0], keys: ch.keys[:0]}
+	ch.reset()
 	if wm.IsZero() || wm.String() == sum.Cursor {
 		return nil
 	}

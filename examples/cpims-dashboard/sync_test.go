@@ -607,6 +607,7 @@ func TestFlagsAreChecked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "primero", c.source)
 	assert.Equal(t, DefaultChunk, c.chunk)
+	assert.Equal(t, DefaultPer, c.per)
 }
 
 // TestAStopRequestCommitsWhatWasRead cancels a run (an interrupt) in the
@@ -630,4 +631,47 @@ func TestAStopRequestCommitsWhatWasRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, fmt.Sprintf(" %d inserted", 200-written), "the next run adds only what the stopped one had not written")
 	assert.Len(t, rows(t, dsn, "cases"), 200)
+}
+
+// TestAStopWhileMappingACaseLeavesTheCursorBeforeIt cancels a run while the
+// reader is between two cases of a page it holds: the case it was handed
+// then is not mapped (the mapping sees the stop), so the stored cursor
+// must not cover it, or no later run would read it again until it changes.
+func TestAStopWhileMappingACaseLeavesTheCursorBeforeIt(t *testing.T) {
+	fake := newFake(t, 200)
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "d.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first commit's hook stops the run while the reader, having filled
+	// the second chunk, waits for a free one with the rest of the page in
+	// memory: the next case it takes meets the stop in the mapping.
+	stopAfterFirst := func(n int) error {
+		if n == 1 {
+			cancel()
+		}
+		return nil
+	}
+	_, err := syncTo(ctx, t, fake.URL(), dsn, stopAfterFirst, func(c *config) { c.chunk = 5 })
+	require.ErrorIs(t, err, context.Canceled)
+
+	db, err := sqlsink.Open(context.Background(), dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	st, err := sqlsink.NewDBState(db)
+	require.NoError(t, err)
+	cursor, _, err := st.Cursor(context.Background(), flowName("primero"))
+	require.NoError(t, err)
+	wm, err := primero.ParseWatermark(cursor)
+	require.NoError(t, err)
+	written := byKey(rows(t, dsn, "cases"), "case_key")
+	require.NotEmpty(t, written)
+	covered := 0
+	for _, c := range fake.Cases() {
+		if wm.Covers(c["id"].(string), parseStamp(t, c["last_updated_at"].(string))) {
+			covered++
+			_, ok := written[c["case_id"].(string)]
+			assert.True(t, ok, "the cursor covers case %s, which was not written", c["id"])
+		}
+	}
+	assert.Positive(t, covered)
 }

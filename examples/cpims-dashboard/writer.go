@@ -36,8 +36,8 @@ func (s *syncer) startWriter(ctx context.Context, flow, cursor string) *chunkWri
 	w := &chunkWriter{s: s, flow: flow, free: make(chan *chunk, 2), full: make(chan pendingChunk),
 		fail: make(chan struct{}), done: make(chan struct{})}
 	w.sum.Cursor = cursor
-	w.free <- &chunk{}
-	w.free <- &chunk{}
+	w.free <- s.newChunk()
+	w.free <- s.newChunk()
 	go w.run(ctx)
 	return w
 }
@@ -49,7 +49,7 @@ func (w *chunkWriter) run(ctx context.Context) {
 		if w.err != nil {
 			continue // failed: drain, write nothing more
 		}
-		cases := len(p.ch.cases)
+		cases := p.ch.cases.len()
 		w.err = w.s.commit(ctx, w.flow, p.ch, p.wm, &w.sum)
 		if n++; w.err == nil && w.s.afterChunk != nil && cases > 0 {
 			w.err = w.s.afterChunk(n)
