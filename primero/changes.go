@@ -216,10 +216,11 @@ const maxBackups = 3
 // anything new, should cases change between every two pages.
 const maxResets = 100
 
-// recentPages is how many pages back a closed window keeps the cases it
-// read, to skip them when it steps back (maxBackups pages at most, twice
-// that for margin); older ones are forgotten once they are twice as many.
-const recentPages = 2*maxBackups + 2
+// recentPages is how many pages a closed window keeps the cases of (the
+// page just read and those before it), to skip them when it steps back:
+// maxBackups steps in a row re-read as many pages before the next, and
+// one more page is margin.
+const recentPages = maxBackups + 1
 
 // closedWindow reads the cases from f.start() to end (whole seconds,
 // inclusive), advancing f.safe over each case read, and restarts from
@@ -377,13 +378,15 @@ func (f *Feed) prune(from time.Time) {
 }
 
 // pruneWindow bounds what a closed window remembers while it pages: once
-// it holds twice recentPages pages of cases, it forgets those older than
-// both the next start and oldest, the first timestamp of the page read
-// recentPages pages ago. A step back re-reads at most maxBackups pages, so
-// it still finds what it repeats; forgetting more would only yield a case
-// again, never lose one.
+// it holds more than recentPages pages of cases, it forgets those older
+// than both the next start and oldest, the first timestamp of the page
+// read recentPages-1 pages ago. A step back re-reads at most maxBackups
+// pages, so it still finds what it repeats; forgetting more would only
+// yield a case again, never lose one. What the feed holds is then a few
+// pages of ids (a few hundred KB for pages of 1000), whatever the number
+// of cases read.
 func (f *Feed) pruneWindow(oldest time.Time) {
-	if len(f.recent) >= 2*recentPages*f.per {
+	if len(f.recent) > (recentPages+1)*f.per {
 		f.prune(minTime(f.start(), oldest))
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -206,7 +207,8 @@ func floorRows(b *floorBatch, c *floorCase, ref *floorRef) {
 		age = *c.Age
 	}
 	loc := c.LocationCurrent
-	b.cases = append(b.cases, []any{"primero", c.CaseID, enabled, nz(c.Status), age, nz(c.Sex),
+	caseKey := floorUUID(c.CaseID)
+	b.cases = append(b.cases, []any{"primero", caseKey, enabled, nz(c.Status), age, nz(c.Sex),
 		nz(ref.labels["lookup-gender"][c.Sex]), nz(c.TypeOfCase), nz(ref.labels["lookup-case-type"][c.TypeOfCase]),
 		nz(c.PlacementType), nz(ref.labels["lookup-placement-type"][c.PlacementType]), nz(loc),
 		nz(ref.provCode[loc]), nz(ref.prov[loc]), nz(ref.distCode[loc]), nz(ref.dist[loc]),
@@ -222,10 +224,27 @@ func floorRows(b *floorBatch, c *floorCase, ref *floorRef) {
 				date = d
 			}
 		}
-		b.services = append(b.services, []any{"primero", s.UniqueID, c.CaseID, nz(s.ServiceType),
+		b.services = append(b.services, []any{"primero", floorUUID(s.UniqueID), caseKey, nz(s.ServiceType),
 			nz(ref.labels["lookup-service-type"][s.ServiceType]),
 			s.ServiceImplemented == "implemented" || s.ServiceImplementedDayTime != "", date, updated})
 	}
+}
+
+// floorUUID is an id for a uuid column as its 16 bytes, which COPY's
+// binary format takes as they are; a string there would cost pgx a failed
+// binary encode (an error made) before its text fallback, for every value.
+// An id that is not a canonical UUID stays a string, for PostgreSQL to
+// refuse.
+func floorUUID(s string) any {
+	var u [16]byte
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return s
+	}
+	h := s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
+		return s
+	}
+	return u
 }
 
 func floorMerge(table string, cols []string, key string) string {

@@ -17,12 +17,13 @@ import (
 // it bounds the sync's memory too.
 const DefaultChunk = 1000
 
-// DefaultPer is the page size the sync asks Primero for: its maximum. A
-// page is held whole while it is decoded (its body, then its cases, given
-// up one by one as they are mapped): with the chunks, it is most of what
-// the sync holds, whatever the number of cases. -per 500 saves about 2 MiB
-// of RSS for twice the requests (BENCHMARKS.md, "Process RSS").
-const DefaultPer = primero.MaxPer
+// DefaultPer is the page size the sync asks Primero for: half its
+// maximum. A page is held whole while it is decoded (its body, then its
+// cases, given up one by one as they are mapped): with the chunks, it is
+// most of what the sync holds, whatever the number of cases. Pages of 1000
+// (-per 1000) cost about 4 MiB more RSS, which takes a 100,000-case first
+// load over 32 MiB, for half the requests (BENCHMARKS.md, "Process RSS").
+const DefaultPer = primero.MaxPer / 2
 
 // syncer runs one source's sync: Primero's changed cases → the mapping →
 // the dashboard tables, committing the cursor after each chunk.
@@ -42,6 +43,10 @@ type syncer struct {
 	cases, services *mapping.Mapping
 	// casesT and servicesT are the tables with the keying's key type.
 	casesT, servicesT sqlsink.Table
+	// caseRow and serviceRows are the records rows maps into, reused case
+	// after case (mapping.ApplyInto): a chunk copies their values.
+	caseRow     mapping.Record
+	serviceRows []mapping.Record
 }
 
 // summary is what a sync did.
@@ -235,12 +240,14 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 const maxSkippedIDs = 20
 
 // rows maps one case into its row and its service rows, all or nothing.
+// They are s's reused records: valid until the next call.
 func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mapping.Record, []mapping.Record, error) {
 	if c.CaseID == "" {
 		return nil, nil, errors.New("no case_id")
 	}
 	rec := c.AsRecord() // the feed never yields this case again
-	row, err := s.cases.Apply(ctx, rec)
+	row, err := s.cases.ApplyInto(ctx, s.caseRow, rec)
+	s.caseRow = row
 	if err != nil {
 		return nil, nil, err
 	}
@@ -251,7 +258,7 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 		return row, nil, nil // a disabled case keeps no service rows
 	}
 	svcs, _ := rec["services_section"].([]any)
-	var out []mapping.Record
+	out := s.serviceRows[:0]
 	for _, v := range svcs {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -262,7 +269,11 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 			sum.ServicesWithoutUniqueID++
 			continue
 		}
-		srow, err := s.services.Apply(ctx, m)
+		var reuse mapping.Record
+		if len(out) < cap(out) {
+			reuse = out[:len(out)+1][len(out)]
+		}
+		srow, err := s.services.ApplyInto(ctx, reuse, m)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -271,6 +282,7 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 		srow["case_updated_at"] = row["primero_updated_at"]
 		out = append(out, srow)
 	}
+	s.serviceRows = out
 	return row, out, nil
 }
 
