@@ -449,7 +449,7 @@ func TestDTPIntakeDeliversANumberShapedLikeAPhoneNumberOnce(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)
 	f := mountDTPIntake(t, h)
-	const number = "080300000001" // synthetic
+	const number = "000000000001" // synthetic: digits only, a leading zero
 	require.False(t, isKey(number), "the premise: the audit rule refuses it")
 	for i := 1; i <= 2; i++ {
 		items := dtpReferral(i)

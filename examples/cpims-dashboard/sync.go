@@ -269,9 +269,11 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 			sum.ServicesWithoutUniqueID++
 			continue
 		}
+		// The record the previous case mapped its service at this index
+		// into, if it had that many: out's backing array still holds it.
 		var reuse mapping.Record
-		if len(out) < cap(out) {
-			reuse = out[:len(out)+1][len(out)]
+		if n := len(out); n < cap(out) {
+			reuse = out[:n+1][n]
 		}
 		srow, err := s.services.ApplyInto(ctx, reuse, m)
 		if err != nil {
