@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/casebridge/casebridge/mapping"
@@ -158,6 +159,8 @@ func (db *DB) Upsert(ctx context.Context, t Table, rows iter.Seq2[mapping.Record
 		p.send(b)
 	}
 	stats, err = p.wait()
+	b1.release()
+	b2.release()
 	stats.Duration = time.Since(start)
 	return stats, errors.Join(stop, err)
 }
@@ -196,16 +199,35 @@ type batch struct {
 	showKey  bool           // every key column is an Identifier: errors may show the key
 	enc      *pgEncoder     // PostgreSQL only
 
-	rows     [][]any // SQLite: converted values per row
-	copyBuf  []byte  // PostgreSQL: the COPY header, then each row's tuple
-	spans    []span  // PostgreSQL: where each row's tuple is in copyBuf
-	stale    int     // PostgreSQL: bytes of replaced tuples left in copyBuf
-	vals     []any   // PostgreSQL: scratch row, reused
-	rowNums  []int64 // record position per row, for errors
-	byKey    map[string]int
+	rows  [][]any // SQLite: converted values per row
+	stale int     // PostgreSQL: bytes of replaced tuples left in copyBuf
+	vals  []any   // PostgreSQL: scratch row, reused
+	*batchBuffers
 	records  int64 // records added, duplicates included
 	firstRow int64
 	lastRow  int64
+}
+
+// batchBuffers are the parts of a batch that grow with its rows. They are
+// taken from a pool and given back when the upsert ends, so that a stream
+// upserted chunk by chunk (one Upsert per chunk) does not grow them anew,
+// by doubling, for every chunk: that was most of what an upsert allocated.
+type batchBuffers struct {
+	copyBuf []byte  // PostgreSQL: the COPY header, then each row's tuple
+	spans   []span  // PostgreSQL: where each row's tuple is in copyBuf
+	rowNums []int64 // record position per row, for errors
+	byKey   map[string]int
+}
+
+var batchPool = sync.Pool{New: func() any { return &batchBuffers{byKey: map[string]int{}} }}
+
+// release gives the batch's buffers back to the pool; the batch must not
+// be used after it.
+func (b *batch) release() {
+	b.reset()
+	b.copyBuf = b.copyBuf[:0]
+	batchPool.Put(b.batchBuffers)
+	b.batchBuffers = nil
 }
 
 // span is a row's tuple in batch.copyBuf.
@@ -214,7 +236,8 @@ type span struct{ from, to int }
 // newBatch prepares a batch for t, whose existing columns (one per
 // declared column, from checkTable) say how PostgreSQL values are encoded.
 func newBatch(t Table, d Dialect, cfg upsertConfig, cols []existingColumn) (*batch, error) {
-	b := &batch{t: t, dialect: d, cfg: cfg, index: map[string]int{}, byKey: map[string]int{}, showKey: true}
+	b := &batch{t: t, dialect: d, cfg: cfg, index: map[string]int{}, showKey: true,
+		batchBuffers: batchPool.Get().(*batchBuffers)}
 	b.defaults = make([]any, len(t.Columns))
 	for i, c := range t.Columns {
 		b.index[c.Name] = i

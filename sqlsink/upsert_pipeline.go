@@ -44,17 +44,11 @@ func (p *pipeline) run(ctx context.Context) {
 		}
 		res, err := p.w.write(ctx, b)
 		if err != nil {
-			p.err = fmt.Errorf("sqlsink: upsert %q: batch %d (rows %d-%d): %w",
-				p.table, p.stats.Batches+1, b.firstRow, b.lastRow, safeError(err))
+			p.err = b.writeError(p.table, p.stats.Batches+1, err)
 			close(p.fail)
 			continue
 		}
-		p.stats.Rows += b.records
-		p.stats.Inserted += res.inserted
-		p.stats.Updated += res.updated
-		p.stats.Skipped += int64(b.len()) - res.inserted - res.updated
-		p.stats.Duplicates += b.records - int64(b.len())
-		p.stats.Batches++
+		p.stats.addBatch(b, res)
 		b.reset()
 		p.free <- b
 	}
@@ -80,4 +74,19 @@ func (p *pipeline) wait() (Stats, error) {
 	p.end.Do(func() { close(p.full) })
 	<-p.done
 	return p.stats, p.err
+}
+
+// writeError is the error of a failed write of b, the n-th batch.
+func (b *batch) writeError(table string, n int, err error) error {
+	return fmt.Errorf("sqlsink: upsert %q: batch %d (rows %d-%d): %w", table, n, b.firstRow, b.lastRow, safeError(err))
+}
+
+// addBatch counts the committed batch b, whose write did res.
+func (s *Stats) addBatch(b *batch, res writeResult) {
+	s.Rows += b.records
+	s.Inserted += res.inserted
+	s.Updated += res.updated
+	s.Skipped += int64(b.len()) - res.inserted - res.updated
+	s.Duplicates += b.records - int64(b.len())
+	s.Batches++
 }

@@ -14,8 +14,8 @@ import (
 )
 
 // pgWriter upserts through one pooled connection: a temporary staging
-// table, created once per upsert with ON COMMIT DELETE ROWS (so it is
-// empty at the start of every batch), receives each batch by binary COPY;
+// table, created with ON COMMIT DELETE ROWS (so it is empty at the start
+// of every batch) when missing, receives each batch by binary COPY;
 // one INSERT … SELECT … ON CONFLICT merges it into the table.
 //
 // The staging table has exactly the column types of the real table (as
@@ -38,10 +38,14 @@ type pgWriter struct {
 	copyStmt string // COPY into the table
 	stageCp  string // COPY into the staging table
 	merge    string
-	direct   bool // COPY straight into the table while no key has met an existing row
-	db       *DB
-	table    string
-	wrote    bool // a batch was committed
+	// createStage creates the staging table; staged says this upsert has
+	// (in a committed transaction).
+	createStage string
+	staged      bool
+	direct      bool // COPY straight into the table while no key has met an existing row
+	db          *DB
+	table       string
+	wrote       bool // a batch was committed
 }
 
 // stageName names the staging table after the shape it holds: the column
@@ -72,12 +76,9 @@ func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn) (*
 	// The staging table stays with the connection (empty after every
 	// commit) for the next upsert of the same shape, which its name
 	// encodes: a stream upserted chunk by chunk neither creates nor drops
-	// a table per chunk. It goes with the session.
-	create := "CREATE TEMPORARY TABLE IF NOT EXISTS " + quoteIdent(w.stage) + " (" + strings.Join(defs, ", ") + ") ON COMMIT DELETE ROWS"
-	if _, err := conn.Exec(ctx, create); err != nil {
-		conn.Release()
-		return nil, err
-	}
+	// a table per chunk. It goes with the session. It is created when the
+	// first batch is merged (stage): a load COPYed straight in needs none.
+	w.createStage = "CREATE TEMPORARY TABLE IF NOT EXISTS " + quoteIdent(w.stage) + " (" + strings.Join(defs, ", ") + ") ON COMMIT DELETE ROWS"
 	w.copyStmt = "COPY " + quoteIdent(t.Name) + " (" + identList(names) + ") FROM STDIN BINARY"
 	w.stageCp = "COPY " + quoteIdent(w.stage) + " (" + identList(names) + ") FROM STDIN BINARY"
 	w.merge = pgMergeSQL(t, w.stage)
@@ -150,6 +151,11 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 			return res, err
 		}
 	}
+	if !w.staged {
+		if _, err = tx.Exec(ctx, w.createStage); err != nil {
+			return res, err
+		}
+	}
 	if err = copyIn(ctx, tx, w.stageCp, data); err != nil {
 		return res, err
 	}
@@ -157,7 +163,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 		return res, err
 	}
 	if err = tx.Commit(ctx); err == nil {
-		w.wrote = true
+		w.wrote, w.staged = true, true
 	}
 	return res, err
 }

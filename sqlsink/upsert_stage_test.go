@@ -22,12 +22,12 @@ func TestUpsertKeepsTheStagingTableWithItsConnection(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	tbl := casesTable()
 	ensure(t, db, tbl)
-	upsert(t, db, tbl, seq(0, 10)) // straight COPY: the table was empty
-
 	stages := func() []mapping.Record {
 		return queryAll(t, db, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname LIKE 'pg_temp%' AND c.relname LIKE 'casebridge_stage_%'`)
 	}
+	upsert(t, db, tbl, seq(0, 10)) // straight COPY: the table was empty
+	assert.Empty(t, stages(), "a load COPYed straight in creates no staging table")
 	for round := range 3 {
 		var recs []mapping.Record
 		for i := range 15 { // 10 exist (updated in round 0), 5 new in round 0

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,9 +96,11 @@ func (h *heapSampler) end() (peak, live uint64) {
 // measured is one timed run.
 type measured struct {
 	d     time.Duration
-	alloc uint64 // bytes allocated by the whole process (fake included)
-	peak  uint64 // peak heap objects (live or not yet collected) above the live heap before the run
-	live  uint64 // peak live heap (as of the last collection) above the live heap before the run
+	alloc uint64        // bytes allocated by the whole process (fake included)
+	peak  uint64        // peak heap objects (live or not yet collected) above the live heap before the run
+	live  uint64        // peak live heap (as of the last collection) above the live heap before the run
+	cpu   time.Duration // CPU time of this process (fake included, when in process)
+	pg    time.Duration // CPU time of every PostgreSQL process on the machine
 }
 
 // measure runs fn once and measures it. With CASEBRIDGE_BENCH_HEAPPROFILE
@@ -116,13 +119,15 @@ func measure(b *testing.B, name string, fn func() error) measured {
 	}
 	h := sampleHeap(profile)
 	start := time.Now()
+	cpu, pg := processCPU(), postgresCPU()
 	err := fn()
 	d := time.Since(start)
+	cpu, pg = processCPU()-cpu, postgresCPU()-pg
 	peak, live := h.end()
 	runtime.ReadMemStats(&after)
 	require.NoError(b, err)
 	above := func(v uint64) uint64 { return v - min(v, base) }
-	return measured{d: d, alloc: after.TotalAlloc - before.TotalAlloc, peak: above(peak), live: above(live)}
+	return measured{d: d, alloc: after.TotalAlloc - before.TotalAlloc, peak: above(peak), live: above(live), cpu: cpu, pg: pg}
 }
 
 // benchSizes are the numbers of cases: 10,000; 10,000, 100,000 and
@@ -241,7 +246,7 @@ func openFlowDB(b testing.TB, dsn string) *flowDB {
 }
 
 func (f *flowDB) sync(ctx context.Context, c *primero.Client) (int, error) {
-	s := &syncer{db: f.db, state: f.state, client: c, source: "primero", chunk: DefaultChunk, prog: newProgress(nil)}
+	s := &syncer{db: f.db, state: f.state, client: c, source: "primero", chunk: benchChunk(), prog: newProgress(nil)}
 	sum, err := s.run(ctx)
 	return sum.Read, err
 }
@@ -273,7 +278,10 @@ func floorDB(b testing.TB) string {
 // process: with the fake in it, its share is included, and fetch-only
 // gives it), the peak of the heap's objects (peakΔ: live or not yet
 // collected) and of the live heap (liveΔ), each above the live heap before
-// the run, and flow/floor, the ratio of their times.
+// the run, the CPU each used per 1000 cases, of this process (cpu, the
+// fake's share included when it runs here) and of PostgreSQL's processes
+// (pgcpu), and flow/floor, the ratio of their times. CASEBRIDGE_BENCH_CHUNK
+// sets the flow's chunk (default DefaultChunk).
 //
 //	go test -run '^$' -bench BenchmarkSync -benchtime 3x ./examples/cpims-dashboard/
 //	CASEBRIDGE_BENCH_FAKE=process CASEBRIDGE_BENCH_SIZES=100000,1000000 go test -run '^$' -bench 'BenchmarkSync/first-load' -benchtime 1x -timeout 2h ./examples/cpims-dashboard/
@@ -343,6 +351,10 @@ func BenchmarkSync(b *testing.B) {
 					floor.d += p.d
 					floor.alloc += p.alloc
 					floor.peak = max(floor.peak, p.peak)
+					flow.cpu += m.cpu
+					flow.pg += m.pg
+					floor.cpu += p.cpu
+					floor.pg += p.pg
 					flow.live = max(flow.live, m.live)
 					floor.live = max(floor.live, p.live)
 					iters++
@@ -356,6 +368,11 @@ func BenchmarkSync(b *testing.B) {
 				b.ReportMetric(float64(floor.peak)/(1<<20), "floor-peakΔ-MiB")
 				b.ReportMetric(float64(flow.live)/(1<<20), "flow-liveΔ-MiB")
 				b.ReportMetric(float64(floor.live)/(1<<20), "floor-liveΔ-MiB")
+				kcases := cases / 1000
+				b.ReportMetric(float64(flow.cpu.Milliseconds())/kcases, "flow-cpu-ms/kcase")
+				b.ReportMetric(float64(floor.cpu.Milliseconds())/kcases, "floor-cpu-ms/kcase")
+				b.ReportMetric(float64(flow.pg.Milliseconds())/kcases, "flow-pgcpu-ms/kcase")
+				b.ReportMetric(float64(floor.pg.Milliseconds())/kcases, "floor-pgcpu-ms/kcase")
 				b.ReportMetric(flow.d.Seconds()/floor.d.Seconds(), "flow/floor")
 			})
 		}
@@ -428,4 +445,48 @@ func TestFloorAndFlowProduceTheSameTables(t *testing.T) {
 		assertSameRows(t, rows(t, flowDSN, "cases"), rows(t, floorDSN, "cases"))
 		assertSameRows(t, rows(t, flowDSN, "services"), rows(t, floorDSN, "services"))
 	}
+}
+
+// benchChunk is the flow's chunk: DefaultChunk, or CASEBRIDGE_BENCH_CHUNK.
+func benchChunk() int {
+	if n, err := strconv.Atoi(os.Getenv("CASEBRIDGE_BENCH_CHUNK")); err == nil && n > 0 {
+		return n
+	}
+	return DefaultChunk
+}
+
+// processCPU is the CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// postgresCPU is the CPU time every process named postgres on the machine
+// has used (from /proc; 0 where there is none): the database's share of a
+// sync, along with whatever else the machine's servers did meanwhile.
+func postgresCPU() time.Duration {
+	var ticks int64
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: utime and stime are the 14th and
+		// 15th fields, the 12th and 13th after the command.
+		s := string(b)
+		end := strings.LastIndexByte(s, ')')
+		if end < 0 || !strings.Contains(s[:end], "(postgres") {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

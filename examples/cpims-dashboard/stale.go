@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,18 +15,21 @@ import (
 const staleBatch = 500
 
 // deleteStale deletes the service rows of the given cases that were not
-// written from the case's current version.
-func (s *syncer) deleteStale(ctx context.Context, keys []string) (int64, error) {
+// written from the case's current version: versions[i] is the
+// primero_updated_at the chunk wrote for keys[i].
+func (s *syncer) deleteStale(ctx context.Context, keys []string, versions []time.Time) (int64, error) {
 	if s.db.Dialect() == sqlsink.Postgres {
-		// One statement per chunk, the keys as one array parameter,
-		// planned for its keys each time (QueryExecModeExec): a cached
-		// statement turns, after five runs, into a generic plan that
-		// cannot see how few keys the array holds and scans both tables,
-		// which made every chunk's delete cost grow with the tables.
-		return s.execRows(ctx, `DELETE FROM services s USING cases c`+
-			` WHERE s.source = $1 AND s.case_key = ANY($2) AND c.source = s.source`+
-			` AND c.case_key = s.case_key AND s.case_updated_at <> c.primero_updated_at`,
-			pgx.QueryExecModeExec, s.source, keys)
+		// One statement per chunk, each case's key and version as two
+		// arrays (the version the chunk wrote, which the cases table now
+		// holds: no join with it), planned for its keys each time
+		// (QueryExecModeExec): a cached statement turns, after five runs,
+		// into a generic plan that cannot see how few keys the arrays hold
+		// and scans the table, which made every chunk's delete cost grow
+		// with the tables.
+		keys, versions = lastVersions(keys, versions)
+		return s.execRows(ctx, `DELETE FROM services s USING unnest($2::`+pgKeyType(s.pseudo)+`[], $3::timestamptz[]) AS k(case_key, version)`+
+			` WHERE s.source = $1 AND s.case_key = k.case_key AND s.case_updated_at <> k.version`,
+			pgx.QueryExecModeExec, s.source, keys, versions)
 	}
 	var removed int64
 	for len(keys) > 0 {
@@ -55,4 +59,32 @@ func (s *syncer) execRows(ctx context.Context, q string, args ...any) (int64, er
 		return 0, fmt.Errorf("deleting stale services: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// lastVersions keeps each key once, with its last version: a case read
+// twice in one chunk (changed during the run) was written as the last.
+func lastVersions(keys []string, versions []time.Time) ([]string, []time.Time) {
+	last := make(map[string]int, len(keys))
+	for i, k := range keys {
+		last[k] = i
+	}
+	if len(last) == len(keys) {
+		return keys, versions
+	}
+	var ks []string
+	var vs []time.Time
+	for i, k := range keys {
+		if last[k] == i {
+			ks, vs = append(ks, k), append(vs, versions[i])
+		}
+	}
+	return ks, vs
+}
+
+// pgKeyType is the PostgreSQL type of the key columns.
+func pgKeyType(p *pseudonymizer) string {
+	if keyType(p) == sqlsink.UUID {
+		return "uuid"
+	}
+	return "text"
 }

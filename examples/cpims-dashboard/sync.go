@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/primero"
@@ -187,7 +188,8 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 type chunk struct {
 	cases    *rowStore
 	services *rowStore
-	keys     []string // case keys, for the stale service rows
+	keys     []string    // case keys, for the stale service rows
+	versions []time.Time // each key's primero_updated_at, as written
 }
 
 func (s *syncer) newChunk() *chunk {
@@ -201,6 +203,7 @@ func (ch *chunk) reset() {
 	ch.services.reset()
 	clear(ch.keys)
 	ch.keys = ch.keys[:0]
+	ch.versions = ch.versions[:0]
 }
 
 // add maps one case into ch.
@@ -222,6 +225,10 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 	// A row with a field the table lacks is the program's error, not the
 	// case's: the run stops, and the case is not in the chunk (nor under
 	// its cursor).
+	version, err := rowVersion(row)
+	if err != nil {
+		return err
+	}
 	nc, ns := len(ch.cases.vals), len(ch.services.vals)
 	err = ch.cases.add(row)
 	for i := 0; err == nil && i < len(services); i++ {
@@ -233,7 +240,20 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 		return err
 	}
 	ch.keys = append(ch.keys, row["case_key"].(string))
+	ch.versions = append(ch.versions, version)
 	return nil
+}
+
+// rowVersion is a case row's primero_updated_at as the cases table holds
+// it: the mapping writes it as RFC 3339 text, the table keeps the instant
+// to the microsecond.
+func rowVersion(row mapping.Record) (time.Time, error) {
+	s, _ := row["primero_updated_at"].(string)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errors.New("the cases mapping gives primero_updated_at in another form than RFC 3339")
+	}
+	return t.UTC().Truncate(time.Microsecond), nil
 }
 
 // maxSkippedIDs bounds the record ids a summary lists.
@@ -293,7 +313,7 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 // two steps leaves the cursor where it was, so the next run writes the
 // chunk again.
 func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
-	if ch.cases.len() > 0 {
+	if n := ch.cases.len(); n > 0 {
 		st, err := s.db.Upsert(ctx, s.casesT, ch.cases.drain())
 		if err != nil {
 			return err
@@ -301,16 +321,24 @@ func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.
 		sum.Inserted += st.Inserted
 		sum.Updated += st.Updated
 		sum.Unchanged += st.Skipped + st.Duplicates
+		// When every case of the chunk was new (no key repeated, none
+		// there before), none of them had service rows before this
+		// chunk's: case rows are committed before their services, so a
+		// service row never outlives, nor precedes, its case's row. Nothing
+		// can be stale, and a first load skips the delete.
+		allNew := st.Inserted == int64(n)
 		st, err = s.db.Upsert(ctx, s.servicesT, ch.services.drain())
 		if err != nil {
 			return err
 		}
 		sum.ServicesWritten += st.Inserted + st.Updated
-		removed, err := s.deleteStale(ctx, ch.keys)
-		if err != nil {
-			return err
+		if !allNew {
+			removed, err := s.deleteStale(ctx, ch.keys, ch.versions)
+			if err != nil {
+				return err
+			}
+			sum.ServicesRemoved += removed
 		}
-		sum.ServicesRemoved += removed
 	}
 	ch.reset()
 	if wm.IsZero() || wm.String() == sum.Cursor {

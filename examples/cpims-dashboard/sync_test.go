@@ -220,6 +220,35 @@ func TestResyncReflectsChangesRemovedServicesAndDisabledCases(t *testing.T) {
 	})
 }
 
+// A chunk of new cases skips the stale-services delete (none of them can
+// have rows yet); one changed case among new ones must not.
+func TestAChangedCaseAmongNewOnesLosesItsRemovedService(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		fake := newFake(t, 30)
+		_, err := syncTo(ctx, t, fake.URL(), dsn, nil)
+		require.NoError(t, err)
+
+		c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+		require.NoError(t, err)
+		_, err = c.Cases.Update(ctx, synthUUID(5, 0), primero.Patch{"services_section": []any{
+			map[string]any{"unique_id": synthUUID(5, 2), "_destroy": true}}})
+		require.NoError(t, err)
+		seedCases(fake, 30, 10)
+
+		// One chunk: case 5, the ten new cases (and those the overlap
+		// window reads again, unchanged).
+		out, err := syncTo(ctx, t, fake.URL(), dsn, nil)
+		require.NoError(t, err)
+		assert.Contains(t, out, "10 inserted, 1 updated")
+		assert.Contains(t, out, "1 removed")
+		services := byKey(rows(t, dsn, "services"), "service_key")
+		assert.Contains(t, services, synthUUID(5, 1))
+		assert.NotContains(t, services, synthUUID(5, 2), "a service removed in Primero leaves no row")
+		assert.Contains(t, services, synthUUID(31, 1), "the new cases' services are written")
+	})
+}
+
 // stopAfterLists sits in front of the fake and cancels the run's context
 // when the n-th case list request arrives: a kill in the middle of a page.
 type stopAfterLists struct {
