@@ -127,3 +127,46 @@ func ExampleDB_Location() {
 	fmt.Println(db.Location())
 	// Output: an in-memory SQLite database
 }
+
+// Gather rows a chunk at a time and write each chunk with a Batch, then
+// commit something of your own (here a cursor) after it: what a sync
+// resumable chunk by chunk does.
+func ExampleBatch() {
+	ctx := context.Background()
+	db, err := sqlsink.Open(ctx, ":memory:")
+	if err != nil {
+		panic(err)
+	}
+	defer func() { _ = db.Close() }()
+	cases := sqlsink.Table{
+		Name:    "cases",
+		Columns: []sqlsink.Column{{Name: "case_id", Type: sqlsink.Text}, {Name: "age", Type: sqlsink.Integer}},
+		Key:     []string{"case_id"},
+	}
+	if _, err := db.EnsureTable(ctx, cases); err != nil {
+		panic(err)
+	}
+	b, err := db.NewBatch(ctx, cases)
+	if err != nil {
+		panic(err)
+	}
+	chunks := [][]mapping.Record{
+		{{"case_id": "child-0001", "age": 9}, {"case_id": "child-0002", "age": 12}},
+		{{"case_id": "child-0001", "age": 10}, {"case_id": "child-0003", "age": 4}},
+	}
+	for i, chunk := range chunks {
+		for _, rec := range chunk {
+			if err := b.Add(rec); err != nil {
+				panic(err) // a *sqlsink.RowError names the column
+			}
+		}
+		st, err := b.Write(ctx)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("chunk %d: inserted %d, updated %d; now store the cursor after it\n", i+1, st.Inserted, st.Updated)
+	}
+	// Output:
+	// chunk 1: inserted 2, updated 0; now store the cursor after it
+	// chunk 2: inserted 1, updated 1; now store the cursor after it
+}

@@ -141,7 +141,10 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	feed := s.client.Cases.Changes(&primero.ChangesOptions{Since: since, Fields: caseFields, Per: per})
 	// The writer does not stop with ctx: on a stop request (or a failed
 	// read) the chunks already read are still committed, with their cursor.
-	w := s.startWriter(context.WithoutCancel(ctx), flow, cursor)
+	w, err := s.startWriter(context.WithoutCancel(ctx), flow, cursor)
+	if err != nil {
+		return sum, err
+	}
 	defer func() { _, _ = w.wait() }() // should the feed panic, the writer still finishes
 	ch := w.next()
 	var readErr error
@@ -160,14 +163,14 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 		covered = feed.Watermark()
 		sum.Read++
 		s.prog.update(sum.Read, feed.Total())
-		if ch.cases.len() >= s.chunk {
+		if ch.cases.Records() >= int64(s.chunk) {
 			w.send(ch, covered)
 			if ch = w.next(); ch == nil {
 				break // a commit failed
 			}
 		}
 	}
-	if ch != nil {
+	if ch != nil && !ch.broken {
 		// The rest, and the cursor covering every case added (after a
 		// read error too: those cases were read whole). At the feed's end
 		// that is every case it yielded, and its watermark may also pass
@@ -184,23 +187,36 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 	return sum, errors.Join(readErr, werr)
 }
 
-// chunk holds the rows of the cases read since the last commit.
+// chunk holds the rows of the cases read since the last commit, converted
+// and encoded for their tables as they are added (sqlsink.Batch): the
+// reader does that work, not the writer, and a chunk holds its rows in
+// their compact written form.
 type chunk struct {
-	cases    *rowStore
-	services *rowStore
+	cases    *sqlsink.Batch
+	services *sqlsink.Batch
 	keys     []string    // case keys, for the stale service rows
 	versions []time.Time // each key's primero_updated_at, as written
+	// broken says a row the table refused was half added (a case without
+	// all its services): the chunk must not be committed.
+	broken bool
 }
 
-func (s *syncer) newChunk() *chunk {
-	// A chunk holds s.chunk cases, and as many services as they have.
-	return &chunk{cases: newRowStore(s.casesT, s.chunk), services: newRowStore(s.servicesT, 0)}
+func (s *syncer) newChunk(ctx context.Context) (*chunk, error) {
+	cases, err := s.db.NewBatch(ctx, s.casesT)
+	if err != nil {
+		return nil, err
+	}
+	services, err := s.db.NewBatch(ctx, s.servicesT)
+	if err != nil {
+		return nil, err
+	}
+	return &chunk{cases: cases, services: services}, nil
 }
 
 // reset empties ch for the next chunk, keeping its capacity.
 func (ch *chunk) reset() {
-	ch.cases.reset()
-	ch.services.reset()
+	ch.cases.Reset()
+	ch.services.Reset()
 	clear(ch.keys)
 	ch.keys = ch.keys[:0]
 	ch.versions = ch.versions[:0]
@@ -222,22 +238,24 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 		}
 		return nil
 	}
-	// A row with a field the table lacks is the program's error, not the
-	// case's: the run stops, and the case is not in the chunk (nor under
-	// its cursor).
 	version, err := rowVersion(row)
 	if err != nil {
 		return err
 	}
-	nc, ns := len(ch.cases.vals), len(ch.services.vals)
-	err = ch.cases.add(row)
-	for i := 0; err == nil && i < len(services); i++ {
-		err = ch.services.add(services[i])
-	}
-	if err != nil {
-		ch.cases.truncate(nc)
-		ch.services.truncate(ns)
+	// A row the table refuses (a field it lacks, a value it cannot hold)
+	// is the program's error, not the case's: the run stops. A refused
+	// row leaves its batch as it was, but the case's earlier rows are in
+	// theirs: the chunk is then not committed, and the cursor stays
+	// before it.
+	if err := ch.cases.Add(row); err != nil {
+		ch.broken = true
 		return err
+	}
+	for _, svc := range services {
+		if err := ch.services.Add(svc); err != nil {
+			ch.broken = true
+			return err
+		}
 	}
 	ch.keys = append(ch.keys, row["case_key"].(string))
 	ch.versions = append(ch.versions, version)
@@ -313,8 +331,8 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 // two steps leaves the cursor where it was, so the next run writes the
 // chunk again.
 func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
-	if n := ch.cases.len(); n > 0 {
-		st, err := s.db.Upsert(ctx, s.casesT, ch.cases.drain())
+	if n := ch.cases.Records(); n > 0 {
+		st, err := ch.cases.Write(ctx)
 		if err != nil {
 			return err
 		}
@@ -326,8 +344,8 @@ func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.
 		// chunk's: case rows are committed before their services, so a
 		// service row never outlives, nor precedes, its case's row. Nothing
 		// can be stale, and a first load skips the delete.
-		allNew := st.Inserted == int64(n)
-		st, err = s.db.Upsert(ctx, s.servicesT, ch.services.drain())
+		allNew := st.Inserted == n
+		st, err = ch.services.Write(ctx)
 		if err != nil {
 			return err
 		}

@@ -32,14 +32,19 @@ type pendingChunk struct {
 	wm primero.Watermark
 }
 
-func (s *syncer) startWriter(ctx context.Context, flow, cursor string) *chunkWriter {
+func (s *syncer) startWriter(ctx context.Context, flow, cursor string) (*chunkWriter, error) {
 	w := &chunkWriter{s: s, flow: flow, free: make(chan *chunk, 2), full: make(chan pendingChunk),
 		fail: make(chan struct{}), done: make(chan struct{})}
 	w.sum.Cursor = cursor
-	w.free <- s.newChunk()
-	w.free <- s.newChunk()
+	for range 2 {
+		ch, err := s.newChunk(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.free <- ch
+	}
 	go w.run(ctx)
-	return w
+	return w, nil
 }
 
 func (w *chunkWriter) run(ctx context.Context) {
@@ -49,7 +54,7 @@ func (w *chunkWriter) run(ctx context.Context) {
 		if w.err != nil {
 			continue // failed: drain, write nothing more
 		}
-		cases := p.ch.cases.len()
+		cases := p.ch.cases.Records()
 		w.err = w.s.commit(ctx, w.flow, p.ch, p.wm, &w.sum)
 		if n++; w.err == nil && w.s.afterChunk != nil && cases > 0 {
 			w.err = w.s.afterChunk(n)

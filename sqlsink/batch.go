@@ -1,0 +1,99 @@
+package sqlsink
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/casebridge/casebridge/mapping"
+)
+
+// Batch holds rows for one table, converted and encoded as [DB.Upsert]
+// would, until [Batch.Write] writes them in one transaction. It is for a
+// caller that gathers its rows itself, a chunk at a time, and commits
+// something of its own after each chunk (a cursor): the rows are converted
+// as they are added, by the goroutine that adds them, and the batch holds
+// them in their compact written form (on PostgreSQL the binary COPY
+// tuples), not as records. A Batch is reused after each Write.
+//
+// The semantics are Upsert's: values are converted to the column types (a
+// bad one is a *RowError naming the column, never the value), records
+// repeating a key collapse to the last one, rows equal to the stored ones
+// are skipped, and on PostgreSQL a batch into an empty table (or into one
+// the previous write loaded with new keys only) is COPYed straight in.
+//
+// The table is checked against the database once, by [DB.NewBatch]: it
+// must not be altered while the batch is in use. A Batch is used by one
+// goroutine at a time.
+type Batch struct {
+	db   *DB
+	t    Table
+	cols []existingColumn
+	b    *batch
+}
+
+// NewBatch checks t against the database as Upsert does (see [DB.Upsert]:
+// a missing table is [ErrNoTable], a changed one a *SchemaChangeError) and
+// returns an empty batch for its rows. Of the options only
+// [IgnoreUnknownFields] applies: a batch holds as many rows as are added.
+func (db *DB) NewBatch(ctx context.Context, t Table, opts ...UpsertOption) (*Batch, error) {
+	cfg := upsertConfig{batchSize: DefaultBatchSize}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	cols, err := db.checkTable(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBatch(t, db.dialect, cfg, cols)
+	if err != nil {
+		return nil, err
+	}
+	return &Batch{db: db, t: t, cols: cols, b: b}, nil
+}
+
+// Add converts rec and adds it, replacing the row of an earlier record
+// with the same key. A record that cannot be written is a *RowError
+// (errors.Is(err, ErrInvalidValue)) whose Row counts the records added
+// since the last Write, and the batch is left as it was. rec is not kept.
+func (bt *Batch) Add(rec mapping.Record) error {
+	return bt.b.add(rec, bt.b.records+1)
+}
+
+// Len is the number of rows held: distinct keys.
+func (bt *Batch) Len() int { return bt.b.len() }
+
+// Records is the number of records added since the last Write, those
+// repeating a key included.
+func (bt *Batch) Records() int64 { return bt.b.records }
+
+// Write writes the rows in one transaction and empties the batch. Its
+// Stats are those of one Upsert batch (Batches is 0 for an empty batch,
+// which writes nothing). On error nothing is written and the batch keeps
+// its rows.
+func (bt *Batch) Write(ctx context.Context) (Stats, error) {
+	start := time.Now()
+	var st Stats
+	if bt.b.len() == 0 {
+		return st, nil
+	}
+	w, err := bt.db.newWriter(ctx, bt.t, bt.cols)
+	if err != nil {
+		return st, fmt.Errorf("sqlsink: upsert %q: %w", bt.t.Name, safeError(err))
+	}
+	defer w.close()
+	res, err := w.write(ctx, bt.b)
+	if err != nil {
+		return st, bt.b.writeError(bt.t.Name, 1, err)
+	}
+	st.addBatch(bt.b, res)
+	bt.b.reset()
+	st.Duration = time.Since(start)
+	return st, nil
+}
+
+// Reset empties the batch without writing it.
+func (bt *Batch) Reset() { bt.b.reset() }
