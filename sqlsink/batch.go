@@ -2,7 +2,6 @@ package sqlsink
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/casebridge/casebridge/mapping"
@@ -73,24 +72,21 @@ func (bt *Batch) Records() int64 { return bt.b.records }
 // Write writes the rows in one transaction and empties the batch. Its
 // Stats are those of one Upsert batch (Batches is 0 for an empty batch,
 // which writes nothing). On error nothing is written and the batch keeps
-// its rows.
+// its rows. [Tx.Write] writes batches together with other statements.
 func (bt *Batch) Write(ctx context.Context) (Stats, error) {
 	start := time.Now()
 	var st Stats
 	if bt.b.len() == 0 {
 		return st, nil
 	}
-	w, err := bt.db.newWriter(ctx, bt.t, bt.cols)
+	err := bt.db.InTx(ctx, func(tx *Tx) error {
+		var err error
+		st, err = tx.Write(ctx, bt)
+		return err
+	})
 	if err != nil {
-		return st, fmt.Errorf("sqlsink: upsert %q: %w", bt.t.Name, safeError(err))
+		return Stats{}, err
 	}
-	defer w.close()
-	res, err := w.write(ctx, bt.b)
-	if err != nil {
-		return st, bt.b.writeError(bt.t.Name, 1, err)
-	}
-	st.addBatch(bt.b, res)
-	bt.b.reset()
 	st.Duration = time.Since(start)
 	return st, nil
 }

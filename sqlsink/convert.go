@@ -43,6 +43,11 @@ var decimalRE = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?
 func convertValue(t Type, v any, d Dialect) (any, error) {
 	switch t {
 	case Text:
+		if s, ok := v.(string); ok {
+			// The same interface back, not the string boxed again: text
+			// is most of a row, and each box was an allocation.
+			return v, checkText(s)
+		}
 		return toText(v)
 	case Integer:
 		return toInt(v)
@@ -74,6 +79,11 @@ func convertValue(t Type, v any, d Dialect) (any, error) {
 	case JSON:
 		return toJSON(v)
 	case UUID:
+		if s, ok := v.(string); ok {
+			if _, canonical := parseUUID(s); canonical {
+				return v, nil // as for Text: not boxed again
+			}
+		}
 		return toUUID(v)
 	case TextArray:
 		a, err := toTextArray(v)
@@ -111,13 +121,18 @@ func toText(v any) (string, error) {
 	default:
 		return "", cannot(v, Text)
 	}
+	return s, checkText(s)
+}
+
+// checkText refuses text that neither dialect stores as written.
+func checkText(s string) error {
 	if !utf8.ValidString(s) {
-		return "", errors.New("text is not valid UTF-8")
+		return errors.New("text is not valid UTF-8")
 	}
 	if strings.IndexByte(s, 0) >= 0 {
-		return "", errors.New("text contains a NUL character")
+		return errors.New("text contains a NUL character")
 	}
-	return s, nil
+	return nil
 }
 
 var errRange = errors.New("number out of range for a 64-bit Integer")

@@ -178,7 +178,7 @@ type writer interface {
 
 func (db *DB) newWriter(ctx context.Context, t Table, cols []existingColumn) (writer, error) {
 	if db.dialect == Postgres {
-		return newPGWriter(ctx, db, t, cols)
+		return newPGWriter(ctx, db, t, cols, nil)
 	}
 	return newSQLiteWriter(db, t), nil
 }

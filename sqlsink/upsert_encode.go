@@ -56,6 +56,12 @@ func (e *pgEncoder) appendRow(buf []byte, vals []any) ([]byte, int, error) {
 			continue
 		}
 		c := &e.cols[i]
+		if s, ok := v.(string); ok {
+			if out, done := appendText(buf, c.oid, s); done {
+				buf = out
+				continue
+			}
+		}
 		v = pgBinaryValue(c.oid, v)
 		if t := reflect.TypeOf(v); c.plan == nil || c.planType != t {
 			c.plan, c.planType = e.m.PlanEncode(c.oid, pgtype.BinaryFormatCode, v), t
@@ -77,6 +83,24 @@ func (e *pgEncoder) appendRow(buf []byte, vals []any) ([]byte, int, error) {
 		binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}
 	return buf, -1, nil
+}
+
+// appendText appends a text value for a text, varchar or uuid column as
+// its binary COPY field (length, then bytes), as pgtype would, without
+// boxing it for pgtype first; done is false for other columns (and for a
+// uuid that is not canonical, left to pgtype's error).
+func appendText(buf []byte, oid uint32, s string) (out []byte, done bool) {
+	switch oid {
+	case pgtype.TextOID, pgtype.VarcharOID:
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(s)))
+		return append(buf, s...), true
+	case pgtype.UUIDOID:
+		if b, ok := parseUUID(s); ok {
+			buf = binary.BigEndian.AppendUint32(buf, 16)
+			return append(buf, b[:]...), true
+		}
+	}
+	return buf, false
 }
 
 // pgBinaryValue gives pgtype a value it encodes in binary for the column's

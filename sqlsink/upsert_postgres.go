@@ -34,14 +34,16 @@ import (
 // after it.
 type pgWriter struct {
 	conn     *pgxpool.Conn
+	own      bool // conn is the writer's, released by close
 	stage    string
 	copyStmt string // COPY into the table
 	stageCp  string // COPY into the staging table
 	merge    string
-	// createStage creates the staging table; staged says this upsert has
-	// (in a committed transaction).
+	// createStage creates the staging table; staged says this writer has
+	// (in a committed transaction), staging that it has in the open one.
 	createStage string
 	staged      bool
+	staging     bool
 	direct      bool // COPY straight into the table while no key has met an existing row
 	db          *DB
 	table       string
@@ -61,12 +63,17 @@ func stageName(t Table, cols []existingColumn) string {
 	return "casebridge_stage_" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn) (*pgWriter, error) {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
+// newPGWriter returns a writer for t on conn, or, when conn is nil, on a
+// connection of its own, which close releases.
+func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn, conn *pgxpool.Conn) (*pgWriter, error) {
+	own := conn == nil
+	if own {
+		var err error
+		if conn, err = db.pool.Acquire(ctx); err != nil {
+			return nil, err
+		}
 	}
-	w := &pgWriter{conn: conn, stage: stageName(t, cols), direct: true, db: db, table: t.Name}
+	w := &pgWriter{conn: conn, own: own, stage: stageName(t, cols), direct: true, db: db, table: t.Name}
 	names := make([]string, len(t.Columns))
 	defs := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
@@ -137,6 +144,18 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
+	if res, err = w.writeIn(ctx, tx, b); err != nil {
+		return res, err
+	}
+	if err = tx.Commit(ctx); err == nil {
+		w.committed()
+	}
+	return res, err
+}
+
+// writeIn writes the batch within tx: straight in (direct), or staged and
+// merged. Until tx commits (committed), nothing it did is assumed done.
+func (w *pgWriter) writeIn(ctx context.Context, tx pgx.Tx, b *batch) (res writeResult, err error) {
 	data := b.copyData()
 	if w.direct {
 		done, err := w.copyDirect(ctx, tx, data)
@@ -145,27 +164,27 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 		}
 		if done {
 			res.inserted = int64(b.len())
-			if err = tx.Commit(ctx); err == nil {
-				w.wrote = true
-			}
-			return res, err
+			return res, nil
 		}
 	}
 	if !w.staged {
 		if _, err = tx.Exec(ctx, w.createStage); err != nil {
 			return res, err
 		}
+		w.staging = true
 	}
 	if err = copyIn(ctx, tx, w.stageCp, data); err != nil {
 		return res, err
 	}
-	if err = tx.QueryRow(ctx, w.merge).Scan(&res.inserted, &res.updated); err != nil {
-		return res, err
-	}
-	if err = tx.Commit(ctx); err == nil {
-		w.wrote, w.staged = true, true
-	}
+	err = tx.QueryRow(ctx, w.merge).Scan(&res.inserted, &res.updated)
 	return res, err
+}
+
+// committed notes that the transaction of the writes so far committed: a
+// batch was written, and the staging table, if made, exists.
+func (w *pgWriter) committed() {
+	w.wrote = true
+	w.staged = w.staged || w.staging
 }
 
 // copyDirect COPYs the batch straight into the table under a savepoint.
@@ -201,5 +220,7 @@ func (w *pgWriter) close() {
 	if w.wrote {
 		w.db.copied.Store(w.table, w.direct)
 	}
-	w.conn.Release()
+	if w.own {
+		w.conn.Release()
+	}
 }

@@ -62,6 +62,15 @@ func (w *sqliteWriter) write(ctx context.Context, b *batch) (res writeResult, er
 			_ = tx.Rollback()
 		}
 	}()
+	if res, err = w.writeIn(ctx, tx, b); err != nil {
+		return res, err
+	}
+	err = tx.Commit()
+	return res, err
+}
+
+// writeIn writes the batch within tx.
+func (w *sqliteWriter) writeIn(ctx context.Context, tx *sql.Tx, b *batch) (res writeResult, err error) {
 	ins, err := tx.PrepareContext(ctx, w.insert)
 	if err != nil {
 		return res, err
@@ -108,8 +117,7 @@ func (w *sqliteWriter) write(ctx context.Context, b *batch) (res writeResult, er
 		}
 		res.updated += n
 	}
-	err = tx.Commit()
-	return res, err
+	return res, nil
 }
 
 func execCount(ctx context.Context, stmt *sql.Stmt, args ...any) (int64, error) {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/casebridge/casebridge/sqlsink"
 )
 
@@ -17,19 +15,18 @@ const staleBatch = 500
 // deleteStale deletes the service rows of the given cases that were not
 // written from the case's current version: versions[i] is the
 // primero_updated_at the chunk wrote for keys[i].
-func (s *syncer) deleteStale(ctx context.Context, keys []string, versions []time.Time) (int64, error) {
+func (s *syncer) deleteStale(ctx context.Context, tx *sqlsink.Tx, keys []string, versions []time.Time) (int64, error) {
 	if s.db.Dialect() == sqlsink.Postgres {
 		// One statement per chunk, each case's key and version as two
 		// arrays (the version the chunk wrote, which the cases table now
-		// holds: no join with it), planned for its keys each time
-		// (QueryExecModeExec): a cached statement turns, after five runs,
-		// into a generic plan that cannot see how few keys the arrays hold
-		// and scans the table, which made every chunk's delete cost grow
-		// with the tables.
+		// holds: no join with it), planned for its keys each time (Exec
+		// does: a cached statement turns, after five runs, into a generic
+		// plan that cannot see how few keys the arrays hold and scans the
+		// table, which made every chunk's delete cost grow with the tables).
 		keys, versions = lastVersions(keys, versions)
-		return s.execRows(ctx, `DELETE FROM services s USING unnest($2::`+pgKeyType(s.pseudo)+`[], $3::timestamptz[]) AS k(case_key, version)`+
+		return s.execRows(ctx, tx, `DELETE FROM services s USING unnest($2::`+pgKeyType(s.pseudo)+`[], $3::timestamptz[]) AS k(case_key, version)`+
 			` WHERE s.source = $1 AND s.case_key = k.case_key AND s.case_updated_at <> k.version`,
-			pgx.QueryExecModeExec, s.source, keys, versions)
+			s.source, keys, versions)
 	}
 	var removed int64
 	for len(keys) > 0 {
@@ -40,7 +37,7 @@ func (s *syncer) deleteStale(ctx context.Context, keys []string, versions []time
 		for _, k := range part {
 			args = append(args, k)
 		}
-		n, err := s.execRows(ctx, `DELETE FROM services WHERE source = ?`+
+		n, err := s.execRows(ctx, tx, `DELETE FROM services WHERE source = ?`+
 			` AND case_key IN (?`+strings.Repeat(", ?", len(part)-1)+`)`+
 			` AND case_updated_at <> (SELECT c.primero_updated_at FROM cases c`+
 			` WHERE c.source = services.source AND c.case_key = services.case_key)`, args...)
@@ -52,13 +49,14 @@ func (s *syncer) deleteStale(ctx context.Context, keys []string, versions []time
 	return removed, nil
 }
 
-// execRows runs a statement and returns the number of rows it changed.
-func (s *syncer) execRows(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := s.db.SQL().ExecContext(ctx, q, args...)
+// execRows runs a statement in tx and returns the number of rows it
+// changed.
+func (s *syncer) execRows(ctx context.Context, tx *sqlsink.Tx, q string, args ...any) (int64, error) {
+	n, err := tx.Exec(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("deleting stale services: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 // lastVersions keeps each key once, with its last version: a case read

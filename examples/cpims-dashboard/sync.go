@@ -326,37 +326,40 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 	return row, out, nil
 }
 
-// commit writes the chunk's cases and services, deletes the service rows
-// the chunk's cases no longer have, then stores the cursor. A crash between
-// two steps leaves the cursor where it was, so the next run writes the
-// chunk again.
+// commit writes the chunk's cases and services and deletes the service
+// rows its cases no longer have, in one transaction, then stores the
+// cursor. A reader of the tables never sees a case without its services;
+// a crash before the cursor is stored leaves it where it was, and the next
+// run writes the chunk again.
 func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
 	if n := ch.cases.Records(); n > 0 {
-		st, err := ch.cases.Write(ctx)
-		if err != nil {
-			return err
-		}
-		sum.Inserted += st.Inserted
-		sum.Updated += st.Updated
-		sum.Unchanged += st.Skipped + st.Duplicates
-		// When every case of the chunk was new (no key repeated, none
-		// there before), none of them had service rows before this
-		// chunk's: case rows are committed before their services, so a
-		// service row never outlives, nor precedes, its case's row. Nothing
-		// can be stale, and a first load skips the delete.
-		allNew := st.Inserted == n
-		st, err = ch.services.Write(ctx)
-		if err != nil {
-			return err
-		}
-		sum.ServicesWritten += st.Inserted + st.Updated
-		if !allNew {
-			removed, err := s.deleteStale(ctx, ch.keys, ch.versions)
-			if err != nil {
+		var cases, services sqlsink.Stats
+		var removed int64
+		err := s.db.InTx(ctx, func(tx *sqlsink.Tx) error {
+			var err error
+			if cases, err = tx.Write(ctx, ch.cases); err != nil {
 				return err
 			}
-			sum.ServicesRemoved += removed
+			if services, err = tx.Write(ctx, ch.services); err != nil {
+				return err
+			}
+			// When every case of the chunk is new (no key repeated, none
+			// there before), none has service rows but this chunk's: a
+			// case's services are written with it, in one transaction.
+			// Nothing can be stale, and a first load skips the delete.
+			if cases.Inserted < n {
+				removed, err = s.deleteStale(ctx, tx, ch.keys, ch.versions)
+			}
+			return err
+		})
+		if err != nil {
+			return err
 		}
+		sum.Inserted += cases.Inserted
+		sum.Updated += cases.Updated
+		sum.Unchanged += cases.Skipped + cases.Duplicates
+		sum.ServicesWritten += services.Inserted + services.Updated
+		sum.ServicesRemoved += removed
 	}
 	ch.reset()
 	if wm.IsZero() || wm.String() == sum.Cursor {

@@ -548,7 +548,8 @@ func TestRunWithoutAServerSyncsTheFake(t *testing.T) {
 // one service row (a trigger) in the third chunk: the run fails, the
 // stored cursor does not pass that chunk's cases, and once the database
 // accepts the row again the next run converges to the same tables as an
-// uninterrupted run.
+// uninterrupted run. The failed chunk commits nothing: its cases, services
+// and deletes are one transaction.
 func TestAFailedWriteLeavesTheCursorBeforeItsChunk(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -589,6 +590,8 @@ func TestAFailedWriteLeavesTheCursorBeforeItsChunk(t *testing.T) {
 		require.True(t, ok)
 		assert.False(t, wm.Covers(synthUUID(100, 0), parseStamp(t, kase["last_updated_at"].(string))),
 			"the cursor does not cover a case whose chunk failed")
+		_, written := byKey(rows(t, dsn, "cases"), "case_key")[synthUUID(100, 99)]
+		assert.False(t, written, "a failed chunk's cases are rolled back with its services")
 
 		for _, q := range drop {
 			_, err = db.SQL().ExecContext(ctx, q)

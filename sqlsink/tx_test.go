@@ -1,0 +1,115 @@
+package sqlsink
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/casebridge/casebridge/mapping"
+)
+
+// notesTable is a second synthetic table, for writes spanning two tables.
+func notesTable() Table {
+	return Table{
+		Name:    "notes",
+		Columns: []Column{{Name: "note_id", Type: Text}, {Name: "case_id", Type: Text, NotNull: true}},
+		Key:     []string{"note_id"},
+	}
+}
+
+// Two batches and a statement in one transaction commit together, and the
+// batches are empty after it.
+func TestInTxCommitsBatchesAndStatementsTogether(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		ensure(t, db, casesTable())
+		ensure(t, db, notesTable())
+		upsert(t, db, notesTable(), []mapping.Record{{"note_id": "n-old", "case_id": "child-0009"}})
+		cases, err := db.NewBatch(ctx, casesTable())
+		require.NoError(t, err)
+		notes, err := db.NewBatch(ctx, notesTable())
+		require.NoError(t, err)
+		for _, r := range seq(0, 3) {
+			require.NoError(t, cases.Add(r))
+		}
+		require.NoError(t, notes.Add(mapping.Record{"note_id": "n-1", "case_id": "child-0001"}))
+
+		del := `DELETE FROM notes WHERE case_id = $1`
+		if db.Dialect() == SQLite {
+			del = `DELETE FROM notes WHERE case_id = ?`
+		}
+		var deleted int64
+		err = db.InTx(ctx, func(tx *Tx) error {
+			st, err := tx.Write(ctx, cases)
+			if err != nil {
+				return err
+			}
+			assert.EqualValues(t, 3, st.Inserted)
+			if _, err := tx.Write(ctx, notes); err != nil {
+				return err
+			}
+			_, err = tx.Write(ctx, notes)
+			assert.ErrorIs(t, err, errWrittenTwice)
+			deleted, err = tx.Exec(ctx, del, "child-0009")
+			return err
+		})
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, deleted)
+		assert.Len(t, dump(t, db, casesTable()), 3)
+		assert.Equal(t, []mapping.Record{{"note_id": "n-1", "case_id": "child-0001"}}, dump(t, db, notesTable()))
+		assert.Zero(t, cases.Len()+notes.Len(), "written batches are emptied on commit")
+	})
+}
+
+// An error in the transaction rolls all of it back, and the batches keep
+// their rows, to be written again.
+func TestInTxRollsBackEverythingOnError(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		ensure(t, db, casesTable())
+		ensure(t, db, notesTable())
+		cases, err := db.NewBatch(ctx, casesTable())
+		require.NoError(t, err)
+		notes, err := db.NewBatch(ctx, notesTable())
+		require.NoError(t, err)
+		for _, r := range seq(0, 3) {
+			require.NoError(t, cases.Add(r))
+		}
+		require.NoError(t, notes.Add(mapping.Record{"note_id": "n-1", "case_id": "child-0001"}))
+		stop := errors.New("stop")
+		err = db.InTx(ctx, func(tx *Tx) error {
+			if _, err := tx.Write(ctx, cases); err != nil {
+				return err
+			}
+			if _, err := tx.Write(ctx, notes); err != nil {
+				return err
+			}
+			return stop
+		})
+		require.ErrorIs(t, err, stop)
+		assert.Empty(t, dump(t, db, casesTable()))
+		assert.Empty(t, dump(t, db, notesTable()))
+		assert.Equal(t, 3, cases.Len(), "kept for another try")
+
+		st, err := cases.Write(ctx)
+		require.NoError(t, err)
+		assert.EqualValues(t, 3, st.Inserted, "a load rolled back is loaded again whole")
+		assert.Len(t, dump(t, db, casesTable()), 3)
+	})
+}
+
+// A statement's error from PostgreSQL quotes no value.
+func TestTxExecErrorQuotesNoValue(t *testing.T) {
+	ctx := context.Background()
+	db := testPostgres(t)
+	ensure(t, db, casesTable())
+	err := db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE cases SET age = $1::int WHERE case_id = 'x'`, "Test Name 7")
+		return err
+	})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "Test Name 7")
+}
