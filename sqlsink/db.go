@@ -57,11 +57,11 @@ type DB struct {
 	pin     *sql.Conn     // in-memory SQLite: keeps the database alive
 	where   string        // Location's answer, without any password
 
-	// copied holds, per table name (PostgreSQL), whether the last upsert
-	// into it COPYed every batch straight in: its keys were all new, as
-	// the next ones of a load written chunk by chunk likely are too (see
-	// newPGWriter). A hint only: a key that exists turns the COPY back
-	// into a merge.
+	// copied holds, per table name (PostgreSQL) this DB has committed rows
+	// to, whether the last upsert into it COPYed every batch straight in:
+	// its keys were all new, as the next ones of a load written chunk by
+	// chunk likely are too (see newPGWriter). A hint only: a key that
+	// exists turns the COPY back into a merge.
 	copied sync.Map
 }
 

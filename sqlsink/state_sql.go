@@ -114,23 +114,44 @@ func (s *DBState) ensure(ctx context.Context) error {
 	if s.created {
 		return nil
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if s.db.Dialect() == Postgres {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", advisoryKey(s.prefix, "\x00schema")); err != nil {
-				return err
-			}
-		}
-		for _, stmt := range s.q.schema {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("sqlsink: state: create tables: %w", err)
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.createTables(ctx, tx) }); err != nil {
+		return err
 	}
 	s.created = true
+	return nil
+}
+
+// ensureIn is ensure inside tx (a transaction of its own could wait for
+// tx's locks): the tables count as made once tx commits.
+func (s *DBState) ensureIn(ctx context.Context, tx *Tx) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.created {
+		return nil
+	}
+	if err := s.createTables(ctx, tx.sql); err != nil {
+		return err
+	}
+	tx.afterCommit = append(tx.afterCommit, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.created = true
+	})
+	return nil
+}
+
+// createTables creates the state's tables in tx.
+func (s *DBState) createTables(ctx context.Context, tx *sql.Tx) error {
+	if s.db.Dialect() == Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", advisoryKey(s.prefix, "\x00schema")); err != nil {
+			return fmt.Errorf("sqlsink: state: create tables: %w", err)
+		}
+	}
+	for _, stmt := range s.q.schema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("sqlsink: state: create tables: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -182,6 +203,25 @@ func (s *DBState) Update(ctx context.Context, flow string, fn func(tx StateTx) e
 		return fmt.Errorf("sqlsink: state: update of flow %s: %w", flow, err)
 	}
 	return err
+}
+
+// UpdateIn runs fn inside tx, a transaction of the DB the state is kept
+// in: what fn changes commits or rolls back with the rest of tx (the rows
+// a flow wrote and the cursor over them, together). It is Update, without
+// a transaction of its own.
+func (s *DBState) UpdateIn(ctx context.Context, tx *Tx, flow string, fn func(tx StateTx) error) error {
+	if err := checkIdent("flow", flow); err != nil {
+		return err
+	}
+	if tx.db != s.db {
+		return errors.New("sqlsink: state: UpdateIn needs a transaction of the state's own DB")
+	}
+	if err := s.ensureIn(ctx, tx); err != nil {
+		return err
+	}
+	t := &dbTx{s: s, q: tx.sql, flow: flow}
+	defer func() { t.done = true }()
+	return fn(t)
 }
 
 // Cursor returns the flow's cursor.

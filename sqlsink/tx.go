@@ -7,21 +7,21 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Tx is one database transaction of [DB.InTx], in which batches are
-// written and statements run together: either all of it commits, or none
-// of it. It is used by one goroutine, inside the function given to InTx.
+// written and statements run together (and, through [DBState.UpdateIn],
+// a flow's state changed): either all of it commits, or none of it. It is
+// used by one goroutine, inside the function given to InTx.
 type Tx struct {
-	db *DB
-	// PostgreSQL: the connection and its transaction; SQLite: sql.
-	conn *pgxpool.Conn
-	pg   pgx.Tx
+	db   *DB
+	conn *sql.Conn // the transaction's connection: on PostgreSQL, COPY goes through it
 	sql  *sql.Tx
 
-	pgWriters map[*Batch]*pgWriter // PostgreSQL: the writer of each batch written
-	written   []*Batch             // emptied when the transaction commits
+	pgWriters   []*pgWriter // PostgreSQL: the writers of the batches written
+	written     []*Batch    // emptied when the transaction commits
+	afterCommit []func()    // run once it has
 }
 
 // InTx runs fn in one transaction and commits it when fn returns nil; an
@@ -30,28 +30,23 @@ type Tx struct {
 // rows when it rolls back, so that they can be written again.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	tx := &Tx{db: db}
-	if db.dialect == Postgres {
-		if tx.conn, err = db.pool.Acquire(ctx); err != nil {
-			return fmt.Errorf("sqlsink: begin: %w", err)
-		}
-		defer tx.conn.Release()
-		if tx.pg, err = tx.conn.Begin(ctx); err != nil {
-			return fmt.Errorf("sqlsink: begin: %w", err)
-		}
-		tx.pgWriters = map[*Batch]*pgWriter{}
-		defer func() {
-			for _, w := range tx.pgWriters {
-				w.close()
-			}
-		}()
-	} else if tx.sql, err = db.sql.BeginTx(ctx, nil); err != nil {
+	if tx.conn, err = db.sql.Conn(ctx); err != nil {
 		return fmt.Errorf("sqlsink: begin: %w", err)
 	}
+	defer func() { _ = tx.conn.Close() }()
+	if tx.sql, err = tx.conn.BeginTx(ctx, nil); err != nil {
+		return fmt.Errorf("sqlsink: begin: %w", err)
+	}
+	defer func() {
+		for _, w := range tx.pgWriters {
+			w.close()
+		}
+	}()
 	if err := fn(tx); err != nil {
-		tx.rollback(ctx)
+		_ = tx.sql.Rollback()
 		return err
 	}
-	if err := tx.commit(ctx); err != nil {
+	if err := tx.sql.Commit(); err != nil {
 		return fmt.Errorf("sqlsink: commit: %w", safeError(err))
 	}
 	for _, w := range tx.pgWriters {
@@ -60,22 +55,10 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	for _, b := range tx.written {
 		b.b.reset()
 	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
 	return nil
-}
-
-func (tx *Tx) commit(ctx context.Context) error {
-	if tx.pg != nil {
-		return tx.pg.Commit(ctx)
-	}
-	return tx.sql.Commit()
-}
-
-func (tx *Tx) rollback(ctx context.Context) {
-	if tx.pg != nil {
-		_ = tx.pg.Rollback(context.WithoutCancel(ctx))
-		return
-	}
-	_ = tx.sql.Rollback()
 }
 
 // errWrittenTwice is the error of a batch written twice in one transaction.
@@ -96,13 +79,8 @@ func (tx *Tx) Write(ctx context.Context, b *Batch) (Stats, error) {
 	}
 	var res writeResult
 	var err error
-	if tx.pg != nil {
-		var w *pgWriter
-		if w, err = newPGWriter(ctx, tx.db, b.t, b.cols, tx.conn); err != nil {
-			return st, fmt.Errorf("sqlsink: upsert %q: %w", b.t.Name, safeError(err))
-		}
-		tx.pgWriters[b] = w
-		res, err = w.writeIn(ctx, tx.pg, b.b)
+	if tx.db.dialect == Postgres {
+		res, err = tx.writePG(ctx, b)
 	} else {
 		res, err = newSQLiteWriter(tx.db, b.t).writeIn(ctx, tx.sql, b.b)
 	}
@@ -114,21 +92,37 @@ func (tx *Tx) Write(ctx context.Context, b *Batch) (Stats, error) {
 	return st, nil
 }
 
+// writePG writes b with pgx on the transaction's connection: its COPY
+// and statements run in the transaction database/sql opened there.
+func (tx *Tx) writePG(ctx context.Context, b *Batch) (res writeResult, err error) {
+	err = tx.conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("sqlsink: not a pgx connection")
+		}
+		pc := c.Conn()
+		w, err := newPGWriter(ctx, tx.db, b.t, b.cols, pc)
+		if err != nil {
+			return err
+		}
+		tx.pgWriters = append(tx.pgWriters, w)
+		res, err = w.writeIn(ctx, pc, pc.PgConn(), b.b)
+		return err
+	})
+	return res, err
+}
+
 // Exec runs one statement in the transaction and returns the number of
 // rows it changed. On PostgreSQL it is planned for its arguments each time
 // (never a cached generic plan, which cannot see how many keys an array
 // argument holds). An error from the database quotes no value.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	if tx.pg != nil {
-		tag, err := tx.pg.Exec(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
-		if err != nil {
-			return 0, safeError(err)
-		}
-		return tag.RowsAffected(), nil
+	if tx.db.dialect == Postgres {
+		args = append([]any{pgx.QueryExecModeExec}, args...)
 	}
 	res, err := tx.sql.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return 0, safeError(err)
 	}
 	return res.RowsAffected()
 }

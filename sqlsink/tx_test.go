@@ -113,3 +113,47 @@ func TestTxExecErrorQuotesNoValue(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "Test Name 7")
 }
+
+// A flow's state changed in a transaction commits or rolls back with the
+// rows written in it: the cursor moves with the data it covers.
+func TestStateUpdateInMovesTheCursorWithTheRows(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		ensure(t, db, casesTable())
+		st, err := NewDBState(db)
+		require.NoError(t, err)
+		b, err := db.NewBatch(ctx, casesTable())
+		require.NoError(t, err)
+		load := func(cursor string, fail error) error {
+			return db.InTx(ctx, func(tx *Tx) error {
+				if _, err := tx.Write(ctx, b); err != nil {
+					return err
+				}
+				if err := st.UpdateIn(ctx, tx, "flow-a", func(s StateTx) error { return s.SetCursor(ctx, cursor) }); err != nil {
+					return err
+				}
+				return fail
+			})
+		}
+		for _, r := range seq(0, 3) {
+			require.NoError(t, b.Add(r))
+		}
+		require.NoError(t, load("c-1", nil))
+		for _, r := range seq(3, 6) {
+			require.NoError(t, b.Add(r))
+		}
+		stop := errors.New("crash after the cursor")
+		require.ErrorIs(t, load("c-2", stop), stop)
+
+		cursor, _, err := st.Cursor(ctx, "flow-a")
+		require.NoError(t, err)
+		assert.Equal(t, "c-1", cursor, "the rolled-back cursor did not move")
+		assert.Len(t, dump(t, db, casesTable()), 3, "nor did its rows come in")
+
+		other := testSQLite(t)
+		err = other.InTx(ctx, func(tx *Tx) error {
+			return st.UpdateIn(ctx, tx, "flow-a", func(s StateTx) error { return s.SetCursor(ctx, "c-3") })
+		})
+		assert.ErrorContains(t, err, "own DB")
+	})
+}

@@ -33,8 +33,7 @@ import (
 // rolled back to the savepoint and merged instead, and so is every batch
 // after it.
 type pgWriter struct {
-	conn     *pgxpool.Conn
-	own      bool // conn is the writer's, released by close
+	conn     *pgxpool.Conn // the writer's own connection (nil in a Tx), released by close
 	stage    string
 	copyStmt string // COPY into the table
 	stageCp  string // COPY into the staging table
@@ -63,17 +62,25 @@ func stageName(t Table, cols []existingColumn) string {
 	return "casebridge_stage_" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-// newPGWriter returns a writer for t on conn, or, when conn is nil, on a
-// connection of its own, which close releases.
-func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn, conn *pgxpool.Conn) (*pgWriter, error) {
-	own := conn == nil
-	if own {
-		var err error
-		if conn, err = db.pool.Acquire(ctx); err != nil {
+// pgSession is a connection or a transaction of pgx: where a writer's
+// statements run.
+type pgSession interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// newPGWriter returns a writer for t that runs its statements in sess, or,
+// when sess is nil, on a connection of its own (one transaction per
+// write), which close releases.
+func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn, sess pgSession) (*pgWriter, error) {
+	w := &pgWriter{stage: stageName(t, cols), direct: true, db: db, table: t.Name}
+	if sess == nil {
+		conn, err := db.pool.Acquire(ctx)
+		if err != nil {
 			return nil, err
 		}
+		w.conn, sess = conn, conn
 	}
-	w := &pgWriter{conn: conn, own: own, stage: stageName(t, cols), direct: true, db: db, table: t.Name}
 	names := make([]string, len(t.Columns))
 	defs := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
@@ -89,16 +96,21 @@ func newPGWriter(ctx context.Context, db *DB, t Table, cols []existingColumn, co
 	w.copyStmt = "COPY " + quoteIdent(t.Name) + " (" + identList(names) + ") FROM STDIN BINARY"
 	w.stageCp = "COPY " + quoteIdent(w.stage) + " (" + identList(names) + ") FROM STDIN BINARY"
 	w.merge = pgMergeSQL(t, w.stage)
+	// Straight in when the last upsert into the table only met new keys
+	// (a load committed chunk by chunk), or when the table is empty:
+	// should a key exist after all, the batch is merged instead
+	// (copyDirect). A table this DB has committed rows to is not asked
+	// whether it is empty: a merge is right whatever it holds.
+	if copied, known := db.copied.Load(t.Name); known {
+		w.direct = copied == true
+		return w, nil
+	}
 	var hasRows bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+quoteIdent(t.Name)+")").Scan(&hasRows); err != nil {
+	if err := sess.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+quoteIdent(t.Name)+")").Scan(&hasRows); err != nil {
 		w.close()
 		return nil, err
 	}
-	// Straight in when the table is empty, or when the last upsert into it
-	// only met new keys (a load committed chunk by chunk): should a key
-	// exist after all, the batch is merged instead (copyDirect).
-	copied, _ := db.copied.Load(t.Name)
-	w.direct = !hasRows || copied == true
+	w.direct = !hasRows
 	return w, nil
 }
 
@@ -144,7 +156,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if res, err = w.writeIn(ctx, tx, b); err != nil {
+	if res, err = w.writeIn(ctx, tx, tx.Conn().PgConn(), b); err != nil {
 		return res, err
 	}
 	if err = tx.Commit(ctx); err == nil {
@@ -153,12 +165,13 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (res writeResult, err er
 	return res, err
 }
 
-// writeIn writes the batch within tx: straight in (direct), or staged and
-// merged. Until tx commits (committed), nothing it did is assumed done.
-func (w *pgWriter) writeIn(ctx context.Context, tx pgx.Tx, b *batch) (res writeResult, err error) {
+// writeIn writes the batch within the transaction open in tx (pg is its
+// connection, for COPY): straight in (direct), or staged and merged. Until
+// the transaction commits (committed), nothing it did is assumed done.
+func (w *pgWriter) writeIn(ctx context.Context, tx pgSession, pg *pgconn.PgConn, b *batch) (res writeResult, err error) {
 	data := b.copyData()
 	if w.direct {
-		done, err := w.copyDirect(ctx, tx, data)
+		done, err := w.copyDirect(ctx, tx, pg, data)
 		if err != nil {
 			return res, err
 		}
@@ -173,7 +186,7 @@ func (w *pgWriter) writeIn(ctx context.Context, tx pgx.Tx, b *batch) (res writeR
 		}
 		w.staging = true
 	}
-	if err = copyIn(ctx, tx, w.stageCp, data); err != nil {
+	if err = copyIn(ctx, pg, w.stageCp, data); err != nil {
 		return res, err
 	}
 	err = tx.QueryRow(ctx, w.merge).Scan(&res.inserted, &res.updated)
@@ -190,11 +203,11 @@ func (w *pgWriter) committed() {
 // copyDirect COPYs the batch straight into the table under a savepoint.
 // It reports false, with the savepoint rolled back and direct mode off,
 // when a key already exists; the caller then merges the batch.
-func (w *pgWriter) copyDirect(ctx context.Context, tx pgx.Tx, data []byte) (bool, error) {
+func (w *pgWriter) copyDirect(ctx context.Context, tx pgSession, pg *pgconn.PgConn, data []byte) (bool, error) {
 	if _, err := tx.Exec(ctx, "SAVEPOINT casebridge_direct"); err != nil {
 		return false, err
 	}
-	err := copyIn(ctx, tx, w.copyStmt, data)
+	err := copyIn(ctx, pg, w.copyStmt, data)
 	if err == nil {
 		return true, nil
 	}
@@ -208,8 +221,8 @@ func (w *pgWriter) copyDirect(ctx context.Context, tx pgx.Tx, data []byte) (bool
 }
 
 // copyIn runs one COPY … FROM STDIN BINARY with data, already encoded.
-func copyIn(ctx context.Context, tx pgx.Tx, stmt string, data []byte) error {
-	_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), stmt)
+func copyIn(ctx context.Context, pg *pgconn.PgConn, stmt string, data []byte) error {
+	_, err := pg.CopyFrom(ctx, bytes.NewReader(data), stmt)
 	return err
 }
 
@@ -220,7 +233,7 @@ func (w *pgWriter) close() {
 	if w.wrote {
 		w.db.copied.Store(w.table, w.direct)
 	}
-	if w.own {
+	if w.conn != nil {
 		w.conn.Release()
 	}
 }

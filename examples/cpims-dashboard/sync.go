@@ -30,7 +30,7 @@ const DefaultPer = primero.MaxPer / 2
 // the dashboard tables, committing the cursor after each chunk.
 type syncer struct {
 	db     *sqlsink.DB
-	state  sqlsink.State
+	state  *sqlsink.DBState // in db: a chunk's cursor commits with its rows
 	client *primero.Client
 	source string
 	pseudo *pseudonymizer // nil: Primero's own ids
@@ -326,50 +326,55 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 	return row, out, nil
 }
 
-// commit writes the chunk's cases and services and deletes the service
-// rows its cases no longer have, in one transaction, then stores the
-// cursor. A reader of the tables never sees a case without its services;
-// a crash before the cursor is stored leaves it where it was, and the next
-// run writes the chunk again.
+// commit writes the chunk's cases and services, deletes the service rows
+// its cases no longer have and stores the cursor covering it, in one
+// transaction: a reader of the tables never sees a case without its
+// services, and the cursor never passes rows that are not there (a crash
+// leaves all of the chunk to the next run, which writes it again).
 func (s *syncer) commit(ctx context.Context, flow string, ch *chunk, wm primero.Watermark, sum *summary) error {
-	if n := ch.cases.Records(); n > 0 {
-		var cases, services sqlsink.Stats
-		var removed int64
-		err := s.db.InTx(ctx, func(tx *sqlsink.Tx) error {
-			var err error
-			if cases, err = tx.Write(ctx, ch.cases); err != nil {
-				return err
-			}
-			if services, err = tx.Write(ctx, ch.services); err != nil {
-				return err
-			}
-			// When every case of the chunk is new (no key repeated, none
-			// there before), none has service rows but this chunk's: a
-			// case's services are written with it, in one transaction.
-			// Nothing can be stale, and a first load skips the delete.
-			if cases.Inserted < n {
-				removed, err = s.deleteStale(ctx, tx, ch.keys, ch.versions)
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		sum.Inserted += cases.Inserted
-		sum.Updated += cases.Updated
-		sum.Unchanged += cases.Skipped + cases.Duplicates
-		sum.ServicesWritten += services.Inserted + services.Updated
-		sum.ServicesRemoved += removed
-	}
-	ch.reset()
-	if wm.IsZero() || wm.String() == sum.Cursor {
+	n := ch.cases.Records()
+	moves := !wm.IsZero() && wm.String() != sum.Cursor
+	if n == 0 && !moves {
+		ch.reset()
 		return nil
 	}
-	if err := s.state.Update(ctx, flow, func(tx sqlsink.StateTx) error {
-		return tx.SetCursor(ctx, wm.String())
-	}); err != nil {
+	var cases, services sqlsink.Stats
+	var removed int64
+	err := s.db.InTx(ctx, func(tx *sqlsink.Tx) error {
+		var err error
+		if cases, err = tx.Write(ctx, ch.cases); err != nil {
+			return err
+		}
+		if services, err = tx.Write(ctx, ch.services); err != nil {
+			return err
+		}
+		// When every case of the chunk is new (no key repeated, none
+		// there before), none has service rows but this chunk's: a case's
+		// services are written with it. Nothing can be stale, and a first
+		// load skips the delete.
+		if cases.Inserted < n {
+			if removed, err = s.deleteStale(ctx, tx, ch.keys, ch.versions); err != nil {
+				return err
+			}
+		}
+		if !moves {
+			return nil
+		}
+		return s.state.UpdateIn(ctx, tx, flow, func(st sqlsink.StateTx) error {
+			return st.SetCursor(ctx, wm.String())
+		})
+	})
+	if err != nil {
 		return err
 	}
-	sum.Cursor = wm.String()
+	sum.Inserted += cases.Inserted
+	sum.Updated += cases.Updated
+	sum.Unchanged += cases.Skipped + cases.Duplicates
+	sum.ServicesWritten += services.Inserted + services.Updated
+	sum.ServicesRemoved += removed
+	if moves {
+		sum.Cursor = wm.String()
+	}
+	ch.reset()
 	return nil
 }
