@@ -2,6 +2,7 @@ package primero
 
 import (
 	"iter"
+	"maps"
 
 	"github.com/casebridge/casebridge/mapping"
 )
@@ -12,6 +13,25 @@ import (
 // case from Cases.All or a Feed, on its way to a mapping); change neither
 // the case nor the record afterwards. The top-level map is new.
 func (c *Case) AsRecord() mapping.Record { return mapping.Record(c.toMap()) }
+
+// RecordInto is AsRecord into dst, emptied first, and returns it (a new
+// record when dst is nil): a caller mapping case after case reuses one
+// record rather than making one per case, which was most of what a case
+// cost on its way to a mapping. The record is valid until dst is filled
+// again; its nested values are the case's own, as AsRecord's are.
+func (c *Case) RecordInto(dst mapping.Record) mapping.Record {
+	if dst == nil {
+		return c.AsRecord()
+	}
+	clear(dst)
+	maps.Copy(dst, c.Fields)
+	for i := range caseCodecs {
+		if v, ok := caseCodecs[i].enc(c); ok {
+			dst[caseCodecs[i].key] = v
+		}
+	}
+	return dst
+}
 
 // Records turns a stream of cases (Cases.All, Feed.All) into a stream of
 // mapping records (Case.AsRecord: each record shares its nested values with

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/primero"
 )
 
@@ -56,6 +57,8 @@ func TestAsRecordHoldsWhatToRecordHolds(t *testing.T) {
 	for k, err := range c.Cases.All(context.Background(), nil) {
 		require.NoError(t, err)
 		assert.Equal(t, k.ToRecord(), k.AsRecord())
+		reused := mapping.Record{"left_over": "from the case before", "sex": "male"}
+		assert.Equal(t, k.ToRecord(), k.RecordInto(reused), "RecordInto leaves nothing of what dst held")
 		copied := k.ToRecord()
 		copied["nationality"].([]any)[0] = "changed"
 		assert.Equal(t, "nationality1", k.Fields["nationality"].([]any)[0], "ToRecord copies")

@@ -73,6 +73,9 @@ func convertValue(t Type, v any, d Dialect) (any, error) {
 	case Timestamp:
 		tm, err := toTimestamp(v)
 		if err != nil || d == Postgres {
+			if x, ok := v.(time.Time); ok && x == tm {
+				return v, err // already in UTC, to the microsecond: not boxed again
+			}
 			return tm, err
 		}
 		return tm.Format(sqliteTimestamp), nil

@@ -44,8 +44,10 @@ type syncer struct {
 	cases, services *mapping.Mapping
 	// casesT and servicesT are the tables with the keying's key type.
 	casesT, servicesT sqlsink.Table
-	// caseRow and serviceRows are the records rows maps into, reused case
-	// after case (mapping.ApplyInto): a chunk copies their values.
+	// caseRec is the record a case is read into, and caseRow and
+	// serviceRows the records rows maps it into, reused case after case
+	// (Case.RecordInto, mapping.ApplyInto): a chunk encodes their values.
+	caseRec     mapping.Record
 	caseRow     mapping.Record
 	serviceRows []mapping.Record
 }
@@ -242,6 +244,11 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 	if err != nil {
 		return err
 	}
+	// Parsed once, for the case row, its service rows and the delete.
+	row["primero_updated_at"] = version
+	for _, svc := range services {
+		svc["case_updated_at"] = version
+	}
 	// A row the table refuses (a field it lacks, a value it cannot hold)
 	// is the program's error, not the case's: the run stops. A refused
 	// row leaves its batch as it was, but the case's earlier rows are in
@@ -283,7 +290,8 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 	if c.CaseID == "" {
 		return nil, nil, errors.New("no case_id")
 	}
-	rec := c.AsRecord() // the feed never yields this case again
+	s.caseRec = c.RecordInto(s.caseRec) // the feed never yields this case again
+	rec := s.caseRec
 	row, err := s.cases.ApplyInto(ctx, s.caseRow, rec)
 	s.caseRow = row
 	if err != nil {
@@ -319,7 +327,7 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 		}
 		srow["source"], srow["case_key"] = s.source, key
 		srow["service_key"] = s.pseudo.key("service", s.source, uid)
-		srow["case_updated_at"] = row["primero_updated_at"]
+		srow["case_updated_at"] = row["primero_updated_at"] // parsed by add
 		out = append(out, srow)
 	}
 	s.serviceRows = out
