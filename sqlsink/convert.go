@@ -73,8 +73,10 @@ func convertValue(t Type, v any, d Dialect) (any, error) {
 	case Timestamp:
 		tm, err := toTimestamp(v)
 		if err != nil || d == Postgres {
-			if x, ok := v.(time.Time); ok && x == tm {
-				return v, err // already in UTC, to the microsecond: not boxed again
+			// Already in UTC, to the microsecond: not boxed again. ==, not
+			// Equal: the same representation, not only the same instant.
+			if x, ok := v.(time.Time); ok && x == tm { //nolint:staticcheck // see above
+				return v, err
 			}
 			return tm, err
 		}
