@@ -72,6 +72,18 @@
 // upsert, and the staging table is named after that shape: nothing
 // prepared or described for one table is used for another.
 //
+// # Batches and transactions
+//
+// A flow that commits something of its own with its rows (a cursor) fills
+// a [Batch] instead: [DB.NewBatch] checks the table once, [Batch.Add]
+// converts and encodes each record as Upsert would (so the goroutine that
+// reads the records does that work, and the batch holds rows in their
+// written form, on PostgreSQL as COPY tuples), and [Batch.Write] writes
+// them in one transaction. [DB.InTx] opens a transaction in which
+// [Tx.Write] writes batches, [Tx.Exec] runs statements and
+// [DBState.UpdateIn] moves a flow's cursor: all of it commits together or
+// not at all, so a cursor never passes rows that are not there.
+//
 // # Queries
 //
 // [DB.Query] runs a query and yields each row as a mapping.Record, with

@@ -112,17 +112,11 @@ func (db *DB) Upsert(ctx context.Context, t Table, rows iter.Seq2[mapping.Record
 	if cfg.batchSize < 1 {
 		return stats, errors.New("sqlsink: BatchSize must be at least 1")
 	}
-	if err := t.Validate(); err != nil {
-		return stats, err
-	}
-	cols, err := db.checkTable(ctx, t)
+	first, err := db.NewBatch(ctx, t, opts...) // checks the table
 	if err != nil {
 		return stats, err
 	}
-	b1, err := newBatch(t, db.dialect, cfg, cols)
-	if err != nil {
-		return stats, err
-	}
+	b1, cols := first.b, first.cols
 	b2, _ := newBatch(t, db.dialect, cfg, cols) // the same table converts the same way twice
 	w, err := db.newWriter(ctx, t, cols)
 	if err != nil {

@@ -19,8 +19,9 @@
 // others change; a source without a cursor loads every case, which is
 // harmless to repeat into the flow's own tables), maps them with the embedded cases.yaml and services.yaml
 // (the agreement the data owners sign off; labels and provinces come from
-// Primero's lookups and location tree), upserts them, deletes service rows
-// a case no longer has, and stores the cursor after every committed chunk.
+// Primero's lookups and location tree), and commits them chunk by chunk:
+// a chunk's case rows, its service rows, the delete of the service rows
+// its cases no longer have and the cursor over it are one transaction.
 // Killed at any point, the next run converges to the same tables. Disabled
 // cases stay as rows marked enabled = false, with no services. A case the
 // mapping refuses (a value of the wrong type, no case_id) is skipped and
