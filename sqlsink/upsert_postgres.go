@@ -13,10 +13,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// pgWriter upserts through one pooled connection: a temporary staging
-// table, created with ON COMMIT DELETE ROWS (so it is empty at the start
-// of every batch) when missing, receives each batch by binary COPY;
-// one INSERT … SELECT … ON CONFLICT merges it into the table.
+// pgWriter upserts through one pooled connection (its own, one
+// transaction per batch, or a Tx's, within that transaction): a temporary
+// staging table, created with ON COMMIT DELETE ROWS (so it is empty at
+// the start of every batch) when missing, receives each batch by binary
+// COPY; one INSERT … SELECT … ON CONFLICT merges it into the table.
 //
 // The staging table has exactly the column types of the real table (as
 // checkTable read them), so the merge needs no cast, and its name is
