@@ -91,5 +91,16 @@ func (bt *Batch) Write(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// Savepoint marks the batch as it is now, for [Batch.Rollback]: a caller
+// adding the rows of one item to several batches (a case and its
+// services) can take all of them back when one is refused. A savepoint
+// replaces the one before; Write and Reset drop it.
+func (bt *Batch) Savepoint() { bt.b.setSavepoint() }
+
+// Rollback takes back every record added since the last Savepoint (a row
+// such a record replaced gets its earlier values back), and reports
+// whether there was a savepoint to return to. The savepoint stays.
+func (bt *Batch) Rollback() bool { return bt.b.rollback() }
+
 // Reset empties the batch without writing it.
 func (bt *Batch) Reset() { bt.b.reset() }

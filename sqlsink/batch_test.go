@@ -126,3 +126,39 @@ func TestNewBatchChecksTheTable(t *testing.T) {
 		assert.ErrorIs(t, err, ErrNoTable)
 	})
 }
+
+// Rollback takes back what was added since the savepoint, a replaced row
+// included, and the batch writes as if those records had never come.
+func TestBatchRollbackReturnsToTheSavepoint(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		tbl := casesTable()
+		ensure(t, db, tbl)
+		b, err := db.NewBatch(ctx, tbl)
+		require.NoError(t, err)
+		assert.False(t, b.Rollback(), "no savepoint yet")
+		for _, r := range seq(0, 3) {
+			require.NoError(t, b.Add(r))
+		}
+		b.Savepoint()
+		changed := caseRecord(1)
+		changed["score"] = 99.5
+		require.NoError(t, b.Add(caseRecord(7))) // a new key
+		require.NoError(t, b.Add(changed))       // replaces row 1
+		require.NoError(t, b.Add(caseRecord(8)))
+		bad := caseRecord(9)
+		bad["age"] = "not a number"
+		require.Error(t, b.Add(bad))
+		require.True(t, b.Rollback())
+		assert.Equal(t, 3, b.Len())
+		assert.EqualValues(t, 3, b.Records())
+
+		require.NoError(t, b.Add(caseRecord(4))) // after the rollback, adds go on
+		st, err := b.Write(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, Stats{Rows: 4, Inserted: 4, Batches: 1, Duration: st.Duration}, st)
+		assert.Equal(t, []mapping.Record{caseRecord(0), caseRecord(1), caseRecord(2), caseRecord(4)}, dump(t, db, tbl),
+			"row 1 as it was before the savepoint")
+		assert.False(t, b.Rollback(), "a write drops the savepoint")
+	})
+}

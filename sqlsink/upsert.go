@@ -200,6 +200,9 @@ type batch struct {
 	records  int64 // records added, duplicates included
 	firstRow int64
 	lastRow  int64
+
+	sp   savepoint // see batch_savepoint.go
+	undo []undo
 }
 
 // batchBuffers are the parts of a batch that grow with its rows. They are
@@ -268,6 +271,7 @@ func (b *batch) reset() {
 	b.rowNums = b.rowNums[:0]
 	clear(b.byKey)
 	b.records, b.firstRow, b.lastRow = 0, 0, 0
+	b.dropSavepoint()
 }
 
 // add converts rec (record number n) and adds or replaces its row.
@@ -345,11 +349,12 @@ func (b *batch) add(rec mapping.Record, n int64) error {
 	b.lastRow = n
 	key := b.dedupeKey(vals)
 	if at, dup := b.byKey[key]; dup {
+		b.logReplace(at)
 		if b.enc != nil {
 			b.stale += b.spans[at].to - b.spans[at].from
 			b.spans[at] = row
-			if b.stale > maxStale && b.stale > len(b.copyBuf)/2 {
-				b.compact()
+			if b.stale > maxStale && b.stale > len(b.copyBuf)/2 && !b.sp.set {
+				b.compact() // (under a savepoint, when the next is set)
 			}
 		} else {
 			b.rows[at] = vals
@@ -358,6 +363,7 @@ func (b *batch) add(rec mapping.Record, n int64) error {
 		return nil
 	}
 	b.byKey[key] = len(b.rowNums)
+	b.logNewKey(key)
 	if b.enc != nil {
 		b.spans = append(b.spans, row)
 	} else {
@@ -385,6 +391,7 @@ func (b *batch) compact() {
 	}
 	b.copyBuf = buf
 	b.stale = 0
+	b.dropSavepoint() // its positions in copyBuf are gone
 }
 
 // copyData returns the batch as one binary COPY stream, each distinct row

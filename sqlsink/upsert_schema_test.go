@@ -260,6 +260,24 @@ func TestUpsertRepeatedKeyKeepsBatchSmall(t *testing.T) {
 	assert.Equal(t, 3, b.len())
 	assert.Less(t, len(b.copyBuf), 3*maxStale, "replaced rows are compacted away")
 
+	// The same under a savepoint set before every record (a caller that
+	// may roll each one back): compaction waits for the next savepoint,
+	// and a rollback still finds the row as it was.
+	b.reset()
+	for i := range 100_000 {
+		b.setSavepoint()
+		rec := caseRecord(i % 3)
+		rec["age"] = i
+		require.NoError(t, b.add(rec, int64(i+1)))
+	}
+	assert.Less(t, len(b.copyBuf), 3*maxStale, "compacted at the savepoints")
+	b.setSavepoint()
+	require.NoError(t, b.add(caseRecord(0), 100_001))
+	require.True(t, b.rollback())
+	assert.Equal(t, int64(100_000), b.rowNums[b.byKey["child-0000"]],
+		"key 0's row is record 100,000's again, not 100,001's")
+	assert.Equal(t, 3, b.len())
+
 	forEachDialect(t, func(t *testing.T, db *DB) {
 		ensure(t, db, tbl)
 		var recs []mapping.Record

@@ -24,9 +24,10 @@
 // its cases no longer have and the cursor over it are one transaction.
 // Killed at any point, the next run converges to the same tables. Disabled
 // cases stay as rows marked enabled = false, with no services. A case the
-// mapping refuses (a value of the wrong type, no case_id) is skipped and
-// named by its record id in the summary, rather than stopping every run to
-// come; it is read again when it next changes.
+// mapping refuses (a value of the wrong type, no case_id) or whose rows
+// the tables cannot hold (a date in year 0) is skipped and named by its
+// record id in the summary, rather than stopping every run to come; it is
+// read again when it next changes.
 //
 // Rows carry their -source, so several Primero instances share one
 // database, each with its own cursor. With -pseudonymize, the case and

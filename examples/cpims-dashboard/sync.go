@@ -61,7 +61,7 @@ type summary struct {
 	ServicesWritten         int64    // service rows inserted or updated
 	ServicesRemoved         int64    // stale service rows deleted
 	ServicesWithoutUniqueID int      // services skipped: no key
-	Skipped                 int      // cases the mapping refused (not written)
+	Skipped                 int      // cases the mapping or the tables refused (not written)
 	SkippedIDs              []string // their record ids, the first 20
 	Cursor                  string
 }
@@ -70,7 +70,7 @@ func (s summary) String() string {
 	out := fmt.Sprintf("read %d cases: %d inserted, %d updated, %d unchanged, %d disabled; services: %d written, %d removed; cursor %s",
 		s.Read, s.Inserted, s.Updated, s.Unchanged, s.Disabled, s.ServicesWritten, s.ServicesRemoved, orNone(s.Cursor))
 	if s.Skipped > 0 {
-		out += fmt.Sprintf("; SKIPPED %d cases the mapping refused (record ids %s)", s.Skipped, strings.Join(s.SkippedIDs, ", "))
+		out += fmt.Sprintf("; SKIPPED %d cases the mapping or the tables refused (record ids %s)", s.Skipped, strings.Join(s.SkippedIDs, ", "))
 	}
 	if s.ServicesWithoutUniqueID > 0 {
 		out += fmt.Sprintf("; %d services without unique_id skipped", s.ServicesWithoutUniqueID)
@@ -172,7 +172,7 @@ func (s *syncer) run(ctx context.Context) (summary, error) {
 			}
 		}
 	}
-	if ch != nil && !ch.broken {
+	if ch != nil {
 		// The rest, and the cursor covering every case added (after a
 		// read error too: those cases were read whole). At the feed's end
 		// that is every case it yielded, and its watermark may also pass
@@ -198,9 +198,6 @@ type chunk struct {
 	services *sqlsink.Batch
 	keys     []string    // case keys, for the stale service rows
 	versions []time.Time // each key's primero_updated_at, as written
-	// broken says a row the table refused was half added (a case without
-	// all its services): the chunk must not be committed.
-	broken bool
 }
 
 func (s *syncer) newChunk(ctx context.Context) (*chunk, error) {
@@ -234,10 +231,7 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 		// One case the mapping refuses must not stop the dashboard for
 		// every run to come: it is skipped, and named (by its record id)
 		// in the summary.
-		sum.Skipped++
-		if len(sum.SkippedIDs) < maxSkippedIDs {
-			sum.SkippedIDs = append(sum.SkippedIDs, c.ID)
-		}
+		skip(sum, c)
 		return nil
 	}
 	version, err := rowVersion(row)
@@ -249,24 +243,46 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 	for _, svc := range services {
 		svc["case_updated_at"] = version
 	}
-	// A row the table refuses (a field it lacks, a value it cannot hold)
-	// is the program's error, not the case's: the run stops. A refused
-	// row leaves its batch as it was, but the case's earlier rows are in
-	// theirs: the chunk is then not committed, and the cursor stays
-	// before it.
-	if err := ch.cases.Add(row); err != nil {
-		ch.broken = true
-		return err
-	}
-	for _, svc := range services {
-		if err := ch.services.Add(svc); err != nil {
-			ch.broken = true
+	// A row the table refuses (a value it cannot hold, such as a date in
+	// year 0) is the case's problem, as one the mapping refuses is: the
+	// case's rows are taken back from both batches, and it is skipped and
+	// named.
+	ch.cases.Savepoint()
+	ch.services.Savepoint()
+	if err := addAll(ch, row, services); err != nil {
+		ch.cases.Rollback()
+		ch.services.Rollback()
+		if !errors.Is(err, sqlsink.ErrInvalidValue) {
 			return err
 		}
+		skip(sum, c)
+		return nil
 	}
 	ch.keys = append(ch.keys, row["case_key"].(string))
 	ch.versions = append(ch.versions, version)
 	return nil
+}
+
+// addAll adds a case's row and its service rows to the chunk's batches.
+func addAll(ch *chunk, row mapping.Record, services []mapping.Record) error {
+	if err := ch.cases.Add(row); err != nil {
+		return err
+	}
+	for _, svc := range services {
+		if err := ch.services.Add(svc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skip counts a case that is not written and names it (by its record id,
+// the first maxSkippedIDs of them) in the summary.
+func skip(sum *summary, c *primero.Case) {
+	sum.Skipped++
+	if len(sum.SkippedIDs) < maxSkippedIDs {
+		sum.SkippedIDs = append(sum.SkippedIDs, c.ID)
+	}
 }
 
 // rowVersion is a case row's primero_updated_at as the cases table holds

@@ -709,28 +709,32 @@ func TestAStopWhileMappingACaseLeavesTheCursorBeforeIt(t *testing.T) {
 }
 
 // A row the table refuses once mapped (here a service dated in year 0,
-// which the mapping reads as a date and neither database stores) stops
-// the run, naming the column and never the value; its chunk is not
-// committed, and the cursor stays before it.
-func TestARowTheTableRefusesStopsTheRunBeforeItsChunk(t *testing.T) {
+// which the mapping reads as a date and neither database stores) is the
+// case's problem: its case row, added before the service, is taken back,
+// and the case is skipped and named, as one the mapping refuses; the rest
+// of its chunk is written.
+func TestACaseWithARowTheTableRefusesIsSkippedAndNamed(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		fake := newFake(t, 50)
 		c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
 		require.NoError(t, err)
-		// Case 41 (in the second chunk of 40) gets a second service dated
-		// in year 0: its case row is added to the chunk before it.
+		// Case 41 (in the second chunk of 40) gets a third service dated
+		// in year 0: its case row and two services are added before it.
 		_, err = c.Cases.Update(ctx, synthUUID(41, 0), primero.Patch{"services_section": []any{
 			map[string]any{"unique_id": synthUUID(41, 7), "service_type": synthServices[0],
 				"service_implemented_day_time": "0000-01-01T10:00:00.000Z"}}})
 		require.NoError(t, err)
-		_, err = syncTo(ctx, t, fake.URL(), dsn, nil)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "service_date")
-		assert.NotContains(t, err.Error(), "0000-01-01")
+		out, err := syncTo(ctx, t, fake.URL(), dsn, nil)
+		require.NoError(t, err)
+		assert.Contains(t, out, "SKIPPED 1 cases the mapping or the tables refused (record ids "+synthUUID(41, 0)+")")
+		assert.NotContains(t, out, "0000-01-01")
 
 		cases := byKey(rows(t, dsn, "cases"), "case_key")
-		assert.Len(t, cases, 40, "the first chunk is committed")
-		assert.NotContains(t, cases, synthUUID(41, 99), "the refused row's chunk is not")
+		assert.Len(t, cases, 49, "every other case is written")
+		assert.NotContains(t, cases, synthUUID(41, 99), "the refused case's row is taken back")
+		services := byKey(rows(t, dsn, "services"), "service_key")
+		assert.NotContains(t, services, synthUUID(41, 1), "and its services")
+		assert.Contains(t, services, synthUUID(44, 1), "the rest of its chunk is written")
 	})
 }
