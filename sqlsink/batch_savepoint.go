@@ -1,9 +1,9 @@
 package sqlsink
 
-// A batch savepoint: the batch as it was, and a log of what each add
-// since changed that truncating cannot take back (a key added to byKey, a
-// row an add replaced), so that rollback returns the batch to exactly
-// that state.
+// A batch savepoint: the batch as it was, and a log of what the adds
+// since changed that truncating cannot take back (the keys they added to
+// byKey, the rows they replaced), so that rollback returns the batch to
+// exactly that state.
 
 // savepoint is the batch's lengths and counters when it was set.
 type savepoint struct {
@@ -12,15 +12,13 @@ type savepoint struct {
 	records, firstRow, lastRow int64
 }
 
-// undo is one change an add made since the savepoint: a new key, or the
-// row at index at replaced (its earlier span or values, and number).
-type undo struct {
-	key      string
-	replaced bool
-	at       int
-	span     span
-	row      []any
-	rowNum   int64
+// replaced is a row an add since the savepoint replaced: its index, and
+// its earlier span (PostgreSQL) or values (SQLite) and record number.
+type replaced struct {
+	at     int
+	span   span
+	row    []any
+	rowNum int64
 }
 
 // setSavepoint marks the batch as it is. A compaction the savepoint
@@ -37,13 +35,15 @@ func (b *batch) setSavepoint() {
 // dropSavepoint forgets the savepoint and its log.
 func (b *batch) dropSavepoint() {
 	b.sp = savepoint{}
-	clear(b.undo)
-	b.undo = b.undo[:0]
+	clear(b.newKeys)
+	b.newKeys = b.newKeys[:0]
+	clear(b.replaced)
+	b.replaced = b.replaced[:0]
 }
 
 func (b *batch) logNewKey(key string) {
 	if b.sp.set {
-		b.undo = append(b.undo, undo{key: key})
+		b.newKeys = append(b.newKeys, key)
 	}
 }
 
@@ -52,13 +52,13 @@ func (b *batch) logReplace(at int) {
 	if !b.sp.set {
 		return
 	}
-	u := undo{replaced: true, at: at, rowNum: b.rowNums[at]}
+	r := replaced{at: at, rowNum: b.rowNums[at]}
 	if b.enc != nil {
-		u.span = b.spans[at]
+		r.span = b.spans[at]
 	} else {
-		u.row = b.rows[at]
+		r.row = b.rows[at]
 	}
-	b.undo = append(b.undo, u)
+	b.replaced = append(b.replaced, r)
 }
 
 // rollback returns the batch to its savepoint, which stays set; it
@@ -67,21 +67,22 @@ func (b *batch) rollback() bool {
 	if !b.sp.set {
 		return false
 	}
-	for i := len(b.undo) - 1; i >= 0; i-- {
-		u := &b.undo[i]
-		if !u.replaced {
-			delete(b.byKey, u.key)
-			continue
-		}
+	// Newest first: a row replaced twice gets its first values back.
+	for i := len(b.replaced) - 1; i >= 0; i-- {
+		r := &b.replaced[i]
 		if b.enc != nil {
-			b.spans[u.at] = u.span
+			b.spans[r.at] = r.span
 		} else {
-			b.rows[u.at] = u.row
+			b.rows[r.at] = r.row
 		}
-		b.rowNums[u.at] = u.rowNum
+		b.rowNums[r.at] = r.rowNum
 	}
-	clear(b.undo)
-	b.undo = b.undo[:0]
+	for _, k := range b.newKeys {
+		delete(b.byKey, k)
+	}
+	sp := b.sp
+	b.dropSavepoint()
+	b.sp = sp // the savepoint stays, its log starts again
 	if b.enc != nil {
 		b.copyBuf = b.copyBuf[:b.sp.copyLen]
 		b.spans = b.spans[:b.sp.rows]

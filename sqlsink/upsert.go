@@ -201,8 +201,9 @@ type batch struct {
 	firstRow int64
 	lastRow  int64
 
-	sp   savepoint // see batch_savepoint.go
-	undo []undo
+	sp       savepoint // see batch_savepoint.go
+	newKeys  []string
+	replaced []replaced
 }
 
 // batchBuffers are the parts of a batch that grow with its rows. They are
