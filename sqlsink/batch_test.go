@@ -18,9 +18,7 @@ func TestBatchWritesLikeUpsert(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		tbl := casesTable()
-		ensure(t, db, tbl)
-		b, err := db.NewBatch(ctx, tbl)
-		require.NoError(t, err)
+		b := batchFor(t, db, tbl)
 
 		for _, r := range seq(0, 10) {
 			require.NoError(t, b.Add(r))
@@ -59,14 +57,12 @@ func TestBatchAddRefusesABadRecordAndKeepsTheOthers(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		tbl := casesTable()
-		ensure(t, db, tbl)
-		b, err := db.NewBatch(ctx, tbl)
-		require.NoError(t, err)
+		b := batchFor(t, db, tbl)
 		require.NoError(t, b.Add(caseRecord(0)))
 
 		bad := caseRecord(1)
 		bad["age"] = "not a number"
-		err = b.Add(bad)
+		err := b.Add(bad)
 		var re *RowError
 		require.ErrorAs(t, err, &re)
 		assert.ErrorIs(t, err, ErrInvalidValue)
@@ -92,15 +88,13 @@ func TestBatchWriteFailureKeepsTheRows(t *testing.T) {
 	ctx := context.Background()
 	db := testPostgres(t)
 	tbl := casesTable()
-	ensure(t, db, tbl)
-	b, err := db.NewBatch(ctx, tbl)
-	require.NoError(t, err)
+	b := batchFor(t, db, tbl)
 	for _, r := range seq(0, 5) {
 		require.NoError(t, b.Add(r))
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = b.Write(cancelled)
+	_, err := b.Write(cancelled)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
 	assert.Empty(t, dump(t, db, tbl))
@@ -133,9 +127,7 @@ func TestBatchRollbackReturnsToTheSavepoint(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		tbl := casesTable()
-		ensure(t, db, tbl)
-		b, err := db.NewBatch(ctx, tbl)
-		require.NoError(t, err)
+		b := batchFor(t, db, tbl)
 		assert.False(t, b.Rollback(), "no savepoint yet")
 		for _, r := range seq(0, 3) {
 			require.NoError(t, b.Add(r))

@@ -55,6 +55,15 @@ func ensure(t *testing.T, db *DB, tbl Table, opts ...EnsureOption) Migration {
 	return m
 }
 
+// batchFor creates tbl on db and returns an empty Batch for it.
+func batchFor(t *testing.T, db *DB, tbl Table) *Batch {
+	t.Helper()
+	ensure(t, db, tbl)
+	b, err := db.NewBatch(context.Background(), tbl)
+	require.NoError(t, err)
+	return b
+}
+
 // upsert runs Upsert and fails the test on error.
 func upsert(t *testing.T, db *DB, tbl Table, recs []mapping.Record, opts ...UpsertOption) Stats {
 	t.Helper()

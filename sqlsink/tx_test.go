@@ -25,13 +25,8 @@ func notesTable() Table {
 func TestInTxCommitsBatchesAndStatementsTogether(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		ensure(t, db, casesTable())
-		ensure(t, db, notesTable())
+		cases, notes := batchFor(t, db, casesTable()), batchFor(t, db, notesTable())
 		upsert(t, db, notesTable(), []mapping.Record{{"note_id": "n-old", "case_id": "child-0009"}})
-		cases, err := db.NewBatch(ctx, casesTable())
-		require.NoError(t, err)
-		notes, err := db.NewBatch(ctx, notesTable())
-		require.NoError(t, err)
 		for _, r := range seq(0, 3) {
 			require.NoError(t, cases.Add(r))
 		}
@@ -42,7 +37,7 @@ func TestInTxCommitsBatchesAndStatementsTogether(t *testing.T) {
 			del = `DELETE FROM notes WHERE case_id = ?`
 		}
 		var deleted int64
-		err = db.InTx(ctx, func(tx *Tx) error {
+		err := db.InTx(ctx, func(tx *Tx) error {
 			st, err := tx.Write(ctx, cases)
 			if err != nil {
 				return err
@@ -69,18 +64,13 @@ func TestInTxCommitsBatchesAndStatementsTogether(t *testing.T) {
 func TestInTxRollsBackEverythingOnError(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		ensure(t, db, casesTable())
-		ensure(t, db, notesTable())
-		cases, err := db.NewBatch(ctx, casesTable())
-		require.NoError(t, err)
-		notes, err := db.NewBatch(ctx, notesTable())
-		require.NoError(t, err)
+		cases, notes := batchFor(t, db, casesTable()), batchFor(t, db, notesTable())
 		for _, r := range seq(0, 3) {
 			require.NoError(t, cases.Add(r))
 		}
 		require.NoError(t, notes.Add(mapping.Record{"note_id": "n-1", "case_id": "child-0001"}))
 		stop := errors.New("stop")
-		err = db.InTx(ctx, func(tx *Tx) error {
+		err := db.InTx(ctx, func(tx *Tx) error {
 			if _, err := tx.Write(ctx, cases); err != nil {
 				return err
 			}
@@ -119,10 +109,8 @@ func TestTxExecErrorQuotesNoValue(t *testing.T) {
 func TestStateUpdateInMovesTheCursorWithTheRows(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		ensure(t, db, casesTable())
+		b := batchFor(t, db, casesTable())
 		st, err := NewDBState(db)
-		require.NoError(t, err)
-		b, err := db.NewBatch(ctx, casesTable())
 		require.NoError(t, err)
 		load := func(cursor string, fail error) error {
 			return db.InTx(ctx, func(tx *Tx) error {

@@ -238,7 +238,8 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 	if err != nil {
 		return err
 	}
-	// Parsed once, for the case row, its service rows and the delete.
+	// Parsed once, for the case row, its service rows (which rows leaves
+	// without it) and the delete.
 	row["primero_updated_at"] = version
 	for _, svc := range services {
 		svc["case_updated_at"] = version
@@ -249,12 +250,9 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 	// named.
 	ch.cases.Savepoint()
 	ch.services.Savepoint()
-	if err := addAll(ch, row, services); err != nil {
+	if !addAll(ch, row, services) {
 		ch.cases.Rollback()
 		ch.services.Rollback()
-		if !errors.Is(err, sqlsink.ErrInvalidValue) {
-			return err
-		}
 		skip(sum, c)
 		return nil
 	}
@@ -263,17 +261,19 @@ func (s *syncer) add(ctx context.Context, ch *chunk, c *primero.Case, sum *summa
 	return nil
 }
 
-// addAll adds a case's row and its service rows to the chunk's batches.
-func addAll(ch *chunk, row mapping.Record, services []mapping.Record) error {
-	if err := ch.cases.Add(row); err != nil {
-		return err
+// addAll adds a case's row and its service rows to the chunk's batches,
+// and reports whether the tables took them all (Add refuses a row with a
+// *sqlsink.RowError, which names only the column).
+func addAll(ch *chunk, row mapping.Record, services []mapping.Record) bool {
+	if ch.cases.Add(row) != nil {
+		return false
 	}
 	for _, svc := range services {
-		if err := ch.services.Add(svc); err != nil {
-			return err
+		if ch.services.Add(svc) != nil {
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // skip counts a case that is not written and names it (by its record id,
@@ -300,8 +300,9 @@ func rowVersion(row mapping.Record) (time.Time, error) {
 // maxSkippedIDs bounds the record ids a summary lists.
 const maxSkippedIDs = 20
 
-// rows maps one case into its row and its service rows, all or nothing.
-// They are s's reused records: valid until the next call.
+// rows maps one case into its row and its service rows, all or nothing;
+// add sets the service rows' case_updated_at. They are s's reused records:
+// valid until the next call.
 func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mapping.Record, []mapping.Record, error) {
 	if c.CaseID == "" {
 		return nil, nil, errors.New("no case_id")
@@ -343,7 +344,6 @@ func (s *syncer) rows(ctx context.Context, c *primero.Case, sum *summary) (mappi
 		}
 		srow["source"], srow["case_key"] = s.source, key
 		srow["service_key"] = s.pseudo.key("service", s.source, uid)
-		srow["case_updated_at"] = row["primero_updated_at"] // parsed by add
 		out = append(out, srow)
 	}
 	s.serviceRows = out

@@ -64,6 +64,22 @@ func syncTo(ctx context.Context, t *testing.T, url, dsn string, hook func(int) e
 	return out.String(), err
 }
 
+// fakeClient is a client of fake with its default credentials.
+func fakeClient(t *testing.T, fake *primerotest.Server) *primero.Client {
+	t.Helper()
+	c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
+	require.NoError(t, err)
+	return c
+}
+
+// removeService removes service k from synthetic case i in Primero.
+func removeService(ctx context.Context, t *testing.T, c *primero.Client, i, k int) {
+	t.Helper()
+	_, err := c.Cases.Update(ctx, synthUUID(i, 0), primero.Patch{"services_section": []any{
+		map[string]any{"unique_id": synthUUID(i, k), "_destroy": true}}})
+	require.NoError(t, err)
+}
+
 // rows reads a table, ordered by its key.
 func rows(t *testing.T, dsn, table string) []mapping.Record {
 	t.Helper()
@@ -187,13 +203,10 @@ func TestResyncReflectsChangesRemovedServicesAndDisabledCases(t *testing.T) {
 		_, err := syncTo(ctx, t, fake.URL(), dsn, nil)
 		require.NoError(t, err)
 
-		c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
-		require.NoError(t, err)
+		c := fakeClient(t, fake)
 		// Case 5 loses its second service, case 8 is disabled (it had two),
 		// case 10 changes sex.
-		_, err = c.Cases.Update(ctx, synthUUID(5, 0), primero.Patch{"services_section": []any{
-			map[string]any{"unique_id": synthUUID(5, 2), "_destroy": true}}})
-		require.NoError(t, err)
+		removeService(ctx, t, c, 5, 2)
 		require.NoError(t, c.Cases.Delete(ctx, synthUUID(8, 0)))
 		_, err = c.Cases.Update(ctx, synthUUID(10, 0), primero.Patch{"sex": "female"})
 		require.NoError(t, err)
@@ -229,11 +242,8 @@ func TestAChangedCaseAmongNewOnesLosesItsRemovedService(t *testing.T) {
 		_, err := syncTo(ctx, t, fake.URL(), dsn, nil)
 		require.NoError(t, err)
 
-		c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
-		require.NoError(t, err)
-		_, err = c.Cases.Update(ctx, synthUUID(5, 0), primero.Patch{"services_section": []any{
-			map[string]any{"unique_id": synthUUID(5, 2), "_destroy": true}}})
-		require.NoError(t, err)
+		c := fakeClient(t, fake)
+		removeService(ctx, t, c, 5, 2)
 		seedCases(fake, 30, 10)
 
 		// One chunk: case 5, the ten new cases (and those the overlap
@@ -380,9 +390,8 @@ func TestChangesDuringARunArePickedUp(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		fake := newFake(t, 200)
-		c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
-		require.NoError(t, err)
-		_, err = syncTo(ctx, t, fake.URL(), dsn, func(n int) error {
+		c := fakeClient(t, fake)
+		_, err := syncTo(ctx, t, fake.URL(), dsn, func(n int) error {
 			if n != 1 {
 				return nil
 			}
@@ -717,11 +726,10 @@ func TestACaseWithARowTheTableRefusesIsSkippedAndNamed(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		fake := newFake(t, 50)
-		c, err := primero.New(fake.URL(), primero.WithBasicAuth(primerotest.DefaultUser, primerotest.DefaultPassword))
-		require.NoError(t, err)
+		c := fakeClient(t, fake)
 		// Case 41 (in the second chunk of 40) gets a third service dated
 		// in year 0: its case row and two services are added before it.
-		_, err = c.Cases.Update(ctx, synthUUID(41, 0), primero.Patch{"services_section": []any{
+		_, err := c.Cases.Update(ctx, synthUUID(41, 0), primero.Patch{"services_section": []any{
 			map[string]any{"unique_id": synthUUID(41, 7), "service_type": synthServices[0],
 				"service_implemented_day_time": "0000-01-01T10:00:00.000Z"}}})
 		require.NoError(t, err)
